@@ -1,0 +1,87 @@
+/*
+ * msgtab.c — the one table of message texts, keyed by SQL Server error number.
+ * Formats are printf-style; arguments are documented next to each entry.
+ * Texts follow SQL Server's wording (sys.messages) so DBAs recognise them.
+ */
+#include "util/err.h"
+
+#include <stddef.h>
+
+struct msg { int number; int severity; const char *fmt; };
+
+static const struct msg msgs[] = {
+    /* (os error text, "read"/"write", offset, file) */
+    { 823, 24, "The operating system returned error %s to SQL Server during a %s at offset "
+               "%#016llx in file '%s'. Additional messages in the SQL Server error log and "
+               "system event log may provide more detail. This is a severe system-level error "
+               "condition that threatens database integrity and must be corrected immediately. "
+               "Complete a full database consistency check (DBCC CHECKDB)." },
+    /* (detail, "read"/"write", file id, page no, database id, offset, file) */
+    { 824, 24, "SQL Server detected a logical consistency-based I/O error: %s. It occurred "
+               "during a %s of page (%u:%u) in database ID %d at offset %#016llx in file '%s'.  "
+               "Additional messages in the SQL Server error log or system event log may provide "
+               "more detail. This is a severe error condition that threatens database integrity "
+               "and must be corrected immediately. Complete a full database consistency check "
+               "(DBCC CHECKDB)." },
+    /* (object, database, filegroup) */
+    { 1105, 17, "Could not allocate space for object '%s' in database '%s' because the '%s' "
+                "filegroup is full. Create disk space by deleting unneeded files, dropping "
+                "objects in the filegroup, adding additional files to the filegroup, or setting "
+                "autogrowth on for existing files in the filegroup." },
+    /* (session id) */
+    { 1205, 13, "Transaction (Process ID %d) was deadlocked on lock resources with another "
+                "process and has been chosen as the deadlock victim. Rerun the transaction." },
+    { 1222, 16, "Lock request time out period exceeded." },
+    /* (key value text, object name) */
+    { 2627, 14, "Violation of PRIMARY KEY constraint '%s'. Cannot insert duplicate key in "
+                "object '%s'. The duplicate key value is %s." },
+    /* (index name, object name, key text) */
+    { 2601, 14, "Cannot insert duplicate key row in object '%s' with unique index '%s'. "
+                "The duplicate key value is %s." },
+    /* (object name) */
+    { 208, 16, "Invalid object name '%s'." },
+    /* (object name) */
+    { 2714, 16, "There is already an object named '%s' in the database." },
+    /* (database name) */
+    { 1801, 16, "Database '%s' already exists. Choose a different database name." },
+    /* (database name) */
+    { 911, 16, "Database '%s' does not exist. Make sure that the name is entered correctly." },
+    /* (database name, reason) */
+    { 9002, 17, "The transaction log for database '%s' is full due to '%s'." },
+    { 3902, 16, "The COMMIT TRANSACTION request has no corresponding BEGIN TRANSACTION." },
+    { 3903, 16, "The ROLLBACK TRANSACTION request has no corresponding BEGIN TRANSACTION." },
+    /* (savepoint name) */
+    { 6401, 16, "Cannot roll back %s. No transaction or savepoint of that name was found." },
+    /* (database name, detail) */
+    { 3314, 21, "During undoing of a logged operation in database '%s', an error occurred at "
+                "log record ID %s. Typically, the specific failure is logged previously as an "
+                "error in the Windows Event Log service. Restore the database or file from a "
+                "backup, or repair the database." },
+    /* (log record id, database name) */
+    { 3313, 21, "During redoing of a logged operation in database '%s', an error occurred at "
+                "log record ID %s. Typically, the specific failure is previously logged as an "
+                "error in the Windows Event Log service. Restore the database from a full "
+                "backup, or repair the database." },
+    /* (database name) */
+    { 3930, 16, "The current transaction cannot be committed and cannot support operations "
+                "that write to the log file. Roll back the transaction." },
+    /* (what) */
+    { 5120, 16, "Unable to open the physical file \"%s\". Operating system error %d: \"%s\"." },
+    /* (size, max) */
+    { 511, 16, "Cannot create a row of size %d which is greater than the allowable maximum "
+               "row size of %d." },
+    /* (detail) */
+    { 40000, 16, "%s" },
+};
+
+const char *hdb_msg_format(int number, int *severity)
+{
+    for (size_t i = 0; i < sizeof msgs / sizeof msgs[0]; i++) {
+        if (msgs[i].number == number) {
+            if (severity)
+                *severity = msgs[i].severity;
+            return msgs[i].fmt;
+        }
+    }
+    return NULL;
+}

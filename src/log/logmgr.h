@@ -1,0 +1,134 @@
+/*
+ * logmgr.h — one write-ahead log per database: file of VLFs, append, group
+ * commit, readers, truncation.
+ *
+ * LSN: a 64-bit logical byte position. The log is a sequence of virtual log
+ * files (VLFs) of equal size V (chosen at creation). The VLF with sequence
+ * number s holds LSNs [s*V, (s+1)*V); its first LOG_VLF_HEADER bytes hold the
+ * VLF header, so the first record of VLF s is at s*V + LOG_VLF_HEADER. A record
+ * never spans two VLFs: when it does not fit in what is left of the current VLF,
+ * the rest is skipped and the record starts the next one. LSNs therefore grow
+ * strictly but are not dense. Users see LSNs as decimal numbers.
+ *
+ * Physical layout of the log file:
+ *   [0, 4096)          master block: magic, version, V, checkpoint LSN,
+ *                      truncation LSN (first LSN still needed), CRC; written
+ *                      twice (two 2048-byte copies) so a torn write leaves one good
+ *   [4096 + k*V, ...)  VLF slot k. The VLF header (magic, seq, CRC) says which
+ *                      sequence the slot currently holds; slots whose seq is
+ *                      below the truncation LSN's VLF are inactive and reusable.
+ *                      When no slot is free the file grows by LOG_GROW_VLFS slots.
+ *
+ * Record framing (every record, 8-byte aligned):
+ *   u32 len (total, incl. header, multiple of 8), u32 crc (CRC-32C of bytes
+ *   8..len), u64 lsn (its own LSN: a record left over from a previous use of the
+ *   slot never matches), u64 prev_lsn, u64 txn_id, u8 kind, u8 flags, u16 rsvd,
+ *   u32 body_len; then body. The end of the log is the first position whose
+ *   record fails these checks.
+ *
+ * Group commit: appenders copy records into the in-memory log buffer under a
+ * short mutex; a dedicated log-writer thread writes everything appended so far
+ * and fdatasyncs once, then wakes every waiter whose LSN is now durable. A
+ * commit calls log_flush_to(commit_lsn) and returns only when it is durable.
+ *
+ * A write or sync failure (real or injected) makes the log "failed": the waiter
+ * gets error 9001-style (the log is unavailable), no later append succeeds,
+ * nothing is acknowledged that was not durable. Reopening reruns the end-of-log
+ * scan.
+ */
+#ifndef HDB_LOG_LOGMGR_H
+#define HDB_LOG_LOGMGR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "storage/page.h"   /* lsn_t */
+#include "util/err.h"
+
+#define LOG_VLF_HEADER   512
+#define LOG_REC_HEADER   40
+#define LOG_MASTER_SIZE  4096
+#define LOG_GROW_VLFS    4
+
+typedef struct logmgr logmgr;
+
+typedef struct log_rec {
+    uint32_t len;        /* total framed length */
+    uint32_t crc;
+    lsn_t    lsn;
+    lsn_t    prev_lsn;   /* previous record of the same transaction, 0 = none */
+    uint64_t txn_id;     /* 0 = not part of a user transaction */
+    uint8_t  kind;       /* meaning defined by the layers above (log/logrec.h) */
+    uint8_t  flags;
+    uint16_t rsvd;
+    uint32_t body_len;
+    const uint8_t *body; /* points into reader/caller memory (not on disk) */
+} log_rec;
+
+typedef struct log_options {
+    uint64_t vlf_size;        /* bytes per VLF, multiple of 4096, >= 64 KiB */
+    unsigned initial_vlfs;    /* VLFs at creation (>= 2) */
+    uint64_t max_size;        /* file may grow to this many bytes; 0 = unlimited */
+    size_t   buffer_size;     /* in-memory log buffer bytes (default 8 MiB) */
+} log_options;
+
+/* Create a new log file (must not exist). */
+logmgr *log_create(const char *path, const log_options *opt, hdb_err *err);
+/* Open an existing log: reads the master block, maps VLF slots, scans forward
+ * from the truncation LSN to find the end of the log (first invalid record). */
+logmgr *log_open(const char *path, const log_options *opt, hdb_err *err);
+/* Flush everything appended, stop the writer, close. */
+void log_close(logmgr *lm);
+/* Simulate a crash: stop the writer and close WITHOUT flushing what is buffered. */
+void log_close_abandon(logmgr *lm);
+
+/* Append one record. Fills rec->lsn/len/crc; the caller sets kind, flags,
+ * txn_id, prev_lsn, body, body_len. Returns the LSN or 0 with error (9002 when
+ * the log is full and cannot grow, naming the database passed at open via
+ * log_set_name; 9001 when the log has failed). */
+lsn_t log_append(logmgr *lm, log_rec *rec, hdb_err *err);
+/* Same, with the body gathered from several pieces (no extra copy). */
+lsn_t log_appendv(logmgr *lm, log_rec *rec, const void *const *parts, const size_t *lens, int nparts, hdb_err *err);
+/* Wait until the record at `lsn` is durable (group commit). */
+int log_flush_to(logmgr *lm, lsn_t lsn, hdb_err *err);
+/* Everything appended so far durable. */
+int log_flush_all(logmgr *lm, hdb_err *err);
+lsn_t log_end_lsn(logmgr *lm);       /* LSN the next record would get (upper bound) */
+lsn_t log_durable_lsn(logmgr *lm);   /* every record starting below this is durable */
+void log_set_name(logmgr *lm, const char *db_name);
+
+/* Master record: the checkpoint LSN recovery starts from. Durably written
+ * (fdatasync) before returning. */
+int log_set_checkpoint(logmgr *lm, lsn_t ckpt_lsn, hdb_err *err);
+lsn_t log_checkpoint_lsn(logmgr *lm);
+
+/* Truncation: VLFs wholly below `lsn` become inactive (reusable). Durable via
+ * the master record. Never moves backward. */
+int log_truncate_before(logmgr *lm, lsn_t lsn, hdb_err *err);
+lsn_t log_truncation_lsn(logmgr *lm);  /* first LSN still kept */
+
+/* Readers: scan forward from `from` (a record LSN, or a VLF start) through the
+ * end of the log as known at each call. Thread-safe alongside appends; reads
+ * records still only in the buffer too (they are not durable yet — pass
+ * durable_only to stop at the durable end, as backup and mirroring must). */
+typedef struct log_reader log_reader;
+log_reader *log_reader_open(logmgr *lm, lsn_t from, int durable_only, hdb_err *err);
+/* 1 = a record (rec->body valid until the next call), 0 = end, -1 = error. */
+int log_reader_next(log_reader *r, log_rec *rec, hdb_err *err);
+void log_reader_close(log_reader *r);
+/* Read the single record at `lsn` (for undo), body copied into *buf (realloc'd). */
+int log_read_at(logmgr *lm, lsn_t lsn, log_rec *rec, uint8_t **buf, size_t *cap, hdb_err *err);
+
+/* VLF listing for sys.dm_db_log_info. */
+typedef struct log_vlf_info {
+    uint64_t seq;         /* VLF sequence number (0 if never used) */
+    uint64_t file_offset;
+    uint64_t size;
+    int      active;      /* holds LSNs >= the truncation LSN */
+    lsn_t    first_lsn;   /* seq * V + LOG_VLF_HEADER, 0 if unused */
+} log_vlf_info;
+int log_vlfs(logmgr *lm, log_vlf_info *out, int cap);   /* returns count (may exceed cap) */
+uint64_t log_file_size(logmgr *lm);
+uint64_t log_used_bytes(logmgr *lm);                   /* active VLFs * V */
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * datafile.h — a database's data files and filegroups.
+ *
+ * A database owns one `dbfiles`: its data files (file id >= 1, file 1 is the
+ * primary file, in filegroup 1 = PRIMARY), each in one filegroup. Pages are
+ * addressed by pgid_t (file id, page number). Reads verify the page (checksum
+ * and self id) unless page verification is NONE; writes stamp the checksum.
+ * Files grow on demand (df_ensure_pages) by their growth increment up to their
+ * maximum size; a file that cannot grow raises 1105.
+ *
+ * The WAL rule is enforced by the buffer pool through the hook set with
+ * df_set_wal_hook(): before a page is written, the log is made durable through
+ * the page's pageLSN.
+ */
+#ifndef HDB_STORAGE_DATAFILE_H
+#define HDB_STORAGE_DATAFILE_H
+
+#include <limits.h>
+#include <stdint.h>
+
+#include "storage/page.h"
+#include "util/err.h"
+
+#define DF_MAX_FILES 64
+#define DF_NAME_MAX  128
+
+typedef struct dbfiles dbfiles;
+
+enum df_state { DF_ONLINE = 0, DF_OFFLINE = 1, DF_DEFUNCT = 2, DF_RESTORING = 3 };
+
+typedef struct df_file_desc {
+    uint16_t file_id;                  /* 1.. */
+    uint16_t fg_id;                    /* 1 = PRIMARY */
+    char     logical_name[DF_NAME_MAX + 1];
+    char     path[PATH_MAX];
+    uint32_t size_pages;               /* initial size (create) */
+    uint32_t growth_pages;             /* 0 = no autogrow */
+    uint32_t max_pages;                /* 0 = unlimited */
+} df_file_desc;
+
+dbfiles *df_create(uint32_t db_id, const char *db_name);
+/* Close all files and free. */
+void df_destroy(dbfiles *df);
+uint32_t df_db_id(const dbfiles *df);
+const char *df_db_name(const dbfiles *df);
+
+/* Open (create=0) or create (create=1: must not exist; sized to size_pages) a file.
+ * 5120 when the OS refuses, 1105-like ENOSPC when it cannot be sized. */
+int df_add_file(dbfiles *df, const df_file_desc *desc, int create, hdb_err *err);
+/* Forget a file (closing it); its pages can no longer be read. */
+void df_remove_file(dbfiles *df, uint16_t file_id);
+/* Describe file `file_id` (returns NULL if unknown). */
+const df_file_desc *df_file(const dbfiles *df, uint16_t file_id);
+/* Iterate: file ids in ascending order; returns count written to ids. */
+int df_file_ids(const dbfiles *df, uint16_t *ids, int cap);
+uint32_t df_file_pages(dbfiles *df, uint16_t file_id);  /* current size in pages */
+void df_set_state(dbfiles *df, uint16_t file_id, enum df_state st);
+enum df_state df_get_state(const dbfiles *df, uint16_t file_id);
+
+/* Make sure file `file_id` has at least `pages` pages, growing it by its growth
+ * increment (or more). 1105 if it may not or cannot grow. */
+int df_ensure_pages(dbfiles *df, uint16_t file_id, uint32_t pages, hdb_err *err);
+
+/* Read one page into buf (PAGE_SIZE). Verifies checksum and page id when page
+ * verification is on: 824 naming database id, file, page, expected/actual.
+ * Reading a page of an unknown or offline file is an error too (824-family text
+ * "read from an offline file"). 823 for OS errors. */
+int df_read_page(dbfiles *df, pgid_t id, void *buf, hdb_err *err);
+/* Write one page: stamps the checksum into buf first. 823 on OS error. */
+int df_write_page(dbfiles *df, pgid_t id, void *buf, hdb_err *err);
+/* fdatasync every data file (checkpoint durability point). */
+int df_sync(dbfiles *df, hdb_err *err);
+
+/* PAGE_VERIFY CHECKSUM (1, default) or NONE (0). */
+void df_set_page_verify(dbfiles *df, int checksum);
+
+/* WAL hook: called with a page's pageLSN before the page is written. */
+typedef int (*df_wal_fn)(void *ctx, lsn_t lsn, hdb_err *err);
+void df_set_wal_hook(dbfiles *df, df_wal_fn fn, void *ctx);
+int df_wal_flush(dbfiles *df, lsn_t lsn, hdb_err *err);
+
+/* Called on every 823/824 read error with (db id, pgid, event type 1/2/3) so the
+ * engine can record msdb.dbo.suspect_pages later. */
+typedef void (*df_suspect_fn)(void *ctx, uint32_t db_id, pgid_t id, int event_type);
+void df_set_suspect_hook(dbfiles *df, df_suspect_fn fn, void *ctx);
+
+#endif

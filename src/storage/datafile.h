@@ -16,6 +16,7 @@
 #define HDB_STORAGE_DATAFILE_H
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "storage/page.h"
@@ -49,24 +50,44 @@ const char *df_db_name(const dbfiles *df);
 int df_add_file(dbfiles *df, const df_file_desc *desc, int create, hdb_err *err);
 /* Forget a file (closing it); its pages can no longer be read. */
 void df_remove_file(dbfiles *df, uint16_t file_id);
-/* Describe file `file_id` (returns NULL if unknown). */
+/* Describe file `file_id` (returns NULL if unknown). The pointer stays valid
+ * until the file is removed; size_pages is the size at creation, the current
+ * size is df_file_pages(). */
 const df_file_desc *df_file(const dbfiles *df, uint16_t file_id);
 /* Iterate: file ids in ascending order; returns count written to ids. */
 int df_file_ids(const dbfiles *df, uint16_t *ids, int cap);
 uint32_t df_file_pages(dbfiles *df, uint16_t file_id);  /* current size in pages */
+/* OFFLINE and DEFUNCT files can be neither read nor written. RESTORING files
+ * can (restore and its redo write and read them); keeping user sessions away
+ * from them is the engine's job. An unknown file reports DF_DEFUNCT. */
 void df_set_state(dbfiles *df, uint16_t file_id, enum df_state st);
 enum df_state df_get_state(const dbfiles *df, uint16_t file_id);
 
-/* Make sure file `file_id` has at least `pages` pages, growing it by its growth
- * increment (or more). 1105 if it may not or cannot grow. */
+/* Filegroup names, used in 1105 ("... because the 'NAME' filegroup is full").
+ * Filegroup 1 is "PRIMARY" from the start; an unnamed one reads as "FG<id>".
+ * set returns -1 when the name table (DF_MAX_FILES entries) is full. */
+int df_set_filegroup_name(dbfiles *df, uint16_t fg_id, const char *name);
+const char *df_filegroup_name(const dbfiles *df, uint16_t fg_id, char *out, size_t cap);
+
+/* Make sure file `file_id` has at least `pages` pages, growing it by
+ * max(growth increment, shortfall), capped at max_pages. 1105 (object '?', the
+ * database, the file's filegroup) if it may not grow (growth 0), would pass
+ * max_pages, or the OS refuses the space. Concurrent callers grow it once. */
 int df_ensure_pages(dbfiles *df, uint16_t file_id, uint32_t pages, hdb_err *err);
 
 /* Read one page into buf (PAGE_SIZE). Verifies checksum and page id when page
  * verification is on: 824 naming database id, file, page, expected/actual.
- * Reading a page of an unknown or offline file is an error too (824-family text
- * "read from an offline file"). 823 for OS errors. */
+ * With verification NONE the page id is still checked. Reading a page of an
+ * unknown or offline file is an error too (824-family text "read from an
+ * offline file"; no suspect hook: the page is not damaged). 823 for OS errors.
+ * A failed read (823 or 824) is retried up to 4 more times before the error is
+ * raised, as SQL Server does; the suspect hook is called once per failed call.
+ * A page past the end of the file reads as zeros (unformatted). */
 int df_read_page(dbfiles *df, pgid_t id, void *buf, hdb_err *err);
-/* Write one page: stamps the checksum into buf first. 823 on OS error. */
+/* Write one page: stamps the checksum into buf first (an all-zero page keeps
+ * checksum 0, i.e. stays "unformatted"). 823 on OS error; 824-family text
+ * "write to an offline file" for an offline/defunct/unknown file. A write past
+ * the end extends the file. */
 int df_write_page(dbfiles *df, pgid_t id, void *buf, hdb_err *err);
 /* fdatasync every data file (checkpoint durability point). */
 int df_sync(dbfiles *df, hdb_err *err);
@@ -83,5 +104,8 @@ int df_wal_flush(dbfiles *df, lsn_t lsn, hdb_err *err);
  * engine can record msdb.dbo.suspect_pages later. */
 typedef void (*df_suspect_fn)(void *ctx, uint32_t db_id, pgid_t id, int event_type);
 void df_set_suspect_hook(dbfiles *df, df_suspect_fn fn, void *ctx);
+
+/* How many reads succeeded only on a retry (what SQL Server logs as 825). */
+uint64_t df_read_retries(const dbfiles *df);
 
 #endif

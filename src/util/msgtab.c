@@ -28,6 +28,9 @@ static const struct msg msgs[] = {
                 "filegroup is full. Create disk space by deleting unneeded files, dropping "
                 "objects in the filegroup, adding additional files to the filegroup, or setting "
                 "autogrowth on for existing files in the filegroup." },
+    { 802, 17, "There is insufficient memory available in the buffer pool." },
+    /* (logical file name) */
+    { 1828, 16, "The logical file name \"%s\" is already in use. Choose a different name." },
     /* (session id) */
     { 1205, 13, "Transaction (Process ID %d) was deadlocked on lock resources with another "
                 "process and has been chosen as the deadlock victim. Rerun the transaction." },

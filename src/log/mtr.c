@@ -1,0 +1,144 @@
+/* mtr.c — mini-transactions (see mtr.h). */
+#include "log/mtr.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "storage/pageop.h"
+
+static const char oom_text[] = "There is insufficient system memory to run this query.";
+
+void mtr_begin(mtr *m, logmgr *log, lsn_t fpw_lsn)
+{
+    memset(m, 0, sizeof *m);
+    m->log = log;
+    m->fpw_lsn = fpw_lsn;
+    lbuf_init(&m->ops);
+}
+
+static void release(mtr *m)
+{
+    for (int i = 0; i < m->npages; i++) {
+        free(m->pages[i].before);
+        if (m->pages[i].owned)
+            bp_unfix(m->pages[i].frame);
+    }
+    lbuf_free(&m->ops);
+    m->npages = 0;
+    m->nops = 0;
+}
+
+void mtr_abort(mtr *m)
+{
+    for (int i = 0; i < m->npages; i++)
+        memcpy(bp_page(m->pages[i].frame), m->pages[i].before, PAGE_SIZE);
+    release(m);
+}
+
+static int page_index(mtr *m, bp_frame *f, hdb_err *err)
+{
+    for (int i = 0; i < m->npages; i++)
+        if (m->pages[i].frame == f)
+            return i;
+    if (m->npages == MTR_MAX_PAGES)
+        return hdb_raise_text(err, 40000, 16, 1, "Internal error: too many pages in one logged change.");
+    uint8_t *copy = malloc(PAGE_SIZE);
+    if (!copy)
+        return hdb_raise_text(err, 701, 19, 1, oom_text);
+    memcpy(copy, bp_page(f), PAGE_SIZE);
+    int i = m->npages++;
+    memset(&m->pages[i], 0, sizeof m->pages[i]);
+    m->pages[i].frame = f;
+    m->pages[i].before = copy;
+    /* first change since the checkpoint began: log the whole page (see mtr.h) */
+    m->pages[i].image = page_lsn(copy) < m->fpw_lsn || page_chdr(copy)->type == PAGE_UNUSED;
+    return i;
+}
+
+int mtr_own(mtr *m, bp_frame *f, hdb_err *err)
+{
+    int i = page_index(m, f, err);
+    if (i < 0)
+        return -1;
+    m->pages[i].owned = 1;
+    return 0;
+}
+
+int mtr_add(mtr *m, bp_frame *f, const uint8_t *op, size_t len, hdb_err *err)
+{
+    int i = page_index(m, f, err);
+    if (i < 0)
+        return -1;
+    if (!pageop_apply(bp_page(f), bp_id(f), op, len, page_lsn(bp_page(f))))
+        return hdb_raise_text(err, 40000, 16, 1, "Internal error: a page change could not be applied.");
+    if (m->pages[i].image)
+        return 0;   /* the image logged at commit carries this change */
+    lbuf_u32(&m->ops, (uint32_t)i);
+    lbuf_u32(&m->ops, (uint32_t)len);
+    lbuf_put(&m->ops, op, len);
+    m->nops++;
+    if (m->ops.oom)
+        return hdb_raise_text(err, 701, 19, 1, oom_text);
+    return 0;
+}
+
+int mtr_add_image(mtr *m, bp_frame *f, hdb_err *err)
+{
+    int i = page_index(m, f, err);
+    if (i < 0)
+        return -1;
+    m->pages[i].image = 1;
+    return 0;
+}
+
+lsn_t mtr_commit(mtr *m, log_rec *rec, const void *prefix, size_t prefix_len, hdb_err *err)
+{
+    lbuf body;
+    lbuf_init(&body);
+    lbuf_put(&body, prefix, prefix_len);
+    size_t count_at = body.len;
+    lbuf_u16(&body, 0);
+    uint16_t n = 0;
+    for (int i = 0; i < m->npages; i++) {
+        bp_frame *f = m->pages[i].frame;
+        if (!m->pages[i].image)
+            continue;
+        lbuf_u64(&body, bp_id(f));
+        lbuf_u32(&body, PAGEOP_IMAGE_SIZE);
+        uint8_t *at = lbuf_grow(&body, PAGEOP_IMAGE_SIZE);
+        if (at)
+            pageop_image(at, PAGEOP_IMAGE_SIZE, bp_page(f));
+        n++;
+    }
+    lread r;
+    lread_init(&r, m->ops.p, m->ops.len);
+    for (int k = 0; k < m->nops; k++) {
+        uint32_t i = lread_u32(&r), len = lread_u32(&r);
+        const uint8_t *op = lread_bytes(&r, len);
+        if (m->pages[i].image)
+            continue;   /* became an image after this op was queued */
+        lbuf_u64(&body, bp_id(m->pages[i].frame));
+        lbuf_u32(&body, len);
+        lbuf_put(&body, op, len);
+        n++;
+    }
+    if (body.oom) {
+        lbuf_free(&body);
+        mtr_abort(m);
+        hdb_raise_text(err, 701, 19, 1, oom_text);
+        return 0;
+    }
+    memcpy(body.p + count_at, &n, 2);
+    rec->body = body.p;
+    rec->body_len = (uint32_t)body.len;
+    lsn_t lsn = log_append(m->log, rec, err);
+    lbuf_free(&body);
+    if (!lsn) {
+        mtr_abort(m);
+        return 0;
+    }
+    for (int i = 0; i < m->npages; i++)
+        bp_dirty(m->pages[i].frame, lsn);
+    release(m);
+    return lsn;
+}

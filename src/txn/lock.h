@@ -1,0 +1,148 @@
+/*
+ * lock.h — the lock manager: hierarchical resource locks with SQL Server's modes
+ * (IS, IX, S, SIX, U, X), in-place conversions, FIFO waiting, lock timeouts,
+ * deadlock detection with DEADLOCK_PRIORITY / rollback-cost victim choice, and
+ * cancellation of a wait (KILL / attention).
+ *
+ * A lock_owner is embedded by the txn layer in each transaction; one thread at a
+ * time uses an owner (only lock_cancel_wait may be called from another thread).
+ * See src/txn/README.md ("Lock manager") for the matrices and the mutex order.
+ */
+#ifndef HDB_TXN_LOCK_H
+#define HDB_TXN_LOCK_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+/* lock_res.kind */
+enum {
+    LOCK_RES_DATABASE = 1,
+    LOCK_RES_TABLE    = 2,   /* an object: table or index */
+    LOCK_RES_KEY      = 3,   /* a key of an object; hash = lock_hash_bytes(key) */
+    LOCK_RES_PAGE     = 4,   /* a page of an object; hash = page number */
+    LOCK_RES_METADATA = 5,   /* schema stability of an object */
+};
+
+typedef struct lock_res {
+    uint32_t db_id;
+    uint32_t object_id;
+    uint8_t  kind;           /* LOCK_RES_* */
+    uint64_t hash;           /* key hash for KEY, page number for PAGE, 0 otherwise */
+} lock_res;
+
+typedef enum lock_mode {
+    LOCK_NONE = 0,           /* "not held" (never requested) */
+    LOCK_IS,
+    LOCK_IX,
+    LOCK_S,
+    LOCK_SIX,
+    LOCK_U,
+    LOCK_X,
+} lock_mode;
+#define LOCK_MODE_COUNT 7
+
+/* timeout_ms values of lock_acquire (SET LOCK_TIMEOUT) */
+#define LOCK_WAIT_FOREVER (-1)
+#define LOCK_NOWAIT       0
+
+/* SET DEADLOCK_PRIORITY LOW / NORMAL / HIGH; any int in -10..10 is accepted */
+#define LOCK_PRIORITY_LOW    (-5)
+#define LOCK_PRIORITY_NORMAL 0
+#define LOCK_PRIORITY_HIGH   5
+
+typedef struct lock_mgr lock_mgr;
+struct lock_req;
+
+/* Embedded in each transaction. Fields are private to lock.c: use the functions
+ * below. (The struct is public only so that it can be embedded.) */
+typedef struct lock_owner {
+    uint64_t         txn_id;
+    int              session_id;
+    _Atomic int      deadlock_priority;  /* victim choice: lowest first */
+    _Atomic uint64_t log_used;           /* victim choice: then least log used */
+    struct lock_mgr *mgr;                /* set by the first acquire */
+    struct lock_req *held;               /* granted requests, for O(held) release */
+    size_t           nheld;
+    pthread_cond_t   cv;                 /* the owner's wait; paired with a bucket mutex */
+    _Atomic int      wait_bucket;        /* bucket of the pending request, -1 if none */
+    struct lock_req *wait_req;           /* pending request (under that bucket's mutex) */
+    uint64_t         det_epoch;          /* deadlock detector scratch (detector mutex) */
+    int              det_state;
+} lock_owner;
+
+/* ---- resources ---- */
+lock_res lock_res_database(uint32_t db_id);
+lock_res lock_res_table(uint32_t db_id, uint32_t object_id);
+lock_res lock_res_metadata(uint32_t db_id, uint32_t object_id);
+lock_res lock_res_page(uint32_t db_id, uint32_t object_id, uint64_t page_no);
+/* key: the encoded (memcmp-comparable) key bytes of the index entry */
+lock_res lock_res_key(uint32_t db_id, uint32_t object_id, const void *key, size_t len);
+int      lock_res_equal(const lock_res *a, const lock_res *b);
+const char *lock_res_kind_name(uint8_t kind);   /* "DATABASE", "OBJECT", "KEY", ... */
+
+/* 64-bit hash of a byte string (stable within a process; not persisted). */
+uint64_t lock_hash_bytes(const void *data, size_t len);
+
+/* ---- modes ---- */
+/* 1 if `requested` may be granted while another owner holds `held`. */
+int lock_mode_compatible(lock_mode held, lock_mode requested);
+/* The weakest mode at least as strong as both (e.g. S+IX = SIX, U+X = X):
+ * what a holder of `held` ends up with after requesting `requested`. */
+lock_mode lock_mode_supremum(lock_mode held, lock_mode requested);
+/* 1 if holding `held` already implies `requested` (re-acquire is a no-op). */
+int lock_mode_covers(lock_mode held, lock_mode requested);
+const char *lock_mode_name(lock_mode m);        /* "IS", "IX", "S", "SIX", "U", "X", "NULL" */
+
+/* ---- owners ---- */
+void     lock_owner_init(lock_owner *o, uint64_t txn_id, int session_id);
+/* Releases anything still held and waits out a running deadlock search that may
+ * still look at the owner; call before freeing or re-initialising the memory. */
+void     lock_owner_destroy(lock_owner *o);
+void     lock_owner_set_deadlock_priority(lock_owner *o, int priority);
+int      lock_owner_deadlock_priority(const lock_owner *o);
+void     lock_owner_set_log_used(lock_owner *o, uint64_t bytes);
+void     lock_owner_add_log_used(lock_owner *o, uint64_t bytes);
+uint64_t lock_owner_log_used(const lock_owner *o);
+uint64_t lock_owner_txn_id(const lock_owner *o);
+int      lock_owner_session_id(const lock_owner *o);
+size_t   lock_owner_held_count(const lock_owner *o);    /* owner's own thread */
+
+/* ---- the manager ---- */
+lock_mgr *lock_mgr_create(void);
+/* All owners must have released their locks (or be abandoned) first. */
+void      lock_mgr_destroy(lock_mgr *m);
+
+/* Acquire `res` in `mode` (or convert a held lock up to supremum(held, mode)).
+ * timeout_ms: -1 wait forever, 0 never wait, N wait at most N ms.
+ * Returns 0 when granted, else -1 with err set to
+ *   1222 lock request time out period exceeded (also timeout 0 when it must wait),
+ *   1205 chosen as deadlock victim,
+ *   3980 the wait was cancelled by lock_cancel_wait,
+ *   1204 out of memory for lock structures.
+ * A failed conversion leaves the previously held mode in place. */
+int lock_acquire(lock_mgr *m, lock_owner *o, const lock_res *res, lock_mode mode,
+                 int timeout_ms, hdb_err *err);
+/* Release one lock (read committed drops S locks early). 0, or -1 if not held. */
+int lock_release(lock_mgr *m, lock_owner *o, const lock_res *res);
+/* Release everything the owner holds (end of transaction). */
+void lock_release_all(lock_mgr *m, lock_owner *o);
+/* The granted mode of `res` held by `o`, LOCK_NONE if none. */
+lock_mode lock_held_mode(lock_mgr *m, lock_owner *o, const lock_res *res);
+
+/* Make the owner's pending lock_acquire (if any) fail with 3980. Any thread. */
+void lock_cancel_wait(lock_mgr *m, lock_owner *o);
+
+/* For sys.dm_tran_locks: calls fn once per granted lock (granted=1, its mode) and
+ * once per waiting request (granted=0, the mode waited for; a conversion shows as
+ * its granted row plus a waiting row). Rows of one resource come consecutively.
+ * fn runs under an internal mutex: it must not call lock_* functions. */
+void lock_mgr_foreach(lock_mgr *m,
+                      void (*fn)(void *ctx, const lock_res *res, lock_mode mode,
+                                 int granted, const lock_owner *owner),
+                      void *ctx);
+
+#endif

@@ -42,10 +42,10 @@ static size_t column_bound(const sql_value *v, const sql_type *t)
     if (value_type_is_string(t->id)) {
         int uni = value_type_is_unicode(t->id);
         size_t units = value_str_trimmed_units(v->bytes, v->len, uni);
-        return 1 + units * (uni ? 2 : 1) * 2 + 2;   /* worst case: every byte escaped */
+        return 1 + units * (uni ? 3 : 2) + 1;       /* longest weight code + terminator */
     }
     if (value_type_is_binary(t->id))
-        return 1 + (size_t)bin_trimmed(v) * 2 + 2;
+        return 1 + (size_t)bin_trimmed(v) * 2 + 2;  /* worst case: every byte escaped */
     return 1 + fixed_width(t);
 }
 
@@ -102,12 +102,44 @@ static uint8_t *put_float(uint8_t *p, float f)
     return put_be(p, bits, 4);
 }
 
-/* Escaped byte: 0x00 becomes 0x00 0xFF so the 0x00 0x00 terminator stays unique. */
+/* Escaped byte (binary values): 0x00 becomes 0x00 0xFF so the 0x00 0x00
+ * terminator stays unique and a prefix sorts first. */
 static inline uint8_t *put_esc(uint8_t *p, uint8_t b)
 {
     *p++ = b;
     if (b == 0)
         *p++ = 0xFF;
+    return p;
+}
+
+/* Weight code: an order-preserving, self-delimiting code for 16-bit collation
+ * weights whose first byte is never 0x00, so a single 0x00 can end the string
+ * and sorts before any further character. Common weights take one byte (all of
+ * Latin-1 under the default collation), so keys stay about as long as the text:
+ *   w < 240            1 byte   w + 1                      (0x01..0xF0)
+ *   w < 240 + 14*256   2 bytes  0xF1 + (w-240)/256, low byte (lead 0xF1..0xFE)
+ *   otherwise          3 bytes  0xFF, w - 3824 big-endian
+ * Only lead bytes are compared against the terminator, and equal leads imply
+ * equal code lengths, so memcmp of codes is weight order. */
+#define WC_ONE   240
+#define WC_TWO   14
+
+static uint8_t *put_weight(uint8_t *p, uint16_t w)
+{
+    if (w < WC_ONE) {
+        *p++ = (uint8_t)(w + 1);
+        return p;
+    }
+    uint32_t x = (uint32_t)w - WC_ONE;
+    if (x < WC_TWO * 256) {
+        *p++ = (uint8_t)(WC_ONE + 1 + x / 256);
+        *p++ = (uint8_t)x;
+        return p;
+    }
+    x -= WC_TWO * 256;
+    *p++ = 0xFF;
+    *p++ = (uint8_t)(x >> 8);
+    *p++ = (uint8_t)x;
     return p;
 }
 
@@ -117,12 +149,8 @@ static uint8_t *put_string(uint8_t *p, const sql_value *v, const sql_type *t)
     size_t n = value_str_trimmed_units(v->bytes, v->len, uni);
     for (size_t i = 0; i < n; i++) {
         uint16_t unit = uni ? (uint16_t)(v->bytes[2 * i] | v->bytes[2 * i + 1] << 8) : v->bytes[i];
-        uint16_t w = value_coll_weight(unit, uni, t->collation_flags);
-        if (uni)
-            p = put_esc(p, (uint8_t)(w >> 8));
-        p = put_esc(p, (uint8_t)w);
+        p = put_weight(p, value_coll_weight(unit, uni, t->collation_flags));
     }
-    *p++ = 0;
     *p++ = 0;
     return p;
 }

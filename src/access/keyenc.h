@@ -30,12 +30,17 @@
  *   datetime2                       3 bytes days + 5 bytes ticks
  *   uniqueidentifier                16 bytes in SQL Server's comparison order: storage
  *                                   bytes 10..15, 8, 9, 6, 7, 4, 5, 0..3 (SqlGuid order)
- *   char/varchar/nchar/nvarchar     collation weights of the trailing-space-trimmed
- *                                   text (1 byte each for char types, 2 big-endian for
- *                                   n-types; value.h value_coll_weight), then escaped:
+ *   char/varchar/nchar/nvarchar     collation weight of each character of the
+ *                                   trailing-space-trimmed text (value_coll_weight),
+ *                                   each as a 1-3 byte "weight code" whose first byte
+ *                                   is never 0x00 (1 byte for every Latin-1 character
+ *                                   under the default collation), then one 0x00
+ *                                   terminator, so a prefix sorts first. (Escaping
+ *                                   UTF-16 weights instead would cost 3 bytes per
+ *                                   Latin character against the 900-byte key limit.)
  *   binary/varbinary                bytes with trailing 0x00 removed (SQL Server treats
- *                                   0x01 and 0x0100 as equal), then escaped:
- *     escape: 0x00 -> 0x00 0xFF, terminator 0x00 0x00, so a prefix sorts first.
+ *                                   0x01 and 0x0100 as equal), escaped 0x00 -> 0x00 0xFF,
+ *                                   then terminator 0x00 0x00, so a prefix sorts first.
  *
  * Keys are never decoded — rows carry the values. keyenc_describe renders the
  * values for messages.

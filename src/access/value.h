@@ -171,7 +171,7 @@ int value_check(const sql_value *v, const sql_type *t, hdb_err *err);
 
 /* SQL ordering of two values of type t (t NULL: a->type, default collation).
  * NULL sorts lowest and equals NULL (ORDER BY / index semantics, not `=`).
- * Returns <0, 0, >0. Off-row values cannot be compared (treated as equal). */
+ * Returns <0, 0, >0. Off-row values must be read back (materialised) first. */
 int value_compare(const sql_value *a, const sql_value *b, const sql_type *t);
 
 /* ---- collation primitives (shared with keyenc so both agree exactly) ---- */

@@ -14,7 +14,9 @@
  *   bp_unfix(f)               unlatch + unpin
  * A latch is held only for the short physical operation, never across a lock
  * wait. Latch order: pages are latched top-down (parent before child) and
- * left-to-right; see access/README.md.
+ * left-to-right; see access/README.md. Latches are writer-preferring and not
+ * recursive: a thread must never fix a page it already has fixed. lsn should
+ * be > 0 (a recLSN of 0 reads as "no dirty page" in bp_min_rec_lsn).
  *
  * WAL rule: before a dirty page is written (eviction, background writer,
  * checkpoint), df_wal_flush(df, pageLSN) makes the log durable through it.
@@ -56,14 +58,18 @@ pgid_t bp_id(const bp_frame *f);
 /* Mark dirty after a logged change at `lsn` (stores lsn as pageLSN). */
 void bp_dirty(bp_frame *f, lsn_t lsn);
 
-/* Write every dirty page of `df` (WAL enforced), then df_sync. For checkpoint. */
+/* Write every dirty page of `df` (WAL enforced), then df_sync. For checkpoint.
+ * Call with no latch held (it waits for shared latches). A page whose write
+ * fails stays dirty; the other pages are still written, and the first error is
+ * returned (without the df_sync). Pages dirtied during the call may remain. */
 int bp_flush_db(bufpool *bp, dbfiles *df, hdb_err *err);
 /* Dirty page table of `df`: calls fn(ctx, page id, recLSN) for each dirty page. */
 void bp_dirty_pages(bufpool *bp, dbfiles *df, void (*fn)(void *ctx, pgid_t id, lsn_t rec_lsn), void *ctx);
 /* Smallest recLSN among dirty pages of df, or 0 if none. */
 lsn_t bp_min_rec_lsn(bufpool *bp, dbfiles *df);
 /* Drop every frame of `df` without writing (database closed or crash simulated).
- * No frame of df may be pinned. */
+ * No frame of df may be pinned by a caller; a write of the pool's own in flight
+ * is waited for, so df may be destroyed as soon as this returns. */
 void bp_discard_db(bufpool *bp, dbfiles *df);
 /* Drop one page (after restore wrote it directly, or it is known bad). */
 void bp_discard_page(bufpool *bp, dbfiles *df, pgid_t id);
@@ -72,5 +78,8 @@ typedef struct bp_stats {
     uint64_t frames, used, dirty, hits, misses, reads, writes, evictions;
 } bp_stats;
 void bp_get_stats(bufpool *bp, bp_stats *out);
+/* Page writes that failed (the pages stayed dirty), e.g. in the background
+ * writer, which has no caller to report to. */
+uint64_t bp_write_errors(bufpool *bp);
 
 #endif

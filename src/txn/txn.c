@@ -303,6 +303,13 @@ int txn_on_commit(txn *t, txn_commit_action fn, void *arg)
 
 /* ---- rollback ------------------------------------------------------------ */
 
+static void run_actions(txn *t, int committed)
+{
+    for (int i = 0; i < t->nactions; i++)
+        t->actions[i].fn(t->actions[i].arg, committed);
+    t->nactions = 0;
+}
+
 /* Undo p's records newer than `stop` (exclusive). */
 static int undo_part(txn *t, txn_part *p, lsn_t stop, hdb_err *err)
 {
@@ -366,7 +373,7 @@ int txn_rollback(txn *t, hdb_err *err)
     }
     /* An abort record need not be durable before locks go: if it is lost,
      * recovery finds the CLRs and finishes the (already complete) rollback. */
-    t->nactions = 0;
+    run_actions(t, 0);
     end_txn(t, TXN_ABORTED);
     return rc;
 }
@@ -408,12 +415,6 @@ int txn_rollback_to(txn *t, const char *name, hdb_err *err)
 
 /* ---- commit ---------------------------------------------------------------- */
 
-static void run_actions(txn *t)
-{
-    for (int i = 0; i < t->nactions; i++)
-        t->actions[i].fn(t->actions[i].arg);
-    t->nactions = 0;
-}
 
 static lsn_t log_commit(txn *t, txn_part *p, hdb_err *err)
 {
@@ -471,7 +472,7 @@ int txn_commit_prepared(txn *t, hdb_err *err)
     for (int i = 1; i < t->nparts; i++)
         if (log_flush_to(t->parts[i].db->log, lsns[i], err) < 0)
             return -1;
-    run_actions(t);
+    run_actions(t, 1);
     end_txn(t, TXN_COMMITTED);
     return 0;
 }
@@ -497,7 +498,7 @@ int txn_commit(txn *t, hdb_err *err)
          * fdatasync covers this record (group commit). */
         if (log_flush_to(p->db->log, lsn, err) < 0)
             return -1;   /* log failed: outcome decided by recovery */
-        run_actions(t);
+        run_actions(t, 1);
         end_txn(t, TXN_COMMITTED);
         return 0;
     }

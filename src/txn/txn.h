@@ -66,7 +66,9 @@ typedef struct txn_savepoint {
     lsn_t last[TXN_MAX_DBS];
 } txn_savepoint;
 
-typedef void (*txn_commit_action)(void *arg);
+/* committed = 1 after a durable commit; 0 when the transaction rolled back
+ * (the action only releases its argument then). */
+typedef void (*txn_commit_action)(void *arg, int committed);
 
 /* Undo one LR_ROW record of transaction t in participant p: perform the logical
  * inverse and log it as an LR_CLR with undo_next_lsn = rec->prev_lsn
@@ -126,8 +128,8 @@ lsn_t txn_log_clr(txn *t, txn_part *p, mtr *m, lsn_t undo_next, hdb_err *err);
 /* Append a non-page record of this transaction (LR_MARK, ...) to p's chain. */
 lsn_t txn_log_plain(txn *t, txn_part *p, int kind, const void *body, size_t len, hdb_err *err);
 
-/* Run fn(arg) after the commit is durable, before locks are released
- * (e.g. deallocating pages freed by the transaction). Discarded on rollback. */
+/* Run fn(arg, 1) after the commit is durable, before locks are released
+ * (e.g. deallocating pages freed by the transaction); fn(arg, 0) on rollback. */
 int txn_on_commit(txn *t, txn_commit_action fn, void *arg);
 
 /* Commit: one database -> LR_COMMIT + group-commit wait. Several -> internal

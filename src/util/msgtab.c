@@ -51,6 +51,14 @@ static const struct msg msgs[] = {
     { 911, 16, "Database '%s' does not exist. Make sure that the name is entered correctly." },
     /* (database name, reason) */
     { 9002, 17, "The transaction log for database '%s' is full due to '%s'." },
+    /* (database name) */
+    { 9001, 21, "The log for database '%s' is not available. Check the operating system "
+                "error log for related error messages. Resolve any errors and restart the "
+                "database." },
+    /* (database name) */
+    { 9004, 21, "An error occurred while processing the log for database '%s'. If possible, "
+                "restore from backup. If a backup is not available, it might be necessary to "
+                "rebuild the log." },
     { 3902, 16, "The COMMIT TRANSACTION request has no corresponding BEGIN TRANSACTION." },
     { 3903, 16, "The ROLLBACK TRANSACTION request has no corresponding BEGIN TRANSACTION." },
     /* (savepoint name) */

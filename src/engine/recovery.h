@@ -1,0 +1,45 @@
+/*
+ * recovery.h — ARIES restart recovery, for one database or a set of them.
+ *
+ *   rc = recovery_begin(txns)
+ *   recovery_add(rc, db)        analysis + redo of db (its catalog is opened)
+ *   ... every database of the set ...
+ *   recovery_finish(rc, lookup) resolve prepared cross-database transactions,
+ *                               undo the losers, end
+ *
+ * Analysis reads forward from the checkpoint in the log's master block and
+ * rebuilds the active transaction table (state, first/last LSN, next LSN to
+ * undo) and the dirty page table. Redo repeats history from the smallest
+ * recLSN: a page op is applied when its page is in the dirty page table and
+ * the page's pageLSN is older than the record (so redo is idempotent and a
+ * crash during recovery is harmless). Full-page images are applied without
+ * reading the page, which repairs torn writes. Undo rolls the losers back
+ * with the transaction layer's rollback (CLRs), exactly as a live rollback.
+ *
+ * A transaction left PREPARED in a database is decided by its coordinator
+ * database's log: COMMIT there means commit, anything else abort (presumed
+ * abort). If the coordinator database is not available, commit is presumed
+ * (message 3429, as SQL Server does).
+ */
+#ifndef HDB_ENGINE_RECOVERY_H
+#define HDB_ENGINE_RECOVERY_H
+
+#include "engine/database.h"
+
+typedef struct recovery recovery;
+
+typedef struct recovery_stats {
+    uint64_t records_analyzed, records_redone, pages_redone, bytes_redone;
+    uint64_t txns_rolled_back, txns_committed_in_doubt;
+    double   analysis_s, redo_s, undo_s;
+} recovery_stats;
+
+typedef database *(*recovery_lookup_fn)(void *ctx, uint32_t db_id);
+
+recovery *recovery_begin(txn_mgr *txns);
+int recovery_add(recovery *rc, database *db, hdb_err *err);
+int recovery_finish(recovery *rc, recovery_lookup_fn lookup, void *ctx, hdb_err *err);
+void recovery_get_stats(recovery *rc, recovery_stats *st);
+void recovery_free(recovery *rc);
+
+#endif

@@ -1,0 +1,740 @@
+/* table.c — rows in, rows out: keys, indexes, overflow values, locks (see table.h). */
+#include "engine/table.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access/keyenc.h"
+#include "access/overflow.h"
+#include "access/row.h"
+
+#define KEY_CAP (BT_MAX_KEY * 2 + 64)
+
+static const char oom_text[] = "There is insufficient system memory to run this query.";
+
+void table_row_free(table_row *r)
+{
+    if (!r)
+        return;
+    free(r->vals);
+    free(r->buf);
+    for (int i = 0; i < r->nlobs; i++)
+        free(r->lobs[i]);
+    free(r->lobs);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- keys ------------------------------------------------------------------ */
+
+static size_t rowid_key(uint8_t *k, int64_t id)
+{
+    uint64_t x = (uint64_t)id ^ (1ull << 63);
+    for (int i = 7; i >= 0; i--) {
+        k[i] = (uint8_t)x;
+        x >>= 8;
+    }
+    return 8;
+}
+
+/* Encode index x's key columns taken from a full row of values. */
+static int index_key(const table_def *td, const tbl_index *x, const sql_value *row,
+                     uint8_t *out, size_t *len, hdb_err *err)
+{
+    sql_value kv[TBL_MAX_KEYCOLS];
+    sql_type kt[TBL_MAX_KEYCOLS];
+    for (int i = 0; i < x->nkeys; i++) {
+        kv[i] = row[x->keycols[i]];
+        kt[i] = td->types[x->keycols[i]];
+    }
+    if (keyenc_encode(kv, kt, x->desc, x->nkeys, out, KEY_CAP, len, err) < 0)
+        return -1;
+    if (*len > BT_MAX_KEY)
+        return hdb_raise_text(err, 1946, 16, 1, "Operation failed. The index entry exceeds the maximum length of 900 bytes.");
+    return 0;
+}
+
+/* Clustered key from the key column values only (table_get / update / delete). */
+static int clustered_key_from_key(const table_def *td, const sql_value *key, uint8_t *out, size_t *len, hdb_err *err)
+{
+    const tbl_index *x = &td->idx[0];
+    if (x->hidden_key) {
+        *len = rowid_key(out, key[0].u.i);
+        return 0;
+    }
+    sql_type kt[TBL_MAX_KEYCOLS];
+    for (int i = 0; i < x->nkeys; i++)
+        kt[i] = td->types[x->keycols[i]];
+    return keyenc_encode(key, kt, x->desc, x->nkeys, out, KEY_CAP, len, err);
+}
+
+/* Secondary index entry: its key (+ clustering key unless unique) -> clustering key. */
+static int secondary_key(const table_def *td, const tbl_index *x, const sql_value *row,
+                         const uint8_t *ck, size_t cklen, uint8_t *out, size_t *len, hdb_err *err)
+{
+    if (index_key(td, x, row, out, len, err) < 0)
+        return -1;
+    if (!x->unique) {
+        if (*len + cklen > KEY_CAP)
+            return hdb_raise_text(err, 1946, 16, 1, "Operation failed. The index entry exceeds the maximum length of 900 bytes.");
+        memcpy(out + *len, ck, cklen);
+        *len += cklen;
+    }
+    return 0;
+}
+
+static int lock_key(txn *t, database *db, uint32_t obj, const uint8_t *k, size_t klen, lock_mode mode, hdb_err *err)
+{
+    lock_res res = lock_res_key(db->tdb.id, obj, k, klen);
+    return lock_acquire(txn_mgr_locks(t->mgr), &t->lo, &res, mode, t->lock_timeout_ms, err);
+}
+
+static int lock_table(txn *t, database *db, uint32_t obj, lock_mode mode, hdb_err *err)
+{
+    lock_res res = lock_res_table(db->tdb.id, obj);
+    return lock_acquire(txn_mgr_locks(t->mgr), &t->lo, &res, mode, t->lock_timeout_ms, err);
+}
+
+/* ---- rows and overflow ------------------------------------------------------ */
+
+/* Encode vals into a record value that fits a B+tree record next to a key of
+ * klen bytes, moving the largest variable columns to overflow pages. */
+static int encode_row(database *db, const table_def *td, const sql_value *vals, size_t klen,
+                      uint8_t **out, size_t *len, hdb_err *err)
+{
+    int n = td->ncols;
+    sql_value *v = malloc((size_t)n * sizeof *v);
+    if (!v)
+        return hdb_raise_text(err, 701, 19, 1, oom_text);
+    memcpy(v, vals, (size_t)n * sizeof *v);
+    size_t limit = BT_MAX_RECORD - 2 - klen;
+    while (row_inrow_size(v, td->types, n) > limit) {
+        int best = -1;
+        for (int i = 0; i < n; i++)
+            if (!v[i].is_null && !(v[i].flags & VALUE_F_OFFROW) && value_type_is_variable(td->types[i].id) &&
+                v[i].len > ROW_OFFROW_PTR_SIZE && (best < 0 || v[i].len > v[best].len))
+                best = i;
+        if (best < 0) {
+            free(v);
+            return hdb_raise(err, 511, (int)row_inrow_size(vals, td->types, n), (int)limit);
+        }
+        pgid_t first = ovf_write(&db->env, td->idx[0].fg_id, td->object_id, v[best].bytes, v[best].len, err);
+        if (!first) {
+            free(v);
+            return -1;
+        }
+        v[best] = value_offrow(td->types[best].id, first, v[best].len);
+    }
+    size_t cap = row_inrow_size(v, td->types, n) + 16;
+    uint8_t *buf = malloc(cap);
+    int rc = buf ? row_encode(v, td->types, n, buf, cap, len, err) : hdb_raise_text(err, 701, 19, 1, oom_text);
+    free(v);
+    if (rc < 0) {
+        free(buf);
+        return -1;
+    }
+    *out = buf;
+    return 0;
+}
+
+/* Overflow chains a stored row points to (count returned, ids in out). */
+static int offrow_chains(const table_def *td, const uint8_t *row, size_t len, pgid_t *out, int cap)
+{
+    int n = 0;
+    for (int i = 0; i < td->ncols && n < cap; i++) {
+        if (!value_type_is_variable(td->types[i].id) || row_var_column_is_offrow(row, len, td->types, i) != 1)
+            continue;
+        sql_value v;
+        if (row_get_column(row, len, td->types, i, &v) == 0 && (v.flags & VALUE_F_OFFROW))
+            out[n++] = v.u.offrow.first_page;
+    }
+    return n;
+}
+
+/* Decode a stored row into r (taking ownership of buf), reading overflow values. */
+static int decode_row(database *db, const table_def *td, uint8_t *buf, size_t len, table_row *r, hdb_err *err)
+{
+    memset(r, 0, sizeof *r);
+    r->buf = buf;
+    r->len = len;
+    r->ncols = td->ncols;
+    r->vals = calloc((size_t)(td->ncols ? td->ncols : 1), sizeof *r->vals);
+    if (!r->vals) {
+        table_row_free(r);
+        return hdb_raise_text(err, 701, 19, 1, oom_text);
+    }
+    if (row_decode(buf, len, td->types, td->ncols, r->vals) < 0) {
+        table_row_free(r);
+        return hdb_raise_text(err, 5180, 22, 1, "A stored row could not be decoded (row format).");
+    }
+    for (int i = 0; i < td->ncols; i++) {
+        sql_value *v = &r->vals[i];
+        if (!(v->flags & VALUE_F_OFFROW))
+            continue;
+        size_t n = (size_t)v->u.offrow.total_len;
+        uint8_t *data = malloc(n ? n : 1);
+        uint8_t **lobs = realloc(r->lobs, (size_t)(r->nlobs + 1) * sizeof *r->lobs);
+        if (!data || !lobs) {
+            free(data);
+            if (lobs)
+                r->lobs = lobs;
+            table_row_free(r);
+            return hdb_raise_text(err, 701, 19, 1, oom_text);
+        }
+        r->lobs = lobs;
+        r->lobs[r->nlobs++] = data;
+        if (ovf_read(&db->env, v->u.offrow.first_page, data, n, err) < 0) {
+            table_row_free(r);
+            return -1;
+        }
+        *v = value_bytes(td->types[i].id, data, (uint32_t)n);
+    }
+    return 0;
+}
+
+struct deferred_free {
+    database *db;
+    int n;
+    pgid_t chains[];
+};
+
+static void free_chains_action(void *arg, int committed)
+{
+    struct deferred_free *d = arg;
+    if (committed) {
+        for (int i = 0; i < d->n; i++) {
+            hdb_err e;
+            /* a failure here only leaks pages, which DBCC CHECKALLOC reports */
+            ovf_free(&d->db->env, d->chains[i], &e);
+        }
+    }
+    free(d);
+}
+
+/* Free a stored row's overflow chains when t commits. */
+static int free_offrow_at_commit(txn *t, database *db, const table_def *td, const uint8_t *row, size_t len, hdb_err *err)
+{
+    pgid_t chains[64];
+    int n = offrow_chains(td, row, len, chains, 64);
+    if (!n)
+        return 0;
+    struct deferred_free *d = malloc(sizeof *d + (size_t)n * sizeof(pgid_t));
+    if (!d)
+        return hdb_raise_text(err, 701, 19, 1, oom_text);
+    d->db = db;
+    d->n = n;
+    memcpy(d->chains, chains, (size_t)n * sizeof(pgid_t));
+    if (txn_on_commit(t, free_chains_action, d) < 0) {
+        free(d);
+        return hdb_raise_text(err, 701, 19, 1, oom_text);
+    }
+    return 0;
+}
+
+/* ---- row operations ---------------------------------------------------------- */
+
+static int check_nulls(const table_def *td, const sql_value *vals, hdb_err *err)
+{
+    for (int i = 0; i < td->ncols; i++) {
+        if (vals[i].is_null && !td->cols[i].nullable) {
+            char msg[400];
+            snprintf(msg, sizeof msg, "Cannot insert the value NULL into column '%s', table '%s'; column does not allow nulls. INSERT fails.",
+                     td->cols[i].name, td->name);
+            return hdb_raise_text(err, 515, 16, 2, msg);
+        }
+        if (!vals[i].is_null && !(vals[i].flags & VALUE_F_OFFROW) && value_check(&vals[i], &td->types[i], err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int duplicate_error(const table_def *td, const tbl_index *x, const sql_value *row, hdb_err *err)
+{
+    sql_value kv[TBL_MAX_KEYCOLS];
+    sql_type kt[TBL_MAX_KEYCOLS];
+    for (int i = 0; i < x->nkeys; i++) {
+        kv[i] = row[x->keycols[i]];
+        kt[i] = td->types[x->keycols[i]];
+    }
+    char desc[600];
+    keyenc_describe(kv, kt, x->nkeys, desc, sizeof desc);
+    char obj[CAT_NAME_MAX + 8];
+    snprintf(obj, sizeof obj, "dbo.%s", td->name);
+    if (x->primary_key)
+        return hdb_raise(err, 2627, x->name, obj, desc);
+    return hdb_raise(err, 2601, obj, x->name, desc);
+}
+
+static int insert_secondaries(txn *t, txn_part *p, database *db, table_def *td, const sql_value *vals,
+                              const uint8_t *ck, size_t cklen, hdb_err *err)
+{
+    for (int i = 1; i < td->nidx; i++) {
+        tbl_index *x = &td->idx[i];
+        uint8_t sk[KEY_CAP];
+        size_t sklen;
+        if (secondary_key(td, x, vals, ck, cklen, sk, &sklen, err) < 0)
+            return -1;
+        if (x->unique && lock_key(t, db, td->object_id + ((uint32_t)x->index_id << 24), sk, sklen, LOCK_X, err) < 0)
+            return -1;
+        int rc = bt_insert(&x->bt, t, p, sk, sklen, ck, cklen, err);
+        if (rc < 0)
+            return -1;
+        if (rc == 1)
+            return duplicate_error(td, x, vals, err);
+    }
+    return 0;
+}
+
+static int delete_secondaries(txn *t, txn_part *p, database *db, table_def *td, const sql_value *vals,
+                              const uint8_t *ck, size_t cklen, hdb_err *err)
+{
+    (void)db;
+    for (int i = 1; i < td->nidx; i++) {
+        tbl_index *x = &td->idx[i];
+        uint8_t sk[KEY_CAP];
+        size_t sklen;
+        if (secondary_key(td, x, vals, ck, cklen, sk, &sklen, err) < 0)
+            return -1;
+        if (bt_delete(&x->bt, t, p, sk, sklen, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int table_insert(txn *t, database *db, table_def *td, const sql_value *vals, hdb_err *err)
+{
+    if (check_nulls(td, vals, err) < 0)
+        return -1;
+    txn_part *p = txn_join(t, &db->tdb, err);
+    if (!p || lock_table(t, db, td->object_id, LOCK_IX, err) < 0)
+        return -1;
+    tbl_index *cx = &td->idx[0];
+    uint8_t ck[KEY_CAP];
+    size_t cklen;
+    if (cx->hidden_key)
+        cklen = rowid_key(ck, td->next_rowid++);
+    else if (index_key(td, cx, vals, ck, &cklen, err) < 0)
+        return -1;
+    if (lock_key(t, db, td->object_id, ck, cklen, LOCK_X, err) < 0)
+        return -1;
+    uint8_t *row;
+    size_t rowlen;
+    if (encode_row(db, td, vals, cklen, &row, &rowlen, err) < 0)
+        return -1;
+    int rc = bt_insert(&cx->bt, t, p, ck, cklen, row, rowlen, err);
+    if (rc == 1) {
+        pgid_t chains[64];
+        int n = offrow_chains(td, row, rowlen, chains, 64);
+        for (int i = 0; i < n; i++) {
+            hdb_err e;
+            ovf_free(&db->env, chains[i], &e);
+        }
+        free(row);
+        return duplicate_error(td, cx, vals, err);
+    }
+    free(row);
+    if (rc < 0)
+        return -1;
+    return insert_secondaries(t, p, db, td, vals, ck, cklen, err);
+}
+
+/* Read the stored row of clustered key ck (no locking). 1/0/-1. */
+static int fetch(database *db, table_def *td, const uint8_t *ck, size_t cklen, table_row *row, hdb_err *err)
+{
+    uint8_t *val;
+    size_t vlen;
+    int rc = bt_get(&td->idx[0].bt, ck, cklen, &val, &vlen, err);
+    if (rc != 1)
+        return rc;
+    if (!row) {
+        free(val);
+        return 1;
+    }
+    return decode_row(db, td, val, vlen, row, err) < 0 ? -1 : 1;
+}
+
+/* Read-lock a key for a reader at isolation iso; *release says whether to
+ * drop it right after reading (READ COMMITTED). */
+static int read_lock(txn *t, database *db, table_def *td, const uint8_t *ck, size_t cklen, int iso, int *release, hdb_err *err)
+{
+    *release = 0;
+    if (iso == ISO_READ_UNCOMMITTED)
+        return 0;
+    if (lock_table(t, db, td->object_id, LOCK_IS, err) < 0)
+        return -1;
+    lock_res res = lock_res_key(db->tdb.id, td->object_id, ck, cklen);
+    lock_mgr *lm = txn_mgr_locks(t->mgr);
+    lock_mode held = lock_held_mode(lm, &t->lo, &res);
+    if (held != LOCK_NONE)
+        return 0;
+    if (lock_acquire(lm, &t->lo, &res, LOCK_S, t->lock_timeout_ms, err) < 0)
+        return -1;
+    *release = iso == ISO_READ_COMMITTED;
+    return 0;
+}
+
+static void read_unlock(txn *t, database *db, table_def *td, const uint8_t *ck, size_t cklen)
+{
+    lock_res res = lock_res_key(db->tdb.id, td->object_id, ck, cklen);
+    lock_release(txn_mgr_locks(t->mgr), &t->lo, &res);
+}
+
+int table_get(txn *t, database *db, table_def *td, const sql_value *key, int iso, table_row *row, hdb_err *err)
+{
+    uint8_t ck[KEY_CAP];
+    size_t cklen;
+    if (clustered_key_from_key(td, key, ck, &cklen, err) < 0)
+        return -1;
+    int release;
+    if (read_lock(t, db, td, ck, cklen, iso, &release, err) < 0)
+        return -1;
+    int rc = fetch(db, td, ck, cklen, row, err);
+    if (release)
+        read_unlock(t, db, td, ck, cklen);
+    return rc;
+}
+
+int table_delete(txn *t, database *db, table_def *td, const sql_value *key, hdb_err *err)
+{
+    uint8_t ck[KEY_CAP];
+    size_t cklen;
+    if (clustered_key_from_key(td, key, ck, &cklen, err) < 0)
+        return -1;
+    txn_part *p = txn_join(t, &db->tdb, err);
+    if (!p || lock_table(t, db, td->object_id, LOCK_IX, err) < 0 ||
+        lock_key(t, db, td->object_id, ck, cklen, LOCK_X, err) < 0)
+        return -1;
+    uint8_t *old;
+    size_t oldlen;
+    int rc = bt_get(&td->idx[0].bt, ck, cklen, &old, &oldlen, err);
+    if (rc != 1)
+        return rc < 0 ? -1 : 1;
+    table_row r;
+    if (td->nidx > 1) {
+        uint8_t *copy = malloc(oldlen);
+        if (!copy) {
+            free(old);
+            return hdb_raise_text(err, 701, 19, 1, oom_text);
+        }
+        memcpy(copy, old, oldlen);
+        if (decode_row(db, td, copy, oldlen, &r, err) < 0) {
+            free(old);
+            return -1;
+        }
+        rc = delete_secondaries(t, p, db, td, r.vals, ck, cklen, err);
+        table_row_free(&r);
+        if (rc < 0) {
+            free(old);
+            return -1;
+        }
+    }
+    rc = bt_delete(&td->idx[0].bt, t, p, ck, cklen, err);
+    if (rc == 0)
+        rc = free_offrow_at_commit(t, db, td, old, oldlen, err);
+    free(old);
+    return rc;
+}
+
+int table_update(txn *t, database *db, table_def *td, const sql_value *key, const sql_value *vals, hdb_err *err)
+{
+    if (check_nulls(td, vals, err) < 0)
+        return -1;
+    tbl_index *cx = &td->idx[0];
+    uint8_t ck[KEY_CAP], nk[KEY_CAP];
+    size_t cklen, nklen;
+    if (clustered_key_from_key(td, key, ck, &cklen, err) < 0)
+        return -1;
+    if (cx->hidden_key) {
+        memcpy(nk, ck, cklen);
+        nklen = cklen;
+    } else if (index_key(td, cx, vals, nk, &nklen, err) < 0) {
+        return -1;
+    }
+    if (nklen != cklen || memcmp(nk, ck, cklen) != 0) {
+        /* the clustering key changes: the row moves */
+        int rc = table_delete(t, db, td, key, err);
+        if (rc != 0)
+            return rc;
+        return table_insert(t, db, td, vals, err) < 0 ? -1 : 0;
+    }
+    txn_part *p = txn_join(t, &db->tdb, err);
+    if (!p || lock_table(t, db, td->object_id, LOCK_IX, err) < 0 ||
+        lock_key(t, db, td->object_id, ck, cklen, LOCK_X, err) < 0)
+        return -1;
+    uint8_t *old;
+    size_t oldlen;
+    int rc = bt_get(&cx->bt, ck, cklen, &old, &oldlen, err);
+    if (rc != 1)
+        return rc < 0 ? -1 : 1;
+    table_row r = { 0 };
+    if (td->nidx > 1) {
+        uint8_t *copy = malloc(oldlen);
+        if (!copy || decode_row(db, td, copy, oldlen, &r, err) < 0) {
+            if (!copy)
+                hdb_raise_text(err, 701, 19, 1, oom_text);
+            free(old);
+            return -1;
+        }
+    }
+    uint8_t *row;
+    size_t rowlen;
+    rc = encode_row(db, td, vals, cklen, &row, &rowlen, err);
+    if (rc == 0)
+        rc = bt_update(&cx->bt, t, p, ck, cklen, row, rowlen, err);
+    free(row);
+    if (rc == 0)
+        rc = free_offrow_at_commit(t, db, td, old, oldlen, err);
+    free(old);
+    /* secondary entries whose key changed move */
+    for (int i = 1; rc == 0 && i < td->nidx; i++) {
+        tbl_index *x = &td->idx[i];
+        uint8_t ok[KEY_CAP], nk2[KEY_CAP];
+        size_t oklen, nk2len;
+        if (secondary_key(td, x, r.vals, ck, cklen, ok, &oklen, err) < 0 ||
+            secondary_key(td, x, vals, ck, cklen, nk2, &nk2len, err) < 0) {
+            rc = -1;
+            break;
+        }
+        if (oklen == nk2len && memcmp(ok, nk2, oklen) == 0)
+            continue;
+        if (bt_delete(&x->bt, t, p, ok, oklen, err) < 0) {
+            rc = -1;
+            break;
+        }
+        if (x->unique && lock_key(t, db, td->object_id + ((uint32_t)x->index_id << 24), nk2, nk2len, LOCK_X, err) < 0) {
+            rc = -1;
+            break;
+        }
+        int ins = bt_insert(&x->bt, t, p, nk2, nk2len, ck, cklen, err);
+        if (ins == 1)
+            rc = duplicate_error(td, x, vals, err);
+        else if (ins < 0)
+            rc = -1;
+    }
+    table_row_free(&r);
+    return rc < 0 ? -1 : rc;
+}
+
+/* ---- scans ------------------------------------------------------------------- */
+
+struct table_scan {
+    txn       *t;
+    database  *db;
+    table_def *td;
+    int        iso;
+    bt_cursor *c;
+    table_row  row;
+};
+
+table_scan *table_scan_open(txn *t, database *db, table_def *td, int iso, hdb_err *err)
+{
+    table_scan *s = calloc(1, sizeof *s);
+    if (!s) {
+        hdb_raise_text(err, 701, 19, 1, oom_text);
+        return NULL;
+    }
+    s->t = t;
+    s->db = db;
+    s->td = td;
+    s->iso = iso;
+    s->c = bt_cursor_open(&td->idx[0].bt, NULL, 0, 1, err);
+    if (!s->c) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int table_scan_next(table_scan *s, table_row *out, hdb_err *err)
+{
+    for (;;) {
+        const uint8_t *k, *v;
+        size_t kl, vl;
+        int rc = bt_cursor_next(s->c, &k, &kl, &v, &vl, err);
+        if (rc <= 0)
+            return rc;
+        table_row_free(&s->row);
+        if (s->iso == ISO_READ_UNCOMMITTED) {
+            uint8_t *copy = malloc(vl ? vl : 1);
+            if (!copy)
+                return hdb_raise_text(err, 701, 19, 1, oom_text);
+            memcpy(copy, v, vl);
+            if (decode_row(s->db, s->td, copy, vl, &s->row, err) < 0)
+                return -1;
+        } else {
+            /* lock, then read the committed row (it may have changed or gone
+             * while we waited) */
+            uint8_t ck[KEY_CAP];
+            memcpy(ck, k, kl);
+            int release;
+            if (read_lock(s->t, s->db, s->td, ck, kl, s->iso, &release, err) < 0)
+                return -1;
+            rc = fetch(s->db, s->td, ck, kl, &s->row, err);
+            if (release)
+                read_unlock(s->t, s->db, s->td, ck, kl);
+            if (rc < 0)
+                return -1;
+            if (rc == 0)
+                continue;
+        }
+        *out = s->row;
+        return 1;
+    }
+}
+
+void table_scan_close(table_scan *s)
+{
+    if (!s)
+        return;
+    table_row_free(&s->row);
+    bt_cursor_close(s->c);
+    free(s);
+}
+
+int table_build_index(txn *t, database *db, table_def *td, int i, hdb_err *err)
+{
+    txn_part *p = txn_join(t, &db->tdb, err);
+    if (!p || lock_table(t, db, td->object_id, LOCK_S, err) < 0)
+        return -1;
+    tbl_index *x = &td->idx[i];
+    bt_cursor *c = bt_cursor_open(&td->idx[0].bt, NULL, 0, 1, err);
+    if (!c)
+        return -1;
+    const uint8_t *k, *v;
+    size_t kl, vl;
+    int rc;
+    while ((rc = bt_cursor_next(c, &k, &kl, &v, &vl, err)) == 1) {
+        uint8_t ck[KEY_CAP];
+        memcpy(ck, k, kl);
+        uint8_t *copy = malloc(vl ? vl : 1);
+        table_row r;
+        if (!copy) {
+            rc = hdb_raise_text(err, 701, 19, 1, oom_text);
+            break;
+        }
+        memcpy(copy, v, vl);
+        if (decode_row(db, td, copy, vl, &r, err) < 0) {
+            rc = -1;
+            break;
+        }
+        uint8_t sk[KEY_CAP];
+        size_t sklen;
+        rc = secondary_key(td, x, r.vals, ck, kl, sk, &sklen, err);
+        if (rc == 0) {
+            int ins = bt_insert(&x->bt, t, p, sk, sklen, ck, kl, err);
+            rc = ins == 1 ? duplicate_error(td, x, r.vals, err) : ins;
+        }
+        table_row_free(&r);
+        if (rc < 0)
+            break;
+    }
+    bt_cursor_close(c);
+    return rc < 0 ? -1 : 0;
+}
+
+struct drop_storage {
+    database *db;
+    int n;
+    btree trees[];
+};
+
+static void drop_storage_action(void *arg, int committed)
+{
+    struct drop_storage *d = arg;
+    for (int i = 0; i < d->n; i++) {
+        if (committed) {
+            hdb_err e;
+            bt_drop(&d->trees[i], &e);
+        }
+        bt_close(&d->trees[i]);
+    }
+    free(d);
+}
+
+int table_drop_storage_at_commit(txn *t, database *db, table_def *td, hdb_err *err)
+{
+    struct drop_storage *d = calloc(1, sizeof *d + (size_t)td->nidx * sizeof(btree));
+    if (!d)
+        return hdb_raise_text(err, 701, 19, 1, oom_text);
+    d->db = db;
+    d->n = td->nidx;
+    for (int i = 0; i < td->nidx; i++)
+        bt_open(&d->trees[i], &db->env, td->object_id, td->idx[i].index_id, td->idx[i].fg_id, td->idx[i].root);
+    if (txn_on_commit(t, drop_storage_action, d) < 0) {
+        drop_storage_action(d, 0);
+        return hdb_raise_text(err, 701, 19, 1, oom_text);
+    }
+    return 0;
+}
+
+/* ---- undo dispatch ------------------------------------------------------------ */
+
+int table_undo(void *ctx, txn *t, txn_part *p, const log_rec *rec, hdb_err *err)
+{
+    (void)ctx;
+    database *db = db_of(p->db);
+    if (rec->body_len < 4)
+        return hdb_raise(err, 3314, db->tdb.name, "(short record)");
+    uint32_t ulen;
+    memcpy(&ulen, rec->body, 4);
+    const uint8_t *undo = rec->body + 4;
+    int op;
+    uint32_t obj;
+    uint16_t idx;
+    if (ulen > rec->body_len - 4 || bt_undo_header(undo, ulen, &op, &obj, &idx) < 0)
+        return hdb_raise(err, 3314, db->tdb.name, "(bad undo information)");
+    btree *bt = cat_tree(db, obj, idx, err);
+    if (!bt)
+        return -1;
+    /* An undone insert of a row with overflow values frees them; an undone
+     * index-creation frees the index's pages. */
+    pgid_t chains[64];
+    int nchains = 0;
+    pgid_t dropped_root = 0;
+    if (op == UNDO_INSERT && (obj >= FIRST_USER_OBJECT_ID || obj == SYSOBJ_INDEXES)) {
+        lread r;
+        lread_init(&r, undo, ulen);
+        lread_u8(&r);
+        lread_u32(&r);
+        lread_u16(&r);
+        uint32_t klen = lread_u32(&r);
+        const uint8_t *key = lread_bytes(&r, klen);
+        uint8_t *val;
+        size_t vlen;
+        if (key && bt_get(bt, key, klen, &val, &vlen, err) == 1) {
+            if (obj == SYSOBJ_INDEXES) {
+                tbl_index x;
+                memset(&x, 0, sizeof x);
+                lread_init(&r, val, vlen);
+                {
+                    char nm[CAT_NAME_MAX + 1];
+                    lread_str(&r, nm, sizeof nm);
+                    lread_u8(&r);
+                    lread_u16(&r);
+                    dropped_root = lread_u64(&r);
+                }
+            } else if (idx == 1) {
+                table_def *td = cat_get_table(db, obj, err);
+                if (td)
+                    nchains = offrow_chains(td, val, vlen, chains, 64);
+            }
+            free(val);
+        }
+    }
+    if (bt_undo(bt, t, p, rec, undo, ulen, err) < 0)
+        return -1;
+    for (int i = 0; i < nchains; i++) {
+        hdb_err e;
+        ovf_free(&db->env, chains[i], &e);
+    }
+    if (dropped_root) {
+        btree tmp;
+        hdb_err e;
+        bt_open(&tmp, &db->env, 0, 0, 1, dropped_root);
+        bt_drop(&tmp, &e);
+        bt_close(&tmp);
+    }
+    if (obj < FIRST_USER_OBJECT_ID)
+        cat_invalidate(db);
+    return 0;
+}

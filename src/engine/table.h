@@ -1,0 +1,58 @@
+/*
+ * table.h — row operations on tables, the engine's internal API for the SQL
+ * layer: values in, values out; keys, rows, indexes, overflow and locks inside.
+ *
+ * Locking (strict two-phase for writes): IX on the table and X on the key
+ * (clustered key resource) before changing a row, held to the end of the
+ * transaction. Reads take IS + S on the key; under READ COMMITTED the S lock
+ * is released as soon as the row is read, under SERIALIZABLE (and REPEATABLE
+ * READ) it is kept. Lock waits respect the transaction's LOCK_TIMEOUT (1222)
+ * and deadlock detection (1205).
+ *
+ * Large values: when a row does not fit a B+tree record, its largest variable
+ * columns move to overflow pages (access/overflow.h) and the row keeps a
+ * pointer. Overflow chains of deleted/replaced values are freed at commit; a
+ * rolled-back insert frees its chains during undo.
+ */
+#ifndef HDB_ENGINE_TABLE_H
+#define HDB_ENGINE_TABLE_H
+
+#include "engine/catalog.h"
+
+enum { ISO_READ_UNCOMMITTED = 1, ISO_READ_COMMITTED = 2, ISO_REPEATABLE_READ = 3,
+       ISO_SERIALIZABLE = 4, ISO_SNAPSHOT = 5 };
+
+/* A row read from a table: values point into `buf` (owned). */
+typedef struct table_row {
+    sql_value *vals;
+    int        ncols;
+    uint8_t   *buf;
+    size_t     len;
+    uint8_t  **lobs;        /* materialized overflow values */
+    int        nlobs;
+} table_row;
+void table_row_free(table_row *r);
+
+int table_insert(txn *t, database *db, table_def *td, const sql_value *vals, hdb_err *err);
+/* 1 found (row filled), 0 not found. key: values of the clustered key columns. */
+int table_get(txn *t, database *db, table_def *td, const sql_value *key, int iso, table_row *row, hdb_err *err);
+/* Replace the row with clustered key `key` by `vals` (all columns). 0, 1 = not found. */
+int table_update(txn *t, database *db, table_def *td, const sql_value *key, const sql_value *vals, hdb_err *err);
+int table_delete(txn *t, database *db, table_def *td, const sql_value *key, hdb_err *err);
+
+/* Scan the clustered index in key order (all rows). */
+typedef struct table_scan table_scan;
+table_scan *table_scan_open(txn *t, database *db, table_def *td, int iso, hdb_err *err);
+/* 1 = row (valid until next call), 0 = end, -1 = error. */
+int table_scan_next(table_scan *s, table_row *row, hdb_err *err);
+void table_scan_close(table_scan *s);
+
+/* Fill secondary index idx[i] from the table's rows (CREATE INDEX). */
+int table_build_index(txn *t, database *db, table_def *td, int i, hdb_err *err);
+/* DROP TABLE: free the table's pages once the transaction commits. */
+int table_drop_storage_at_commit(txn *t, database *db, table_def *td, hdb_err *err);
+
+/* Undo handler for txn_mgr: dispatches LR_ROW records to their B+tree. */
+int table_undo(void *ctx, txn *t, txn_part *p, const log_rec *rec, hdb_err *err);
+
+#endif

@@ -61,6 +61,7 @@ typedef struct btree {
     uint16_t fg_id;
     pgid_t   root;
     pthread_rwlock_t smo;
+    char     name[129];     /* index name for messages (bt_set_name); "" = ids */
 } btree;
 
 /* Create an empty tree (a root leaf) in filegroup fg; logged as LR_PAGES.
@@ -69,6 +70,9 @@ pgid_t bt_create(const bt_env *env, uint32_t object_id, uint16_t index_id, uint1
 /* In-memory handle for an existing tree. */
 int bt_open(btree *bt, const bt_env *env, uint32_t object_id, uint16_t index_id, uint16_t fg_id, pgid_t root);
 void bt_close(btree *bt);
+/* Name used in error 1946 ("... for the index '%s' ..."); without one the
+ * message names "object_id.index_id". */
+void bt_set_name(btree *bt, const char *name);
 
 /* Row operations of transaction t in participant p (txn_join'ed by the caller).
  * Return 0 on success, -1 on error; bt_insert returns 1 if the key exists (no

@@ -360,6 +360,9 @@ static int read_lock(txn *t, database *db, table_def *td, const uint8_t *ck, siz
     *release = 0;
     if (iso == ISO_READ_UNCOMMITTED)
         return 0;
+    if (iso == ISO_FOR_UPDATE)
+        return lock_table(t, db, td->object_id, LOCK_IX, err) < 0 ? -1
+               : lock_key(t, db, td->object_id, ck, cklen, LOCK_X, err);
     if (lock_table(t, db, td->object_id, LOCK_IS, err) < 0)
         return -1;
     lock_res res = lock_res_key(db->tdb.id, td->object_id, ck, cklen);

@@ -20,7 +20,8 @@
 #include "engine/catalog.h"
 
 enum { ISO_READ_UNCOMMITTED = 1, ISO_READ_COMMITTED = 2, ISO_REPEATABLE_READ = 3,
-       ISO_SERIALIZABLE = 4, ISO_SNAPSHOT = 5 };
+       ISO_SERIALIZABLE = 4, ISO_SNAPSHOT = 5,
+       ISO_FOR_UPDATE = 6   /* read to change: X lock held to the end (UPDLOCK, XLOCK) */ };
 
 /* A row read from a table: values point into `buf` (owned). */
 typedef struct table_row {

@@ -91,9 +91,12 @@ struct bufpool {
     pthread_t         writer;
     int               writer_started;
     pthread_mutex_t   wmu;
-    pthread_cond_t    wcv;
+    pthread_cond_t    wcv;        /* wakes the writer */
+    pthread_cond_t    widle;      /* the writer finished a round */
     int               stop;       /* under wmu */
+    int               busy;       /* under wmu: the writer is in a round */
     _Atomic int       kick;
+    _Atomic unsigned  period_ms;  /* 0 = writer paused */
     struct cand { lsn_t rec; uint32_t idx; } *cands;  /* writer thread only */
 };
 
@@ -591,7 +594,7 @@ static size_t write_batch(bufpool *bp, size_t max)
     }
     qsort(bp->cands, n, sizeof bp->cands[0], cand_cmp);
     size_t done = 0;
-    for (size_t i = 0; i < n && done < max; i++) {
+    for (size_t i = 0; i < n && done < max && atomic_load(&bp->period_ms); i++) {
         bp_frame *f = &bp->frames[bp->cands[i].idx];
         if (!pin_if(bp, f, NULL))
             continue;
@@ -610,20 +613,26 @@ static void *writer_main(void *arg)
     size_t batch = bp->nframes / 16 > 64 ? bp->nframes / 16 : 64;
     pthread_mutex_lock(&bp->wmu);
     while (!bp->stop) {
+        unsigned period = atomic_load(&bp->period_ms);
+        if (period == 0) {
+            pthread_cond_wait(&bp->wcv, &bp->wmu);  /* paused: kicks are ignored */
+            continue;
+        }
         if (!atomic_load(&bp->kick)) {
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
-            ts.tv_sec += BP_WRITER_PERIOD_MS / 1000;
-            ts.tv_nsec += (long)(BP_WRITER_PERIOD_MS % 1000) * 1000000L;
+            ts.tv_sec += period / 1000;
+            ts.tv_nsec += (long)(period % 1000) * 1000000L;
             if (ts.tv_nsec >= 1000000000L) {
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000L;
             }
             pthread_cond_timedwait(&bp->wcv, &bp->wmu, &ts);
         }
-        if (bp->stop)
-            break;
+        if (bp->stop || atomic_load(&bp->period_ms) == 0)
+            continue;
         atomic_store(&bp->kick, 0);
+        bp->busy = 1;
         pthread_mutex_unlock(&bp->wmu);
         /* Over the high-water mark: write until well below it. Otherwise (the
          * periodic tick) one batch, so dirty pages trickle out steadily. */
@@ -631,14 +640,26 @@ static void *writer_main(void *arg)
         if (atomic_load(&bp->ndirty) > hi) {
             do
                 wrote = write_batch(bp, batch);
-            while (wrote > 0 && atomic_load(&bp->ndirty) > lo);
+            while (wrote > 0 && atomic_load(&bp->ndirty) > lo && atomic_load(&bp->period_ms));
         } else if (atomic_load(&bp->ndirty) > 0) {
             write_batch(bp, batch);
         }
         pthread_mutex_lock(&bp->wmu);
+        bp->busy = 0;
+        pthread_cond_broadcast(&bp->widle);
     }
     pthread_mutex_unlock(&bp->wmu);
     return NULL;
+}
+
+void bp_set_writer_period(bufpool *bp, unsigned ms)
+{
+    pthread_mutex_lock(&bp->wmu);
+    atomic_store(&bp->period_ms, ms);
+    pthread_cond_signal(&bp->wcv);
+    while (ms == 0 && bp->busy)  /* paused means: no write of ours after return */
+        pthread_cond_wait(&bp->widle, &bp->wmu);
+    pthread_mutex_unlock(&bp->wmu);
 }
 
 /* ---- create / destroy ----------------------------------------------------- */
@@ -657,6 +678,7 @@ static void free_pool(bufpool *bp)
             pthread_mutex_destroy(&bp->stripes[i]);
     pthread_mutex_destroy(&bp->wmu);
     pthread_cond_destroy(&bp->wcv);
+    pthread_cond_destroy(&bp->widle);
     free(bp->frames);
     free(bp->mem);
     free(bp->buckets);
@@ -689,11 +711,13 @@ bufpool *bp_create(size_t bytes, hdb_err *err)
     size_t nb = pow2_at_least(2 * n), ns = pow2_at_least(n / 4 < BP_MAX_STRIPES ? n / 4 : BP_MAX_STRIPES);
     bp->bmask = nb - 1;
     bp->smask = ns - 1;
+    atomic_init(&bp->period_ms, BP_WRITER_PERIOD_MS);
     pthread_mutex_init(&bp->wmu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&bp->wcv, &ca);
+    pthread_cond_init(&bp->widle, NULL);
     pthread_condattr_destroy(&ca);
     void *mem = NULL;
     if (posix_memalign(&mem, 4096, n * PAGE_SIZE) != 0)

@@ -81,5 +81,11 @@ void bp_get_stats(bufpool *bp, bp_stats *out);
 /* Page writes that failed (the pages stayed dirty), e.g. in the background
  * writer, which has no caller to report to. */
 uint64_t bp_write_errors(bufpool *bp);
+/* Background writer period (default 1000 ms). 0 pauses it altogether — no
+ * periodic and no high-water writes — until set again, and returns only once
+ * a round in progress has stopped (so no background write happens after it
+ * returns). For tests, and to freeze the data files in crash tests. Call with
+ * no latch held. */
+void bp_set_writer_period(bufpool *bp, unsigned ms);
 
 #endif

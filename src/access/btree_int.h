@@ -106,6 +106,10 @@ static inline void bt_mtr_begin(mtr *m, const bt_env *env)
 
 /* Commit m as a redo-only LR_PAGES record (no transaction). 0 or -1. */
 int bt_commit_pages(mtr *m, hdb_err *err);
+/* Clear the allocation bits of pages ids[0..n) in LR_PAGES records (only the
+ * bitmaps change, so one record covers many pages). The pages themselves are
+ * left as they are: whoever allocates one next formats it. */
+int bt_free_pages(const bt_env *env, const pgid_t *ids, size_t n, hdb_err *err);
 
 /* ---- structure modifications (btree_smo.c); caller holds bt->smo exclusive ---- */
 /* Split the leaf covering key (and its ancestors as needed) so that the pending

@@ -30,7 +30,7 @@
 #include "log/logrec.h"
 #include "storage/bufpool.h"
 
-#define MTR_MAX_PAGES 16
+#define MTR_MAX_PAGES 64   /* a B+tree split touches ~3 pages per level (btree_smo.c) */
 
 typedef struct mtr {
     logmgr  *log;

@@ -39,7 +39,9 @@ typedef struct bp_frame bp_frame;
 
 enum { BP_SHARED = 1, BP_EXCL = 2 };
 enum {
-    BP_NOREAD = 1,   /* the caller formats the page: don't read it from disk */
+    BP_NOREAD = 1,   /* the caller formats the page: don't read it from disk
+                        (an uncached page comes back all zeros; a cached one
+                        comes back as cached) */
 };
 
 /* `bytes` of frames (at least 16 frames). Starts the background writer. */

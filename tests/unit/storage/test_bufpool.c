@@ -388,6 +388,22 @@ static void test_single_reader(void **state)
 
 /* ---- 802 ------------------------------------------------------------------------- */
 
+/* Sessions holding pages: each thread fixes one page and holds it until told. */
+struct holder { struct fx *x; uint32_t pg; pthread_barrier_t *fixed, *release; int ok; };
+
+static void *holder_main(void *arg)
+{
+    struct holder *h = arg;
+    hdb_err e;
+    bp_frame *f = bp_fix(h->x->bp, h->x->df, PGID(1, h->pg), h->pg % 2 ? BP_EXCL : BP_SHARED, 0, &e);
+    h->ok = f != NULL;
+    pthread_barrier_wait(h->fixed);
+    pthread_barrier_wait(h->release);
+    if (f)
+        bp_unfix(f);
+    return NULL;
+}
+
 static void test_all_pinned_802(void **state)
 {
     struct fx *x = *state = fx_new(0, 64);  /* rounds up to 16 frames */
@@ -396,25 +412,38 @@ static void test_all_pinned_802(void **state)
     bp_stats st;
     bp_get_stats(x->bp, &st);
     assert_int_equal(st.frames, 16);
-    bp_frame *f[16];
+    pthread_barrier_t fixed, release;
+    pthread_barrier_init(&fixed, NULL, 17);
+    pthread_barrier_init(&release, NULL, 17);
+    pthread_t th[16];
+    struct holder h[16];
     for (uint32_t i = 0; i < 16; i++) {
-        f[i] = bp_fix(x->bp, x->df, PGID(1, i), i % 2 ? BP_EXCL : BP_SHARED, 0, &e);
-        assert_non_null(f[i]);
+        h[i] = (struct holder){ x, i, &fixed, &release, 0 };
+        pthread_create(&th[i], NULL, holder_main, &h[i]);
     }
+    pthread_barrier_wait(&fixed);
+    for (int i = 0; i < 16; i++)
+        assert_true(h[i].ok);
+    /* every frame pinned: no page can come in */
     assert_null(bp_fix(x->bp, x->df, PGID(1, 20), BP_SHARED, 0, &e));
     assert_int_equal(e.number, 802);
     assert_int_equal(e.severity, 17);
     assert_non_null(strstr(e.msg, "insufficient memory available in the buffer pool"));
     bp_get_stats(x->bp, &st);
     assert_int_equal(st.used, 16);
-    bp_unfix(f[3]);
+    /* ... but a page already in the pool can still be shared */
+    bp_frame *s0 = bp_fix(x->bp, x->df, PGID(1, 0), BP_SHARED, 0, &e);
+    assert_non_null(s0);
+    bp_unfix(s0);
+    pthread_barrier_wait(&release);
+    for (int i = 0; i < 16; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&fixed);
+    pthread_barrier_destroy(&release);
     bp_frame *g = bp_fix(x->bp, x->df, PGID(1, 20), BP_SHARED, 0, &e);
     assert_non_null(g);
     assert_int_equal(bp_id(g), PGID(1, 20));
     bp_unfix(g);
-    for (uint32_t i = 0; i < 16; i++)
-        if (i != 3)
-            bp_unfix(f[i]);
 }
 
 /* ---- flush, dirty page table, recLSN ------------------------------------------------ */

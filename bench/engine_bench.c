@@ -1,0 +1,778 @@
+/*
+ * engine_bench.c — durable commits per second: hadrdb against SQLite, and both
+ * against the machine's fsync rate.
+ *
+ * One "commit" is a transaction that changes one row of a 10,000-row table
+ * (balance = balance + 1 on a random id) and returns only once it is durable.
+ * With one client the physical limit is one commit per fdatasync, so we first
+ * measure how many 4 KiB write+fdatasync pairs the disk does per second. With
+ * many clients an engine can beat that limit only by group commit; SQLite,
+ * which serializes writers, cannot — that is the comparison.
+ *
+ * For each thread count, hadrdb and SQLite run back to back for the same
+ * duration, their order alternating between rounds, so slow machine drift
+ * (other tenants, thermal, page cache) lands on both alike. The fsync probe
+ * runs at the start and again at the end for the same reason.
+ *
+ * After every hadrdb run the sum of balances must have grown by exactly the
+ * number of transactions that reported a commit; otherwise we exit 1.
+ *
+ * Usage: bench_engine [--dir D] [--seconds N | --quick] [--out DIR]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/catalog.h"
+#include "engine/instance.h"
+#include "engine/table.h"
+#include "txn/txn.h"
+
+#define NROWS          10000
+#define LOAD_BATCH     1000
+#define START_BALANCE  1000
+#define LOCK_TIMEOUT_MS 10000      /* long enough never to fire unless something hangs */
+#define NTHREADCOUNTS  3
+static const int thread_counts[NTHREADCOUNTS] = { 1, 8, 32 };
+
+enum { ENG_HADRDB = 0, ENG_SQLITE = 1 };
+static const char *const eng_name[2] = { "hadrdb", "sqlite" };
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static __attribute__((format(printf, 1, 2), noreturn)) void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("bench_engine: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(1);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
+/* Every run starts from empty engine directories: leftovers of an earlier run
+ * (a bigger log, a fragmented file) would make runs incomparable. */
+static void rm_rf(const char *path)
+{
+    if (access(path, F_OK) == 0 && nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        die("cannot remove %s: %s", path, strerror(errno));
+}
+
+static void mkdir_p(const char *path)
+{
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = strchr(buf + 1, '/'); p; p = strchr(p + 1, '/')) {
+        *p = 0;
+        mkdir(buf, 0755);   /* parents: errors show up on the last one */
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+        die("cannot create %s: %s", path, strerror(errno));
+}
+
+/* xorshift64*: per-thread, so picking an id costs no shared state. */
+static uint64_t rnd(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ULL;
+}
+
+/* Latencies in nanoseconds, one growable vector per worker (no sharing). */
+typedef struct lat_vec {
+    int64_t *v;
+    size_t   n, cap;
+} lat_vec;
+
+static void lat_push(lat_vec *l, int64_t x)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 4096;
+        l->v = realloc(l->v, l->cap * sizeof *l->v);
+        if (!l->v)
+            die("out of memory");
+    }
+    l->v[l->n++] = x;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of a sorted vector, in ms. */
+static double pct_ms(const lat_vec *l, double p)
+{
+    if (!l->n)
+        return 0;
+    size_t k = (size_t)(p * (double)l->n + 0.999999);
+    if (k < 1)
+        k = 1;
+    if (k > l->n)
+        k = l->n;
+    return (double)l->v[k - 1] / 1e6;
+}
+
+/* ---- fsync probe --------------------------------------------------------- */
+
+/* 4 KiB pwrite + fdatasync in a loop: what one-commit-per-flush can reach.
+ * The file is preallocated and written in place, cycling through 4 MiB, like
+ * a log writing into VLFs that already exist (no metadata change per sync). */
+static double fsync_rate(const char *dir, double seconds)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%.3000s/fsync-probe.dat", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        die("open %s: %s", path, strerror(errno));
+    static char block[4096];
+    const int nblocks = 1024;
+    for (int i = 0; i < nblocks; i++)
+        if (pwrite(fd, block, sizeof block, (off_t)i * 4096) != (ssize_t)sizeof block)
+            die("pwrite %s: %s", path, strerror(errno));
+    if (fsync(fd) < 0)
+        die("fsync %s: %s", path, strerror(errno));
+    int64_t t0 = now_ns(), end = t0 + (int64_t)(seconds * 1e9), t = t0;
+    long n = 0;
+    while (t < end) {
+        block[0] = (char)n;
+        if (pwrite(fd, block, sizeof block, (off_t)(n % nblocks) * 4096) != (ssize_t)sizeof block ||
+            fdatasync(fd) < 0)
+            die("write/sync %s: %s", path, strerror(errno));
+        n++;
+        t = now_ns();
+    }
+    close(fd);
+    unlink(path);
+    return (double)n / ((double)(t - t0) / 1e9);
+}
+
+/* ---- one timed run ------------------------------------------------------- */
+
+typedef struct run run;
+
+typedef struct worker {
+    pthread_t     th;
+    int           idx;
+    run          *r;
+    uint64_t      seed;
+    uint64_t      commits;       /* finished inside the timed window */
+    uint64_t      commits_all;   /* every acknowledged commit (for the balance check) */
+    uint64_t      retries;
+    lat_vec       lat;
+    sqlite3      *c;             /* sqlite: this thread's own connection */
+    sqlite3_stmt *beg, *upd, *com, *rb;
+} worker;
+
+struct run {
+    int               engine;
+    int               nthreads;
+    pthread_barrier_t gate;
+    int64_t           deadline_ns;
+    atomic_int        failed;      /* a worker hit a real error: everyone stops */
+    char              fail_msg[512];
+    pthread_mutex_t   fail_mu;
+    database         *db;          /* hadrdb */
+    table_def        *td;
+    txn_mgr          *txns;
+    const char       *sqlite_path; /* sqlite */
+};
+
+static __attribute__((format(printf, 2, 3))) void run_fail(run *r, const char *fmt, ...)
+{
+    pthread_mutex_lock(&r->fail_mu);
+    if (!r->failed) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(r->fail_msg, sizeof r->fail_msg, fmt, ap);
+        va_end(ap);
+        r->failed = 1;
+    }
+    pthread_mutex_unlock(&r->fail_mu);
+}
+
+/* One hadrdb commit attempt. 0 committed, 1 retry (1205/1222), -1 failed. */
+static int hadr_attempt(worker *w, int64_t id)
+{
+    run *r = w->r;
+    hdb_err e;
+    hdb_err_clear(&e);
+    txn *t = txn_begin(r->txns, 100 + w->idx, "bench", "bench");
+    if (!t) {
+        run_fail(r, "txn_begin failed");
+        return -1;
+    }
+    t->lock_timeout_ms = LOCK_TIMEOUT_MS;
+    sql_value key = value_int(SQL_INT, id);
+    table_row row;
+    memset(&row, 0, sizeof row);
+    int rc = table_get(t, r->db, r->td, &key, ISO_FOR_UPDATE, &row, &e);
+    if (rc == 1) {
+        sql_value vals[2] = { value_int(SQL_INT, id), value_int(SQL_BIGINT, row.vals[1].u.i + 1) };
+        table_row_free(&row);
+        rc = table_update(t, r->db, r->td, &key, vals, &e);
+        if (rc == 0) {
+            rc = txn_commit(t, &e);    /* rolls back by itself when it fails */
+            txn_free(t);
+            if (rc < 0)
+                run_fail(r, "txn_commit: %d %s", e.number, e.msg);
+            return rc;
+        }
+    }
+    hdb_err ignore;
+    txn_rollback(t, &ignore);
+    txn_free(t);
+    if (rc < 0 && (e.number == 1205 || e.number == 1222))
+        return 1;
+    if (rc >= 0)
+        run_fail(r, "row %lld not found", (long long)id);
+    else
+        run_fail(r, "row %lld: error %d %s", (long long)id, e.number, e.msg);
+    return -1;
+}
+
+static int sq_step(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int sqlite_connect(worker *w)
+{
+    /* NOMUTEX: one connection per thread, so SQLite's per-connection mutexes
+     * are not needed; writers still exclude each other through the WAL lock. */
+    int ok = sqlite3_open_v2(w->r->sqlite_path, &w->c, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK &&
+             sqlite3_busy_timeout(w->c, 60000) == SQLITE_OK &&
+             /* synchronous is per connection: FULL = fsync the WAL at every commit */
+             sqlite3_exec(w->c, "PRAGMA synchronous=FULL", NULL, NULL, NULL) == SQLITE_OK &&
+             sqlite3_prepare_v2(w->c, "BEGIN IMMEDIATE", -1, &w->beg, NULL) == SQLITE_OK &&
+             sqlite3_prepare_v2(w->c, "UPDATE accounts SET balance = balance + 1 WHERE id = ?", -1, &w->upd, NULL) == SQLITE_OK &&
+             sqlite3_prepare_v2(w->c, "COMMIT", -1, &w->com, NULL) == SQLITE_OK &&
+             sqlite3_prepare_v2(w->c, "ROLLBACK", -1, &w->rb, NULL) == SQLITE_OK;
+    if (!ok)
+        run_fail(w->r, "sqlite connect: %s", w->c ? sqlite3_errmsg(w->c) : "open failed");
+    return ok;
+}
+
+/* One SQLite commit attempt, same contract as hadr_attempt. SQLITE_BUSY means
+ * the 60 s busy timeout ran out: a retry, like hadrdb's lock timeout. */
+static int sqlite_attempt(worker *w, int64_t id)
+{
+    int rc = sq_step(w->beg);
+    if (rc == SQLITE_DONE) {
+        sqlite3_bind_int64(w->upd, 1, id);
+        rc = sq_step(w->upd);
+        if (rc == SQLITE_DONE && sqlite3_changes(w->c) != 1)
+            rc = SQLITE_NOTFOUND;
+        if (rc == SQLITE_DONE)
+            rc = sq_step(w->com);
+        if (rc == SQLITE_DONE)
+            return 0;
+        sq_step(w->rb);
+    }
+    if (rc == SQLITE_BUSY)
+        return 1;
+    run_fail(w->r, "sqlite, id %lld: %s", (long long)id, rc == SQLITE_NOTFOUND ? "row not found" : sqlite3_errmsg(w->c));
+    return -1;
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    run *r = w->r;
+    int ok = r->engine == ENG_HADRDB || sqlite_connect(w);
+    /* Two gates: every worker is ready (connections open), then the main
+     * thread fixes the window and lets them go, so setup is never timed. */
+    pthread_barrier_wait(&r->gate);
+    pthread_barrier_wait(&r->gate);
+    while (ok && !r->failed && now_ns() < r->deadline_ns) {
+        int64_t id = (int64_t)(rnd(&w->seed) % NROWS) + 1;
+        /* Latency is what a client sees: from the first attempt's begin to
+         * the acknowledged commit, retries included. */
+        int64_t t0 = now_ns();
+        int rc;
+        while ((rc = r->engine == ENG_HADRDB ? hadr_attempt(w, id) : sqlite_attempt(w, id)) == 1)
+            w->retries++;
+        if (rc < 0)
+            break;
+        int64_t t1 = now_ns();
+        w->commits_all++;
+        if (t1 <= r->deadline_ns) {
+            w->commits++;
+            lat_push(&w->lat, t1 - t0);
+        }
+    }
+    sqlite3_finalize(w->beg);
+    sqlite3_finalize(w->upd);
+    sqlite3_finalize(w->com);
+    sqlite3_finalize(w->rb);
+    sqlite3_close(w->c);
+    return NULL;
+}
+
+typedef struct result {
+    double   tps, p50_ms, p99_ms;
+    uint64_t commits, commits_all, retries;
+    uint64_t log_syncs;     /* hadrdb: fdatasyncs of the database log during the run */
+} result;
+
+static void run_workers(run *r, double seconds, result *res)
+{
+    worker *ws = calloc((size_t)r->nthreads, sizeof *ws);
+    if (!ws)
+        die("out of memory");
+    pthread_mutex_init(&r->fail_mu, NULL);
+    pthread_barrier_init(&r->gate, NULL, (unsigned)r->nthreads + 1);
+    for (int i = 0; i < r->nthreads; i++) {
+        ws[i].idx = i;
+        ws[i].r = r;
+        ws[i].seed = 0x9E3779B97F4A7C15ULL * (uint64_t)(i + 1) ^ (uint64_t)r->nthreads;
+        if (pthread_create(&ws[i].th, NULL, worker_main, &ws[i]) != 0)
+            die("pthread_create failed");
+    }
+    pthread_barrier_wait(&r->gate);
+    r->deadline_ns = now_ns() + (int64_t)(seconds * 1e9);
+    pthread_barrier_wait(&r->gate);
+    lat_vec all = { 0 };
+    memset(res, 0, sizeof *res);
+    for (int i = 0; i < r->nthreads; i++) {
+        pthread_join(ws[i].th, NULL);
+        for (size_t k = 0; k < ws[i].lat.n; k++)
+            lat_push(&all, ws[i].lat.v[k]);
+        res->commits += ws[i].commits;
+        res->commits_all += ws[i].commits_all;
+        res->retries += ws[i].retries;
+        free(ws[i].lat.v);
+    }
+    qsort(all.v, all.n, sizeof *all.v, cmp_i64);
+    res->tps = (double)res->commits / seconds;
+    res->p50_ms = pct_ms(&all, 0.50);
+    res->p99_ms = pct_ms(&all, 0.99);
+    free(all.v);
+    free(ws);
+    pthread_barrier_destroy(&r->gate);
+    pthread_mutex_destroy(&r->fail_mu);
+    if (r->failed)
+        die("%s, %d threads: %s", eng_name[r->engine], r->nthreads, r->fail_msg);
+}
+
+/* ---- hadrdb -------------------------------------------------------------- */
+
+static instance *hadr_open(const char *dir)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%.3000s/hadrdb", dir);
+    inst_options o = { .datadir = path, .buffer_pool_mb = 64, .checkpoint_interval_s = 30, .quiet = 1 };
+    hdb_err e;
+    hdb_err_clear(&e);
+    instance *in = inst_open(&o, &e);
+    if (!in)
+        die("inst_open %s: %d %s", path, e.number, e.msg);
+    return in;
+}
+
+/* Setup and verification errors end the run: nothing to roll back for. */
+static void hadr_check(int rc, const hdb_err *e, const char *what)
+{
+    if (rc < 0)
+        die("hadrdb %s: %d %s", what, e->number, e->msg);
+}
+
+static void hadr_setup(const char *dir)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%.3000s/hadrdb", dir);
+    rm_rf(path);
+    instance *in = hadr_open(dir);
+    hdb_err e;
+    hdb_err_clear(&e);
+    database *db = inst_create_database(in, "bench", &e);
+    if (!db)
+        die("CREATE DATABASE bench: %d %s", e.number, e.msg);
+    tbl_column cols[2] = { { .name = "id", .type = { .id = SQL_INT } },
+                           { .name = "balance", .type = { .id = SQL_BIGINT } } };
+    int pk = 0;
+    table_spec spec = { .schema_id = SCHEMA_DBO, .name = "accounts", .ncols = 2, .cols = cols,
+                        .npk = 1, .pk_cols = &pk };
+    txn *t = txn_begin(in->txns, 1, "create", "bench");
+    hadr_check(cat_create_table(t, db, &spec, NULL, &e), &e, "CREATE TABLE accounts");
+    hadr_check(txn_commit(t, &e), &e, "commit CREATE TABLE");
+    txn_free(t);
+    table_def *td = cat_find_table(db, SCHEMA_DBO, "accounts", &e);
+    if (!td)
+        die("accounts not found after CREATE TABLE: %d %s", e.number, e.msg);
+    for (int base = 1; base <= NROWS; base += LOAD_BATCH) {
+        t = txn_begin(in->txns, 1, "load", "bench");
+        for (int id = base; id < base + LOAD_BATCH && id <= NROWS; id++) {
+            sql_value v[2] = { value_int(SQL_INT, id), value_int(SQL_BIGINT, START_BALANCE) };
+            hadr_check(table_insert(t, db, td, v, &e), &e, "INSERT accounts");
+        }
+        hadr_check(txn_commit(t, &e), &e, "commit load");
+        txn_free(t);
+    }
+    inst_close(in, 1);
+}
+
+/* Sum of balances and row count, read committed. Doubles as the cache warm-up
+ * before a run (an instance just reopened has read nothing yet). */
+static int64_t hadr_sum(instance *in, database *db, table_def *td)
+{
+    hdb_err e;
+    hdb_err_clear(&e);
+    txn *t = txn_begin(in->txns, 1, "verify", "bench");
+    table_scan *s = table_scan_open(t, db, td, ISO_READ_COMMITTED, &e);
+    if (!s)
+        die("hadrdb scan: %d %s", e.number, e.msg);
+    table_row row;
+    memset(&row, 0, sizeof row);
+    int64_t sum = 0, n = 0;
+    int rc;
+    while ((rc = table_scan_next(s, &row, &e)) == 1) {
+        sum += row.vals[1].u.i;
+        n++;
+    }
+    table_scan_close(s);
+    hadr_check(rc, &e, "scan");
+    hadr_check(txn_commit(t, &e), &e, "commit scan");
+    txn_free(t);
+    if (n != NROWS)
+        die("hadrdb: accounts has %lld rows, expected %d", (long long)n, NROWS);
+    return sum;
+}
+
+/* The instance is opened for the run and closed (clean) after it, so neither
+ * its background checkpoint nor its log writer is alive while SQLite runs. */
+static void hadr_run(const char *dir, int nthreads, double seconds, result *res)
+{
+    instance *in = hadr_open(dir);
+    database *db = inst_find_database(in, "bench");
+    if (!db)
+        die("hadrdb: database bench missing after restart");
+    hdb_err e;
+    hdb_err_clear(&e);
+    table_def *td = cat_find_table(db, SCHEMA_DBO, "accounts", &e);
+    if (!td)
+        die("hadrdb: accounts missing: %d %s", e.number, e.msg);
+    int64_t before = hadr_sum(in, db, td);
+    log_stats ls0, ls1;
+    log_get_stats(db->tdb.log, &ls0);
+    run r = { .engine = ENG_HADRDB, .nthreads = nthreads, .db = db, .td = td, .txns = in->txns };
+    run_workers(&r, seconds, res);
+    log_get_stats(db->tdb.log, &ls1);
+    res->log_syncs = ls1.syncs - ls0.syncs;
+    int64_t after = hadr_sum(in, db, td);
+    if (after - before != (int64_t)res->commits_all) {
+        fprintf(stderr, "bench_engine: CORRECTNESS ERROR: hadrdb, %d threads: sum of balances grew by %lld, "
+                        "but %llu transactions committed\n",
+                nthreads, (long long)(after - before), (unsigned long long)res->commits_all);
+        exit(1);
+    }
+    inst_close(in, 1);
+}
+
+/* ---- SQLite -------------------------------------------------------------- */
+
+static void sq_exec(sqlite3 *c, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(c, sql, NULL, NULL, &msg) != SQLITE_OK)
+        die("sqlite: %s: %s", sql, msg ? msg : "?");
+}
+
+static int64_t sqlite_sum(sqlite3 *c)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c, "SELECT sum(balance), count(*) FROM accounts", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW)
+        die("sqlite sum: %s", sqlite3_errmsg(c));
+    int64_t sum = sqlite3_column_int64(st, 0), n = sqlite3_column_int64(st, 1);
+    sqlite3_finalize(st);
+    if (n != NROWS)
+        die("sqlite: accounts has %lld rows, expected %d", (long long)n, NROWS);
+    return sum;
+}
+
+static void sqlite_setup(const char *dir, char *path, size_t cap)
+{
+    char sub[PATH_MAX];
+    snprintf(sub, sizeof sub, "%.3000s/sqlite", dir);
+    rm_rf(sub);
+    mkdir_p(sub);
+    snprintf(path, cap, "%.3000s/bench.db", sub);
+    sqlite3 *c;
+    if (sqlite3_open(path, &c) != SQLITE_OK)
+        die("sqlite open %s: %s", path, sqlite3_errmsg(c));
+    sq_exec(c, "PRAGMA journal_mode=WAL");   /* persistent in the file */
+    /* INTEGER PRIMARY KEY makes id the rowid: rows live in the key's B-tree,
+     * like hadrdb's clustered primary key. */
+    sq_exec(c, "CREATE TABLE accounts(id INTEGER PRIMARY KEY, balance BIGINT NOT NULL)");
+    sq_exec(c, "BEGIN");
+    sqlite3_stmt *ins;
+    if (sqlite3_prepare_v2(c, "INSERT INTO accounts VALUES(?, ?)", -1, &ins, NULL) != SQLITE_OK)
+        die("sqlite: %s", sqlite3_errmsg(c));
+    for (int id = 1; id <= NROWS; id++) {
+        sqlite3_bind_int(ins, 1, id);
+        sqlite3_bind_int(ins, 2, START_BALANCE);
+        if (sq_step(ins) != SQLITE_DONE)
+            die("sqlite insert: %s", sqlite3_errmsg(c));
+    }
+    sqlite3_finalize(ins);
+    sq_exec(c, "COMMIT");
+    sqlite3_close(c);
+}
+
+static void sqlite_run(const char *path, int nthreads, double seconds, result *res)
+{
+    sqlite3 *c;
+    if (sqlite3_open_v2(path, &c, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+        die("sqlite open %s", path);
+    sqlite3_busy_timeout(c, 60000);
+    int64_t before = sqlite_sum(c);
+    run r = { .engine = ENG_SQLITE, .nthreads = nthreads, .sqlite_path = path };
+    run_workers(&r, seconds, res);
+    int64_t after = sqlite_sum(c);
+    if (after - before != (int64_t)res->commits_all)
+        die("sqlite, %d threads: sum grew by %lld for %llu commits", nthreads, (long long)(after - before),
+            (unsigned long long)res->commits_all);
+    sqlite3_close(c);
+}
+
+/* ---- report -------------------------------------------------------------- */
+
+typedef struct machine {
+    long nproc;
+    char cpu[256], kernel[256], date[64];
+} machine;
+
+static void machine_info(machine *m)
+{
+    m->nproc = sysconf(_SC_NPROCESSORS_ONLN);
+    snprintf(m->cpu, sizeof m->cpu, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) {
+        char *colon = strchr(line, ':');
+        if (strncmp(line, "model name", 10) == 0 && colon) {
+            snprintf(m->cpu, sizeof m->cpu, "%s", colon + 2);
+            m->cpu[strcspn(m->cpu, "\n")] = 0;
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+    struct utsname u;
+    if (uname(&u) == 0)
+        snprintf(m->kernel, sizeof m->kernel, "%s %s %s", u.sysname, u.release, u.machine);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(m->date, sizeof m->date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* JSON string body: the CPU model is the only free text we emit. */
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', f);
+        if ((unsigned char)*s >= 0x20)
+            fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void json_result(FILE *f, const char *name, const result *r, int last)
+{
+    fprintf(f, "      \"%s\": {\"tps\": %.1f, \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"commits\": %llu, "
+               "\"retries\": %llu",
+            name, r->tps, r->p50_ms, r->p99_ms, (unsigned long long)r->commits, (unsigned long long)r->retries);
+    if (r->log_syncs)
+        fprintf(f, ", \"log_syncs\": %llu, \"commits_per_sync\": %.2f", (unsigned long long)r->log_syncs,
+                (double)r->commits_all / (double)r->log_syncs);
+    fprintf(f, "}%s\n", last ? "" : ",");
+}
+
+static void write_json(const char *out, const machine *m, double seconds, const double fs[2],
+                       result res[][2], double one_ratio, int tgt_one, int tgt_multi)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%.3000s/engine.json", out);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "bench_engine: cannot write %s: %s\n", path, strerror(errno));
+        return;
+    }
+    fprintf(f, "{\n  \"benchmark\": \"engine\",\n  \"machine\": {\"nproc\": %ld, \"cpu_model\": ", m->nproc);
+    json_str(f, m->cpu);
+    fprintf(f, ", \"kernel\": ");
+    json_str(f, m->kernel);
+    fprintf(f, ", \"date\": \"%s\"},\n", m->date);
+    fprintf(f, "  \"config\": {\"seconds\": %.1f, \"rows\": %d, \"sqlite_version\": \"%s\", "
+               "\"sqlite\": \"journal_mode=WAL, synchronous=FULL\"},\n",
+            seconds, NROWS, sqlite3_libversion());
+    fprintf(f, "  \"fsync_rate\": {\"start\": %.1f, \"end\": %.1f, \"mean\": %.1f},\n", fs[0], fs[1],
+            (fs[0] + fs[1]) / 2);
+    fprintf(f, "  \"runs\": [\n");
+    for (int i = 0; i < NTHREADCOUNTS; i++) {
+        fprintf(f, "    {\"threads\": %d,\n", thread_counts[i]);
+        json_result(f, "hadrdb", &res[i][ENG_HADRDB], 0);
+        json_result(f, "sqlite", &res[i][ENG_SQLITE], 0);
+        fprintf(f, "      \"ratio\": %.2f}%s\n",
+                res[i][ENG_SQLITE].tps > 0 ? res[i][ENG_HADRDB].tps / res[i][ENG_SQLITE].tps : 0.0,
+                i + 1 < NTHREADCOUNTS ? "," : "");
+    }
+    fprintf(f, "  ],\n  \"targets\": {\"one_thread_commits_per_fsync\": %.3f, \"one_thread_within_10pct\": %s, "
+               "\"multi_thread_3x_sqlite\": %s}\n}\n",
+            one_ratio, tgt_one ? "true" : "false", tgt_multi ? "true" : "false");
+    fclose(f);
+    printf("results: %s\n", path);
+}
+
+/* A bar chart, only if gnuplot is there: the numbers are in the JSON anyway. */
+static void write_png(const char *out, double fsync_mean, result res[][2])
+{
+    if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
+        printf("gnuplot not installed: no chart\n");
+        return;
+    }
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%.3000s/engine.png", out);
+    FILE *g = popen("gnuplot", "w");
+    if (!g)
+        return;
+    fprintf(g, "set terminal pngcairo size 900,540 noenhanced\nset output '%s'\n", path);
+    fprintf(g, "set title 'Durable single-row update transactions per second'\n");
+    fprintf(g, "set style data histograms\nset style histogram clustered gap 1\n");
+    fprintf(g, "set style fill solid 0.85 border -1\nset boxwidth 0.9\nset grid ytics\n");
+    fprintf(g, "set xlabel 'client threads'\nset ylabel 'commits/s'\nset yrange [0:*]\nset key top left\n");
+    fprintf(g, "set arrow from graph 0, first %.1f to graph 1, first %.1f nohead dt 2 lw 2 lc rgb 'gray30'\n",
+            fsync_mean, fsync_mean);
+    fprintf(g, "set label 'fsync rate %.0f/s' at graph 0.99, first %.1f right offset 0,0.7\n", fsync_mean, fsync_mean);
+    fprintf(g, "$d << EOD\n");
+    for (int i = 0; i < NTHREADCOUNTS; i++)
+        fprintf(g, "%d %.1f %.1f\n", thread_counts[i], res[i][ENG_HADRDB].tps, res[i][ENG_SQLITE].tps);
+    fprintf(g, "EOD\n");
+    fprintf(g, "plot $d using 2:xtic(1) title 'hadrdb' lc rgb '#1f77b4', "
+               "'' using 3 title 'SQLite (WAL, synchronous=FULL)' lc rgb '#ff7f0e'\n");
+    if (pclose(g) != 0)
+        fprintf(stderr, "bench_engine: gnuplot failed; no chart\n");
+    else
+        printf("chart:   %s\n", path);
+}
+
+/* ---- main ---------------------------------------------------------------- */
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: bench_engine [--dir DIR] [--seconds N | --quick] [--out DIR]\n"
+                    "  --dir DIR     scratch directory for the databases (default build/bench-data)\n"
+                    "  --seconds N   duration of each timed run (default 5)\n"
+                    "  --quick       2-second runs\n"
+                    "  --out DIR     where engine.json / engine.png go (default bench/results)\n");
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = "build/bench-data", *out = "bench/results";
+    double seconds = 5;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--dir") && i + 1 < argc)
+            dir = argv[++i];
+        else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
+            seconds = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--quick"))
+            seconds = 2;
+        else if (!strcmp(argv[i], "--out") && i + 1 < argc)
+            out = argv[++i];
+        else
+            usage();
+    }
+    if (seconds <= 0)
+        usage();
+    if (!sqlite3_threadsafe())
+        die("libsqlite3 was built without thread support");
+    mkdir_p(dir);
+    mkdir_p(out);
+    machine m;
+    machine_info(&m);
+    printf("engine bench: %ld CPUs (%s), %s; %.0f s per run, %d rows\n", m.nproc, m.cpu, m.kernel, seconds, NROWS);
+    fflush(stdout);
+
+    double fs[2];
+    fs[0] = fsync_rate(dir, 2.0);
+    fprintf(stderr, "fsync probe: %.0f/s\n", fs[0]);
+    hadr_setup(dir);
+    char sqlite_path[PATH_MAX];
+    sqlite_setup(dir, sqlite_path, sizeof sqlite_path);
+
+    result res[NTHREADCOUNTS][2];
+    for (int i = 0; i < NTHREADCOUNTS; i++) {
+        /* alternate which engine goes first, so neither always runs on the
+         * warmer (or more tired) machine */
+        for (int k = 0; k < 2; k++) {
+            int eng = (i + k) % 2 == 0 ? ENG_HADRDB : ENG_SQLITE;
+            result *r = &res[i][eng];
+            if (eng == ENG_HADRDB)
+                hadr_run(dir, thread_counts[i], seconds, r);
+            else
+                sqlite_run(sqlite_path, thread_counts[i], seconds, r);
+            fprintf(stderr, "%2d threads %-6s %8.0f commits/s  p50 %.2f ms  p99 %.2f ms  retries %llu",
+                    thread_counts[i], eng_name[eng], r->tps, r->p50_ms, r->p99_ms, (unsigned long long)r->retries);
+            if (r->log_syncs)
+                fprintf(stderr, "  %.2f commits/log sync", (double)r->commits_all / (double)r->log_syncs);
+            fputc('\n', stderr);
+        }
+    }
+    fs[1] = fsync_rate(dir, 2.0);
+    double fsync_mean = (fs[0] + fs[1]) / 2;
+
+    printf("\nfsync rate: %.0f/s (start %.0f, end %.0f)\n", fsync_mean, fs[0], fs[1]);
+    printf("threads  hadrdb tps  p50 ms  p99 ms  sqlite tps  p50 ms  p99 ms  ratio\n");
+    int tgt_multi = 1;
+    for (int i = 0; i < NTHREADCOUNTS; i++) {
+        const result *h = &res[i][ENG_HADRDB], *s = &res[i][ENG_SQLITE];
+        double ratio = s->tps > 0 ? h->tps / s->tps : 0;
+        printf("%7d  %10.0f  %6.2f  %6.2f  %10.0f  %6.2f  %6.2f  %5.2f\n", thread_counts[i], h->tps, h->p50_ms,
+               h->p99_ms, s->tps, s->p50_ms, s->p99_ms, ratio);
+        if (thread_counts[i] >= 8 && ratio < 3.0)
+            tgt_multi = 0;
+    }
+    double one = fsync_mean > 0 ? res[0][ENG_HADRDB].tps / fsync_mean : 0;
+    int tgt_one = one >= 0.9;
+    printf("\n1-thread commits/fsync-rate = %.2f   target >= 0.90: %s\n", one, tgt_one ? "met" : "MISSED");
+    printf("8+ threads hadrdb/sqlite >= 3x:       %s\n", tgt_multi ? "met" : "MISSED");
+    write_json(out, &m, seconds, fs, res, one, tgt_one, tgt_multi);
+    write_png(out, fsync_mean, res);
+    return 0;
+}

@@ -1,0 +1,270 @@
+/* Engine tests: databases, tables, restart, recovery after a crash at every
+ * kind of log record, cross-database commit and its in-doubt resolution. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "engine_harness.h"
+
+static int setup(void **state)
+{
+    (void)state;
+    h_make_dir();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    fault_clear();
+    h_remove_dir();
+    return 0;
+}
+
+static void create_reopen_read_back(void **state)
+{
+    (void)state;
+    hdb_err e;
+    instance *in = h_open(16);
+    database *db = inst_create_database(in, "shop", &e);
+    assert_non_null(db);
+    assert_null(inst_create_database(in, "SHOP", &e));
+    assert_int_equal(e.number, 1801);
+    h_create_table(in, db, "items");
+    table_def *td = h_table(db, "items");
+    txn *t = txn_begin(in->txns, 1, "load", "sa");
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(h_insert(t, db, td, i, i * 10, i % 7 ? NULL : "x", &e), 0);
+    /* a duplicate key is 2627 and changes nothing */
+    assert_int_equal(h_insert(t, db, td, 5, 0, NULL, &e), -1);
+    assert_int_equal(e.number, 2627);
+    assert_non_null(strstr(e.msg, "(5)"));
+    assert_int_equal(txn_commit(t, &e), 0);
+    txn_free(t);
+    inst_close(in, 1);
+
+    in = h_open(16);
+    db = inst_find_database(in, "shop");
+    assert_non_null(db);
+    assert_int_equal(db->state, DB_ONLINE);
+    td = h_table(db, "items");
+    assert_int_equal(h_count(in, db, td), 1000);
+    assert_int_equal(h_get(in, db, td, 999), 9990);
+    assert_null(cat_find_table(db, SCHEMA_DBO, "nothing", &e));
+    assert_int_equal(e.number, 208);
+    /* master and msdb exist */
+    assert_non_null(inst_find_database(in, "master"));
+    assert_non_null(inst_find_database(in, "msdb"));
+    inst_close(in, 1);
+}
+
+/* A script of steps; after each one the log is made durable and the instance
+ * "crashes" (buffers dropped unwritten, log buffer abandoned); recovery must
+ * then show exactly the committed state. */
+static void crash_after_every_record_kind(void **state)
+{
+    (void)state;
+    enum { STEPS = 12 };
+    for (int stop = 0; stop <= STEPS; stop++) {
+        h_remove_dir();
+        h_make_dir();
+        hdb_err e;
+        instance *in = h_open(8);
+        database *a = inst_create_database(in, "a", &e);
+        database *b = inst_create_database(in, "b", &e);
+        assert_non_null(a);
+        assert_non_null(b);
+        h_create_table(in, a, "t");
+        h_create_table(in, b, "t");
+        table_def *ta = h_table(a, "t"), *tb = h_table(b, "t");
+        txn *t1 = NULL, *t2 = NULL;
+        int step = 0;
+        /* expected after recovery: */
+        int64_t exp_a1 = -1, exp_a2 = -1, exp_b1 = -1;
+        char big[6000];
+        memset(big, 'q', sizeof big - 1);
+        big[sizeof big - 1] = 0;
+#define STEP(code)                                   \
+        if (step++ < stop) {                        \
+            code;                                   \
+        }
+        STEP(t1 = txn_begin(in->txns, 1, "t1", "sa"));                      /* nothing logged */
+        STEP(assert_int_equal(h_insert(t1, a, ta, 1, 100, big, &e), 0));     /* BEGIN + ROW + overflow PAGES */
+        STEP(assert_int_equal(txn_save(t1, "sp", &e), 0);
+             assert_int_equal(h_update(t1, a, ta, 1, 999, &e), 0));          /* ROW (update) */
+        STEP(assert_int_equal(txn_rollback_to(t1, "sp", &e), 0));           /* CLR */
+        STEP(assert_int_equal(txn_commit(t1, &e), 0); exp_a1 = 100);        /* COMMIT */
+        STEP(assert_int_equal(db_checkpoint(a, &e), 0));                    /* CKPT */
+        STEP(t2 = txn_begin(in->txns, 2, "t2", "sa");
+             assert_int_equal(h_insert(t2, a, ta, 2, 200, NULL, &e), 0);
+             assert_int_equal(h_insert(t2, b, tb, 1, 300, NULL, &e), 0));   /* two databases */
+        STEP(uint8_t g[16] = { 7 };
+             assert_int_equal(txn_prepare(t2, g, a->tdb.id, &e), 0));       /* PREPARE in both */
+        STEP(assert_int_equal(txn_commit_prepared(t2, &e), 0);
+             exp_a2 = 200; exp_b1 = 300);                                  /* COMMIT in both */
+        STEP(t1 = txn_begin(in->txns, 3, "t3", "sa");
+             for (int i = 10; i < 400; i++)
+                 assert_int_equal(h_insert(t1, a, ta, i, i, "padding padding padding", &e), 0)); /* splits */
+        STEP(hdb_err ig; txn_rollback(t1, &ig); txn_free(t1); t1 = NULL);   /* CLRs + ABORT */
+        STEP(t1 = txn_begin(in->txns, 4, "t4", "sa");
+             assert_int_equal(h_update(t1, a, ta, 1, 555, &e), 0));         /* loser at crash */
+#undef STEP
+        log_flush_all(a->tdb.log, &e);
+        log_flush_all(b->tdb.log, &e);
+        /* crash: transactions still open are simply abandoned */
+        (void)t2;
+        inst_close(in, 0);
+
+        in = h_open(8);
+        a = inst_find_database(in, "a");
+        b = inst_find_database(in, "b");
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_int_equal(a->state, DB_ONLINE);
+        ta = h_table(a, "t");
+        tb = h_table(b, "t");
+        if (h_get(in, a, ta, 1) != exp_a1 || h_get(in, a, ta, 2) != exp_a2 || h_get(in, b, tb, 1) != exp_b1)
+            fail_msg("after crash at step %d: a1=%lld (want %lld) a2=%lld (want %lld) b1=%lld (want %lld)", stop,
+                     (long long)h_get(in, a, ta, 1), (long long)exp_a1, (long long)h_get(in, a, ta, 2),
+                     (long long)exp_a2, (long long)h_get(in, b, tb, 1), (long long)exp_b1);
+        assert_int_equal(h_count(in, a, ta), (exp_a1 >= 0) + (exp_a2 >= 0));
+        bt_stats st;
+        assert_int_equal(bt_check(&ta->idx[0].bt, &st, &e), 0);
+        /* recovery's own work survives a second crash */
+        inst_close(in, 0);
+        in = h_open(8);
+        a = inst_find_database(in, "a");
+        ta = h_table(a, "t");
+        assert_int_equal(h_get(in, a, ta, 1), exp_a1);
+        inst_close(in, 1);
+    }
+}
+
+/* Prepared in both databases, committed only in the coordinator: recovery
+ * must commit the participant too. Prepared only: both roll back. */
+static void in_doubt_resolution(void **state)
+{
+    (void)state;
+    for (int coord_committed = 0; coord_committed <= 1; coord_committed++) {
+        h_remove_dir();
+        h_make_dir();
+        hdb_err e;
+        instance *in = h_open(8);
+        database *a = inst_create_database(in, "a", &e);
+        database *b = inst_create_database(in, "b", &e);
+        h_create_table(in, a, "t");
+        h_create_table(in, b, "t");
+        txn *t = txn_begin(in->txns, 1, "x", "sa");
+        assert_int_equal(h_insert(t, a, h_table(a, "t"), 1, 10, NULL, &e), 0);
+        assert_int_equal(h_insert(t, b, h_table(b, "t"), 1, 20, NULL, &e), 0);
+        uint8_t g[16] = { 1 };
+        assert_int_equal(txn_prepare(t, g, a->tdb.id, &e), 0);
+        if (coord_committed) {
+            txn_part *p = txn_find_part(t, &a->tdb);
+            uint64_t now = 1;
+            lsn_t lsn = txn_log_plain(t, p, LR_COMMIT, &now, sizeof now, &e);
+            assert_true(lsn != 0);
+            assert_int_equal(log_flush_to(a->tdb.log, lsn, &e), 0);
+        }
+        inst_close(in, 0);
+        in = h_open(8);
+        a = inst_find_database(in, "a");
+        b = inst_find_database(in, "b");
+        int64_t want_a = coord_committed ? 10 : -1, want_b = coord_committed ? 20 : -1;
+        assert_int_equal(h_get(in, a, h_table(a, "t"), 1), want_a);
+        assert_int_equal(h_get(in, b, h_table(b, "t"), 1), want_b);
+        inst_close(in, 1);
+    }
+}
+
+static void rollback_and_savepoints(void **state)
+{
+    (void)state;
+    hdb_err e;
+    instance *in = h_open(8);
+    database *db = inst_create_database(in, "r", &e);
+    h_create_table(in, db, "t");
+    table_def *td = h_table(db, "t");
+    txn *t = txn_begin(in->txns, 1, "x", "sa");
+    for (int i = 0; i < 500; i++)
+        assert_int_equal(h_insert(t, db, td, i, i, NULL, &e), 0);
+    assert_int_equal(txn_commit(t, &e), 0);
+    txn_free(t);
+    t = txn_begin(in->txns, 1, "y", "sa");
+    assert_int_equal(txn_save(t, "s1", &e), 0);
+    for (int i = 0; i < 500; i += 2) {
+        sql_value k = value_int(SQL_INT, i);
+        assert_int_equal(table_delete(t, db, td, &k, &e), 0);
+    }
+    assert_int_equal(txn_rollback_to(t, "nosuch", &e), -1);
+    assert_int_equal(e.number, 6401);
+    assert_int_equal(txn_rollback_to(t, "s1", &e), 0);
+    assert_int_equal(h_update(t, db, td, 3, 33, &e), 0);
+    assert_int_equal(txn_commit(t, &e), 0);
+    txn_free(t);
+    assert_int_equal(h_count(in, db, td), 500);
+    assert_int_equal(h_get(in, db, td, 3), 33);
+    assert_int_equal(h_get(in, db, td, 4), 4);
+    inst_close(in, 1);
+}
+
+static void larger_than_buffer_pool(void **state)
+{
+    (void)state;
+    hdb_err e;
+    instance *in = h_open(4);
+    database *db = inst_create_database(in, "big", &e);
+    h_create_table(in, db, "t");
+    table_def *td = h_table(db, "t");
+    const int N = 200000;
+    txn *t = NULL;
+    for (int i = 0; i < N; i++) {
+        if (!t)
+            t = txn_begin(in->txns, 1, "load", "sa");
+        int id = (int)(((int64_t)i * 7919) % N);   /* a permutation: random order */
+        assert_int_equal(h_insert(t, db, td, id, (int64_t)id * 3, NULL, &e), 0);
+        if (i % 5000 == 4999) {
+            assert_int_equal(txn_commit(t, &e), 0);
+            txn_free(t);
+            t = NULL;
+        }
+    }
+    if (t) {
+        assert_int_equal(txn_commit(t, &e), 0);
+        txn_free(t);
+    }
+    inst_close(in, 0);  /* crash: most pages were only ever in the 4 MB pool or the log */
+    in = h_open(4);
+    db = inst_find_database(in, "big");
+    td = h_table(db, "t");
+    t = txn_begin(in->txns, 1, "scan", "sa");
+    table_scan *s = table_scan_open(t, db, td, ISO_READ_COMMITTED, &e);
+    table_row r;
+    int k, expect = 0;
+    while ((k = table_scan_next(s, &r, &e)) == 1) {
+        assert_int_equal(r.vals[0].u.i, expect);
+        assert_int_equal(r.vals[1].u.i, (int64_t)expect * 3);
+        expect++;
+    }
+    assert_int_equal(k, 0);
+    assert_int_equal(expect, N);
+    table_scan_close(s);
+    txn_commit(t, &e);
+    txn_free(t);
+    bt_stats st;
+    assert_int_equal(bt_check(&td->idx[0].bt, &st, &e), 0);
+    inst_close(in, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(create_reopen_read_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(rollback_and_savepoints, setup, teardown),
+        cmocka_unit_test_setup_teardown(crash_after_every_record_kind, setup, teardown),
+        cmocka_unit_test_setup_teardown(in_doubt_resolution, setup, teardown),
+        cmocka_unit_test_setup_teardown(larger_than_buffer_pool, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

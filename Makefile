@@ -17,6 +17,7 @@ LIB_SRC := $(sort $(wildcard src/util/*.c src/os/*.c src/storage/*.c src/log/*.c
                              src/txn/*.c src/access/*.c src/engine/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*/test_*.c))
 UNIT_NAMES := $(notdir $(UNIT_SRC:.c=))
+TEST_HDRS := $(wildcard tests/unit/*/*.h)
 
 OBJ      := $(LIB_SRC:src/%.c=build/obj/%.o)
 ASAN_OBJ := $(LIB_SRC:src/%.c=build/asan/obj/%.o)
@@ -50,10 +51,10 @@ build/hadrd: src/hadrd.c build/libhadr.a
 
 # Unit tests: one cmocka binary per tests/unit/<layer>/test_<module>.c
 define unit_rule
-build/tests/$(1): $(2) build/libhadr.a
+build/tests/$(1): $(2) build/libhadr.a $(TEST_HDRS)
 	@mkdir -p build/tests
 	$$(CC) $$(CSTD) $$(WARN) $$(CFLAGS) $$(CPPFLAGS) -Itests $$< build/libhadr.a -o $$@ -lcmocka $$(LDLIBS)
-build/asan/tests/$(1): $(2) build/asan/libhadr.a
+build/asan/tests/$(1): $(2) build/asan/libhadr.a $(TEST_HDRS)
 	@mkdir -p build/asan/tests
 	$$(CC) $$(CSTD) $$(WARN) $$(ASANFLAGS) $$(CPPFLAGS) -Itests $$< build/asan/libhadr.a -o $$@ -lcmocka $$(LDLIBS)
 endef

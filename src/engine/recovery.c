@@ -314,6 +314,11 @@ static int redo_record(recovery *rc, rdb *d, const log_rec *r, hdb_err *err)
         void *page = bp_page(f);
         if (page_lsn(page) < r->lsn) {
             if (!pageop_apply(page, id, op, oplen, r->lsn)) {
+                if (getenv("HADR_DEBUG_REDO"))
+                    fprintf(stderr, "redo failed: lsn %llu kind %d page %u:%u op %d len %zu; page type %d lsn %llu nslots %d free %zu slot %d\n",
+                            (unsigned long long)r->lsn, r->kind, PGID_FILE(id), PGID_PAGE(id), op[0], oplen,
+                            page_chdr(page)->type, (unsigned long long)page_lsn(page), page_chdr(page)->nslots,
+                            page_free_space(page), oplen >= 3 ? op[1] | op[2] << 8 : -1);
                 bp_unfix(f);
                 return -1;
             }

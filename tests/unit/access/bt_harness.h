@@ -192,6 +192,7 @@ fail:
 /* Begin a transaction joined to the database. */
 static inline txn *bth_begin(bth *h, txn_part **p)
 {
+    *p = NULL;
     txn *t = txn_begin(h->tm, 1, NULL, "test");
     if (!t)
         return NULL;

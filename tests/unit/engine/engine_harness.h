@@ -31,7 +31,7 @@ static inline void h_remove_dir(void)
 static inline instance *h_open(size_t pool_mb)
 {
     inst_options o = { .datadir = h_dir, .buffer_pool_mb = pool_mb, .checkpoint_interval_s = 0,
-                       .vlf_size = 256 * 1024, .initial_vlfs = 4, .quiet = 1 };
+                       .vlf_size = 256 * 1024, .initial_vlfs = 4, .quiet = getenv("HADR_VERBOSE") == NULL };
     hdb_err e;
     hdb_err_clear(&e);
     instance *in = inst_open(&o, &e);

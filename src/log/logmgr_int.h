@@ -1,0 +1,73 @@
+/*
+ * logmgr_int.h — internal to src/log: the log manager's state, shared by
+ * logmgr.c (buffer, appends, writer, master record) and logread.c (readers).
+ */
+#ifndef HDB_LOG_LOGMGR_INT_H
+#define HDB_LOG_LOGMGR_INT_H
+
+#include <pthread.h>
+#include <string.h>
+
+#include "log/logfile.h"
+#include "log/logmgr.h"
+
+struct logmgr {
+    fio_file *f;
+    char name[129];
+    uint64_t V;            /* VLF size */
+    uint64_t B;            /* ring size */
+    uint64_t log_id;
+    uint64_t max_size;
+    uint8_t *ring;
+
+    pthread_mutex_t mu;    /* everything below */
+    pthread_cond_t writer_cv, flush_cv, space_cv;
+    unsigned nslots;
+    lf_slot *slots;        /* seq each slot holds (0 = free/never used), salt */
+    /* durable_lsn <= written_lsn <= end_lsn, each at a record end; the ring
+     * holds [written_lsn, end_lsn) */
+    lsn_t end_lsn;         /* where the next record goes (after a VLF switch if needed) */
+    lsn_t written_lsn;     /* below: pwritten to the file */
+    lsn_t durable_lsn;     /* below: fdatasync'd — only the writer moves it */
+    lsn_t flush_req;       /* highest durable target a waiter asked for */
+    uint64_t cur_seq;      /* VLF holding end_lsn's records (end may be its very end) */
+    unsigned cur_slot;
+    uint64_t trunc_seq;    /* slots holding seq < trunc_seq are reusable */
+    lsn_t trunc_lsn, ckpt_lsn;
+    unsigned space_waiters;
+    int failed, stop, abandon;
+    hdb_err fail_err;
+    log_stats st;
+    char reuse_wait[64];
+    uint64_t rng;
+
+    pthread_mutex_t master_mu;  /* serializes master-block rewrites */
+    uint64_t master_gen;
+    pthread_t writer;
+};
+
+/* Slot holding VLF `seq`, -1 if none (mu held). */
+static inline int lm_slot_of(const logmgr *lm, uint64_t seq)
+{
+    for (unsigned k = 0; k < lm->nslots; k++)
+        if (lm->slots[k].seq == seq)
+            return (int)k;
+    return -1;
+}
+
+/* Copy n buffered bytes starting at LSN pos out of the ring (mu held). */
+static inline void lm_ring_get(const logmgr *lm, lsn_t pos, void *dst, size_t n)
+{
+    uint8_t *d = dst;
+    while (n) {
+        size_t at = (size_t)(pos % lm->B), k = (size_t)(lm->B - at);
+        if (k > n)
+            k = n;
+        memcpy(d, lm->ring + at, k);
+        d += k;
+        pos += k;
+        n -= k;
+    }
+}
+
+#endif

@@ -1,37 +1,35 @@
 /*
  * engine_bench.c — durable commits per second: hadrdb against SQLite, and both
- * against the machine's fsync rate.
+ * against the machine's fsync rate. See bench/README.md.
  *
  * One "commit" is a transaction that changes one row of a 10,000-row table
- * (balance = balance + 1 on a random id) and returns only once it is durable.
- * With one client the physical limit is one commit per fdatasync, so we first
- * measure how many 4 KiB write+fdatasync pairs the disk does per second. With
- * many clients an engine can beat that limit only by group commit; SQLite,
- * which serializes writers, cannot — that is the comparison.
+ * (balance + 1 on a random id) and returns only once it is durable. With one
+ * client the physical limit is one commit per fdatasync, so we measure how
+ * many 4 KiB write + fdatasync pairs the disk does per second. With many
+ * clients an engine can pass that limit only by group commit; SQLite, which
+ * serializes writers and syncs once per commit, cannot: that is the comparison.
  *
- * For each thread count, hadrdb and SQLite run back to back for the same
- * duration, their order alternating between rounds, so slow machine drift
- * (other tenants, thermal, page cache) lands on both alike. The fsync probe
- * runs at the start and again at the end for the same reason.
+ * For each thread count hadrdb and SQLite run back to back for the same time,
+ * their order alternating between rounds, and an fsync probe runs before each
+ * round and after the last, so slow drift of the machine (neighbours, page
+ * cache, the virtual disk) lands on both engines and on the reference alike.
  *
- * After every hadrdb run the sum of balances must have grown by exactly the
- * number of transactions that reported a commit; otherwise we exit 1.
- *
- * Usage: bench_engine [--dir D] [--seconds N | --quick] [--out DIR]
+ * After every run the sum of balances must have grown by exactly the number
+ * of acknowledged commits; otherwise we exit 1.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <stdarg.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,18 +39,20 @@
 #include "engine/table.h"
 #include "txn/txn.h"
 
-#define NROWS          10000
-#define LOAD_BATCH     1000
-#define START_BALANCE  1000
-#define LOCK_TIMEOUT_MS 10000      /* long enough never to fire unless something hangs */
-#define MAX_ROUNDS     8
+#define NROWS           10000
+#define LOAD_BATCH      1000
+#define START_BALANCE   1000
+#define LOCK_TIMEOUT_MS 10000   /* never fires on this workload unless something hangs */
+#define PROBE_SECONDS   2.0
+#define MAX_ROUNDS      8
+
 static int thread_counts[MAX_ROUNDS] = { 1, 8, 32 };
 static int nrounds = 3;
 
 enum { ENG_HADRDB = 0, ENG_SQLITE = 1 };
 static const char *const eng_name[2] = { "hadrdb", "sqlite" };
 
-/* ---- small helpers ------------------------------------------------------- */
+/* ---- helpers ------------------------------------------------------------- */
 
 static int64_t now_ns(void)
 {
@@ -78,27 +78,20 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 }
 
 /* Every run starts from empty engine directories: leftovers of an earlier run
- * (a bigger log, a fragmented file) would make runs incomparable. */
+ * (a longer log, a grown file) would make runs incomparable. */
 static void rm_rf(const char *path)
 {
     if (access(path, F_OK) == 0 && nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
         die("cannot remove %s: %s", path, strerror(errno));
 }
 
-static void mkdir_p(const char *path)
+static void make_dir(const char *path)
 {
-    char buf[PATH_MAX];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = strchr(buf + 1, '/'); p; p = strchr(p + 1, '/')) {
-        *p = 0;
-        mkdir(buf, 0755);   /* parents: errors show up on the last one */
-        *p = '/';
-    }
-    if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+    if (mkdir(path, 0755) < 0 && errno != EEXIST)
         die("cannot create %s: %s", path, strerror(errno));
 }
 
-/* xorshift64*: per-thread, so picking an id costs no shared state. */
+/* xorshift64*, per thread: picking an id touches no shared state. */
 static uint64_t rnd(uint64_t *s)
 {
     *s ^= *s >> 12;
@@ -107,7 +100,7 @@ static uint64_t rnd(uint64_t *s)
     return *s * 2685821657736338717ULL;
 }
 
-/* Latencies in nanoseconds, one growable vector per worker (no sharing). */
+/* Latencies in ns, one growable vector per worker (no sharing while timed). */
 typedef struct lat_vec {
     int64_t *v;
     size_t   n, cap;
@@ -117,8 +110,7 @@ static void lat_push(lat_vec *l, int64_t x)
 {
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 4096;
-        l->v = realloc(l->v, l->cap * sizeof *l->v);
-        if (!l->v)
+        if (!(l->v = realloc(l->v, l->cap * sizeof *l->v)))
             die("out of memory");
     }
     l->v[l->n++] = x;
@@ -130,45 +122,36 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Nearest-rank percentile of a sorted vector, in ms. */
+/* Percentile p (0..1) of a sorted vector, in ms; p = 1 is the maximum. */
 static double pct_ms(const lat_vec *l, double p)
 {
-    if (!l->n)
-        return 0;
-    size_t k = (size_t)(p * (double)l->n + 0.999999);
-    if (k < 1)
-        k = 1;
-    if (k > l->n)
-        k = l->n;
-    return (double)l->v[k - 1] / 1e6;
+    return l->n ? (double)l->v[(size_t)(p * (double)(l->n - 1) + 0.5)] / 1e6 : 0;
 }
 
-/* CPU time used by everything but this process while a run lasts, as a
- * fraction of the machine (steal included). On a small shared machine this
- * is the main source of error: a run with a high share measured the
- * neighbours as much as the engine. (Kernel I/O threads, jbd2 and kworkers,
- * count too: some of that is our own fsync work.) */
+/* CPU used by everything but this process during a run, as a share of the
+ * machine (steal included). On a small shared machine this is the main source
+ * of error: a run with a high share measured the neighbours as much as the
+ * engine. Kernel I/O threads count too, so a quiet machine still shows some. */
 typedef struct cpu_snap {
     double busy_s, total_s, self_s;
 } cpu_snap;
 
 static void cpu_take(cpu_snap *c)
 {
-    unsigned long long v[8] = { 0 };
+    unsigned long long v[8] = { 0 };   /* user nice system idle iowait irq softirq steal */
     FILE *f = fopen("/proc/stat", "r");
-    if (!f || fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
-                     &v[5], &v[6], &v[7]) != 8)
+    if (f && fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+                    &v[6], &v[7]) != 8)
         memset(v, 0, sizeof v);
     if (f)
         fclose(f);
     double hz = (double)sysconf(_SC_CLK_TCK);
-    /* user nice system idle iowait irq softirq steal */
     c->busy_s = (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / hz;
     c->total_s = c->busy_s + (double)(v[3] + v[4]) / hz;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    c->self_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-                (double)ru.ru_stime.tv_usec / 1e6;
+    c->self_s = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static double cpu_other_share(const cpu_snap *a, const cpu_snap *b)
@@ -180,8 +163,8 @@ static double cpu_other_share(const cpu_snap *a, const cpu_snap *b)
 /* ---- fsync probe --------------------------------------------------------- */
 
 /* 4 KiB pwrite + fdatasync in a loop: what one-commit-per-flush can reach.
- * The file is preallocated and written in place, cycling through 4 MiB, like
- * a log writing into VLFs that already exist (no metadata change per sync). */
+ * The file is preallocated and overwritten in place, cycling through 4 MiB,
+ * as a log writes into VLFs that already exist (no size change per sync). */
 static double fsync_rate(const char *dir, double seconds)
 {
     char path[PATH_MAX];
@@ -190,21 +173,18 @@ static double fsync_rate(const char *dir, double seconds)
     if (fd < 0)
         die("open %s: %s", path, strerror(errno));
     static char block[4096];
-    const int nblocks = 1024;
-    for (int i = 0; i < nblocks; i++)
-        if (pwrite(fd, block, sizeof block, (off_t)i * 4096) != (ssize_t)sizeof block)
+    const long nblocks = 1024;
+    for (long i = 0; i < nblocks; i++)
+        if (pwrite(fd, block, sizeof block, i * 4096) != (ssize_t)sizeof block)
             die("pwrite %s: %s", path, strerror(errno));
     if (fsync(fd) < 0)
         die("fsync %s: %s", path, strerror(errno));
     int64_t t0 = now_ns(), end = t0 + (int64_t)(seconds * 1e9), t = t0;
     long n = 0;
-    while (t < end) {
+    for (; t < end; n++, t = now_ns()) {
         block[0] = (char)n;
-        if (pwrite(fd, block, sizeof block, (off_t)(n % nblocks) * 4096) != (ssize_t)sizeof block ||
-            fdatasync(fd) < 0)
+        if (pwrite(fd, block, sizeof block, (n % nblocks) * 4096) != (ssize_t)sizeof block || fdatasync(fd) < 0)
             die("write/sync %s: %s", path, strerror(errno));
-        n++;
-        t = now_ns();
     }
     close(fd);
     unlink(path);
@@ -221,7 +201,7 @@ typedef struct worker {
     run          *r;
     uint64_t      seed;
     uint64_t      commits;       /* finished inside the timed window */
-    uint64_t      commits_all;   /* every acknowledged commit (for the balance check) */
+    uint64_t      commits_all;   /* every acknowledged commit (balance check) */
     uint64_t      retries;
     lat_vec       lat;
     sqlite3      *c;             /* sqlite: this thread's own connection */
@@ -229,11 +209,10 @@ typedef struct worker {
 } worker;
 
 struct run {
-    int               engine;
-    int               nthreads;
+    int               engine, nthreads;
     pthread_barrier_t gate;
     int64_t           deadline_ns;
-    atomic_int        failed;      /* a worker hit a real error: everyone stops */
+    atomic_int        failed;      /* a worker hit a real error: all stop */
     char              fail_msg[512];
     pthread_mutex_t   fail_mu;
     database         *db;          /* hadrdb */
@@ -241,6 +220,13 @@ struct run {
     txn_mgr          *txns;
     const char       *sqlite_path; /* sqlite */
 };
+
+typedef struct result {
+    double   tps, p50_ms, p99_ms, max_ms;
+    double   other_cpu;     /* share of the machine used by other processes */
+    uint64_t commits, commits_all, retries;
+    uint64_t log_syncs;     /* hadrdb: fdatasyncs of the database's log in the run */
+} result;
 
 static __attribute__((format(printf, 2, 3))) void run_fail(run *r, const char *fmt, ...)
 {
@@ -255,7 +241,7 @@ static __attribute__((format(printf, 2, 3))) void run_fail(run *r, const char *f
     pthread_mutex_unlock(&r->fail_mu);
 }
 
-/* One hadrdb commit attempt. 0 committed, 1 retry (1205/1222), -1 failed. */
+/* One hadrdb commit attempt: 0 committed, 1 retry (1205/1222), -1 failed. */
 static int hadr_attempt(worker *w, int64_t id)
 {
     run *r = w->r;
@@ -283,8 +269,7 @@ static int hadr_attempt(worker *w, int64_t id)
             return rc;
         }
     }
-    hdb_err ignore;
-    txn_rollback(t, &ignore);
+    txn_rollback(t, NULL);
     txn_free(t);
     if (rc < 0 && (e.number == 1205 || e.number == 1222))
         return 1;
@@ -304,18 +289,20 @@ static int sq_step(sqlite3_stmt *st)
 
 static int sqlite_connect(worker *w)
 {
-    /* NOMUTEX: one connection per thread, so SQLite's per-connection mutexes
-     * are not needed; writers still exclude each other through the WAL lock. */
-    int ok = sqlite3_open_v2(w->r->sqlite_path, &w->c, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK &&
-             sqlite3_busy_timeout(w->c, 60000) == SQLITE_OK &&
-             /* synchronous is per connection: FULL = fsync the WAL at every commit */
-             sqlite3_exec(w->c, "PRAGMA synchronous=FULL", NULL, NULL, NULL) == SQLITE_OK &&
-             sqlite3_prepare_v2(w->c, "BEGIN IMMEDIATE", -1, &w->beg, NULL) == SQLITE_OK &&
-             sqlite3_prepare_v2(w->c, "UPDATE accounts SET balance = balance + 1 WHERE id = ?", -1, &w->upd, NULL) == SQLITE_OK &&
-             sqlite3_prepare_v2(w->c, "COMMIT", -1, &w->com, NULL) == SQLITE_OK &&
-             sqlite3_prepare_v2(w->c, "ROLLBACK", -1, &w->rb, NULL) == SQLITE_OK;
+    sqlite3 *c;
+    /* NOMUTEX: a connection per thread needs no connection mutex; writers
+     * still exclude each other through the WAL write lock. */
+    int ok = sqlite3_open_v2(w->r->sqlite_path, &w->c, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK;
+    c = w->c;
+    ok = ok && sqlite3_busy_timeout(c, 60000) == SQLITE_OK &&
+         /* synchronous is per connection: FULL fsyncs the WAL at every commit */
+         sqlite3_exec(c, "PRAGMA synchronous=FULL", NULL, NULL, NULL) == SQLITE_OK &&
+         sqlite3_prepare_v2(c, "BEGIN IMMEDIATE", -1, &w->beg, NULL) == SQLITE_OK &&
+         sqlite3_prepare_v2(c, "UPDATE accounts SET balance = balance + 1 WHERE id = ?", -1, &w->upd, NULL) == SQLITE_OK &&
+         sqlite3_prepare_v2(c, "COMMIT", -1, &w->com, NULL) == SQLITE_OK &&
+         sqlite3_prepare_v2(c, "ROLLBACK", -1, &w->rb, NULL) == SQLITE_OK;
     if (!ok)
-        run_fail(w->r, "sqlite connect: %s", w->c ? sqlite3_errmsg(w->c) : "open failed");
+        run_fail(w->r, "sqlite connect: %s", c ? sqlite3_errmsg(c) : "out of memory");
     return ok;
 }
 
@@ -352,10 +339,10 @@ static void *worker_main(void *arg)
     pthread_barrier_wait(&r->gate);
     while (ok && !r->failed && now_ns() < r->deadline_ns) {
         int64_t id = (int64_t)(rnd(&w->seed) % NROWS) + 1;
-        /* Latency is what a client sees: from the first attempt's begin to
-         * the acknowledged commit, retries included. It is kept for commits
-         * that end after the deadline too: a client starved through the
-         * whole window (SQLite's busy handler sleeps) must show in p99. */
+        /* Latency is what a client sees, from the first attempt's begin to
+         * the acknowledged commit, retries included. Commits that end after
+         * the deadline count too: a client starved through the whole window
+         * (SQLite's busy handler sleeps) must show in p99. */
         int64_t t0 = now_ns();
         int rc;
         while ((rc = r->engine == ENG_HADRDB ? hadr_attempt(w, id) : sqlite_attempt(w, id)) == 1)
@@ -375,13 +362,6 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-typedef struct result {
-    double   tps, p50_ms, p99_ms, max_ms;
-    double   other_cpu;     /* share of the machine used by other processes */
-    uint64_t commits, commits_all, retries;
-    uint64_t log_syncs;     /* hadrdb: fdatasyncs of the database log during the run */
-} result;
-
 static void run_workers(run *r, double seconds, result *res)
 {
     worker *ws = calloc((size_t)r->nthreads, sizeof *ws);
@@ -390,14 +370,12 @@ static void run_workers(run *r, double seconds, result *res)
     pthread_mutex_init(&r->fail_mu, NULL);
     pthread_barrier_init(&r->gate, NULL, (unsigned)r->nthreads + 1);
     for (int i = 0; i < r->nthreads; i++) {
-        ws[i].idx = i;
-        ws[i].r = r;
-        ws[i].seed = 0x9E3779B97F4A7C15ULL * (uint64_t)(i + 1) ^ (uint64_t)r->nthreads;
+        ws[i] = (worker){ .idx = i, .r = r, .seed = 0x9E3779B97F4A7C15ULL * (uint64_t)(i + 1) };
         if (pthread_create(&ws[i].th, NULL, worker_main, &ws[i]) != 0)
             die("pthread_create failed");
     }
-    pthread_barrier_wait(&r->gate);
     cpu_snap c0, c1;
+    pthread_barrier_wait(&r->gate);
     cpu_take(&c0);
     r->deadline_ns = now_ns() + (int64_t)(seconds * 1e9);
     pthread_barrier_wait(&r->gate);
@@ -406,7 +384,7 @@ static void run_workers(run *r, double seconds, result *res)
     for (int i = 0; i < r->nthreads; i++) {
         pthread_join(ws[i].th, NULL);
         if (i == 0)
-            cpu_take(&c1);   /* the rest finish their last commit at most */
+            cpu_take(&c1);   /* the others are at most one commit from done */
         for (size_t k = 0; k < ws[i].lat.n; k++)
             lat_push(&all, ws[i].lat.v[k]);
         res->commits += ws[i].commits;
@@ -428,6 +406,14 @@ static void run_workers(run *r, double seconds, result *res)
         die("%s, %d threads: %s", eng_name[r->engine], r->nthreads, r->fail_msg);
 }
 
+static void check_sum(int engine, int nthreads, int64_t before, int64_t after, const result *res)
+{
+    if (after - before != (int64_t)res->commits_all)
+        die("CORRECTNESS ERROR: %s, %d threads: the sum of balances grew by %lld but %llu transactions "
+            "committed", eng_name[engine], nthreads, (long long)(after - before),
+            (unsigned long long)res->commits_all);
+}
+
 /* ---- hadrdb -------------------------------------------------------------- */
 
 static instance *hadr_open(const char *dir)
@@ -443,7 +429,7 @@ static instance *hadr_open(const char *dir)
     return in;
 }
 
-/* Setup and verification errors end the run: nothing to roll back for. */
+/* Setup and verification errors end the program: nothing to roll back for. */
 static void hadr_check(int rc, const hdb_err *e, const char *what)
 {
     if (rc < 0)
@@ -485,8 +471,8 @@ static void hadr_setup(const char *dir)
     inst_close(in, 1);
 }
 
-/* Sum of balances and row count, read committed. Doubles as the cache warm-up
- * before a run (an instance just reopened has read nothing yet). */
+/* Sum of balances, read committed; also warms the buffer pool of an instance
+ * just reopened, so the timed run does not read pages from disk. */
 static int64_t hadr_sum(instance *in, database *db, table_def *td)
 {
     hdb_err e;
@@ -499,10 +485,8 @@ static int64_t hadr_sum(instance *in, database *db, table_def *td)
     memset(&row, 0, sizeof row);
     int64_t sum = 0, n = 0;
     int rc;
-    while ((rc = table_scan_next(s, &row, &e)) == 1) {
+    for (; (rc = table_scan_next(s, &row, &e)) == 1; n++)
         sum += row.vals[1].u.i;
-        n++;
-    }
     table_scan_close(s);
     hadr_check(rc, &e, "scan");
     hadr_check(txn_commit(t, &e), &e, "commit scan");
@@ -512,8 +496,9 @@ static int64_t hadr_sum(instance *in, database *db, table_def *td)
     return sum;
 }
 
-/* The instance is opened for the run and closed (clean) after it, so neither
- * its background checkpoint nor its log writer is alive while SQLite runs. */
+/* The instance lives for one run only (reopened: recovery, then a clean
+ * close), so neither its checkpoint thread nor its log writer is alive, or
+ * writing, while SQLite is measured. */
 static void hadr_run(const char *dir, int nthreads, double seconds, result *res)
 {
     instance *in = hadr_open(dir);
@@ -532,13 +517,7 @@ static void hadr_run(const char *dir, int nthreads, double seconds, result *res)
     run_workers(&r, seconds, res);
     log_get_stats(db->tdb.log, &ls1);
     res->log_syncs = ls1.syncs - ls0.syncs;
-    int64_t after = hadr_sum(in, db, td);
-    if (after - before != (int64_t)res->commits_all) {
-        fprintf(stderr, "bench_engine: CORRECTNESS ERROR: hadrdb, %d threads: sum of balances grew by %lld, "
-                        "but %llu transactions committed\n",
-                nthreads, (long long)(after - before), (unsigned long long)res->commits_all);
-        exit(1);
-    }
+    check_sum(ENG_HADRDB, nthreads, before, hadr_sum(in, db, td), res);
     inst_close(in, 1);
 }
 
@@ -569,14 +548,14 @@ static void sqlite_setup(const char *dir, char *path, size_t cap)
     char sub[PATH_MAX];
     snprintf(sub, sizeof sub, "%.3000s/sqlite", dir);
     rm_rf(sub);
-    mkdir_p(sub);
+    make_dir(sub);
     snprintf(path, cap, "%.3000s/bench.db", sub);
     sqlite3 *c;
     if (sqlite3_open(path, &c) != SQLITE_OK)
         die("sqlite open %s: %s", path, sqlite3_errmsg(c));
-    sq_exec(c, "PRAGMA journal_mode=WAL");   /* persistent in the file */
-    /* INTEGER PRIMARY KEY makes id the rowid: rows live in the key's B-tree,
-     * like hadrdb's clustered primary key. */
+    sq_exec(c, "PRAGMA journal_mode=WAL");   /* persistent: every connection gets it */
+    /* INTEGER PRIMARY KEY makes id the rowid, so rows live in the key's
+     * B-tree, as in hadrdb's clustered primary key. */
     sq_exec(c, "CREATE TABLE accounts(id INTEGER PRIMARY KEY, balance BIGINT NOT NULL)");
     sq_exec(c, "BEGIN");
     sqlite3_stmt *ins;
@@ -602,19 +581,15 @@ static void sqlite_run(const char *path, int nthreads, double seconds, result *r
     int64_t before = sqlite_sum(c);
     run r = { .engine = ENG_SQLITE, .nthreads = nthreads, .sqlite_path = path };
     run_workers(&r, seconds, res);
-    int64_t after = sqlite_sum(c);
-    if (after - before != (int64_t)res->commits_all)
-        die("sqlite, %d threads: sum grew by %lld for %llu commits", nthreads, (long long)(after - before),
-            (unsigned long long)res->commits_all);
+    check_sum(ENG_SQLITE, nthreads, before, sqlite_sum(c), res);
     sqlite3_close(c);
 }
 
 /* ---- report -------------------------------------------------------------- */
 
 typedef struct machine {
-    long   nproc;
-    char   cpu[256], kernel[256], date[64];
-    double load1;
+    long nproc;
+    char cpu[256], kernel[256], date[64];
 } machine;
 
 static void machine_info(machine *m)
@@ -636,21 +611,16 @@ static void machine_info(machine *m)
     struct utsname u;
     if (uname(&u) == 0)
         snprintf(m->kernel, sizeof m->kernel, "%s %s %s", u.sysname, u.release, u.machine);
-    f = fopen("/proc/loadavg", "r");
-    if (!f || fscanf(f, "%lf", &m->load1) != 1)
-        m->load1 = -1;
-    if (f)
-        fclose(f);
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(m->date, sizeof m->date, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* JSON string body: the CPU model is the only free text we emit. */
-static void json_str(FILE *f, const char *s)
+/* The CPU model and kernel are the only free text we emit. */
+static void json_str(FILE *f, const char *key, const char *s)
 {
-    fputc('"', f);
+    fprintf(f, "\"%s\": \"", key);
     for (; *s; s++) {
         if (*s == '"' || *s == '\\')
             fputc('\\', f);
@@ -687,14 +657,13 @@ static void write_json(const char *out, const machine *m, double seconds, const 
         fprintf(stderr, "bench_engine: cannot write %s: %s\n", path, strerror(errno));
         return;
     }
-    fprintf(f, "{\n  \"benchmark\": \"engine\",\n  \"machine\": {\"nproc\": %ld, \"cpu_model\": ", m->nproc);
-    json_str(f, m->cpu);
-    fprintf(f, ", \"kernel\": ");
-    json_str(f, m->kernel);
-    fprintf(f, ", \"date\": \"%s\", \"loadavg_1m_at_start\": %.2f},\n", m->date, m->load1);
+    fprintf(f, "{\n  \"benchmark\": \"engine\",\n  \"machine\": {\"nproc\": %ld, ", m->nproc);
+    json_str(f, "cpu_model", m->cpu);
+    fprintf(f, ", ");
+    json_str(f, "kernel", m->kernel);
+    fprintf(f, ", \"date\": \"%s\"},\n", m->date);
     fprintf(f, "  \"config\": {\"seconds\": %.1f, \"rows\": %d, \"sqlite_version\": \"%s\", "
-               "\"sqlite\": \"journal_mode=WAL, synchronous=FULL\"},\n",
-            seconds, NROWS, sqlite3_libversion());
+               "\"sqlite\": \"journal_mode=WAL, synchronous=FULL\"},\n", seconds, NROWS, sqlite3_libversion());
     fprintf(f, "  \"fsync_rate\": {\"mean\": %.1f, \"probes\": [", sm->fsync_mean);
     for (int i = 0; i <= nrounds; i++)
         fprintf(f, "%s%.1f", i ? ", " : "", fs[i]);
@@ -714,7 +683,7 @@ static void write_json(const char *out, const machine *m, double seconds, const 
     printf("results: %s\n", path);
 }
 
-/* A bar chart, only if gnuplot is there: the numbers are in the JSON anyway. */
+/* A bar chart only if gnuplot is there: the numbers are in the JSON anyway. */
 static void write_png(const char *out, double fsync_mean, result res[][2])
 {
     if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
@@ -726,19 +695,17 @@ static void write_png(const char *out, double fsync_mean, result res[][2])
     FILE *g = popen("gnuplot", "w");
     if (!g)
         return;
-    fprintf(g, "set terminal pngcairo size 900,540 noenhanced\nset output '%s'\n", path);
-    fprintf(g, "set title 'Durable single-row update transactions per second'\n");
-    fprintf(g, "set style data histograms\nset style histogram clustered gap 1\n");
-    fprintf(g, "set style fill solid 0.85 border -1\nset boxwidth 0.9\nset grid ytics\n");
-    fprintf(g, "set xlabel 'client threads'\nset ylabel 'commits/s'\nset yrange [0:*]\nset key top left\n");
-    fprintf(g, "set arrow from graph 0, first %.1f to graph 1, first %.1f nohead dt 2 lw 2 lc rgb 'gray30'\n",
-            fsync_mean, fsync_mean);
-    fprintf(g, "set label 'fsync rate %.0f/s' at graph 0.99, first %.1f right offset 0,0.7\n", fsync_mean, fsync_mean);
-    fprintf(g, "$d << EOD\n");
+    fprintf(g, "set terminal pngcairo size 900,540 noenhanced\nset output '%s'\n"
+               "set title 'Durable single-row update transactions per second'\n"
+               "set style data histograms\nset style histogram clustered gap 1\n"
+               "set style fill solid 0.85 border -1\nset boxwidth 0.9\nset grid ytics\n"
+               "set xlabel 'client threads'\nset ylabel 'commits/s'\nset yrange [0:*]\nset key top left\n"
+               "set arrow from graph 0, first %.1f to graph 1, first %.1f nohead dt 2 lw 2 lc rgb 'gray30'\n"
+               "set label 'fsync rate %.0f/s' at graph 0.99, first %.1f right offset 0,0.7\n$d << EOD\n",
+            path, fsync_mean, fsync_mean, fsync_mean, fsync_mean);
     for (int i = 0; i < nrounds; i++)
         fprintf(g, "%d %.1f %.1f\n", thread_counts[i], res[i][ENG_HADRDB].tps, res[i][ENG_SQLITE].tps);
-    fprintf(g, "EOD\n");
-    fprintf(g, "plot $d using 2:xtic(1) title 'hadrdb' lc rgb '#1f77b4', "
+    fprintf(g, "EOD\nplot $d using 2:xtic(1) title 'hadrdb' lc rgb '#1f77b4', "
                "'' using 3 title 'SQLite (WAL, synchronous=FULL)' lc rgb '#ff7f0e'\n");
     if (pclose(g) != 0)
         fprintf(stderr, "bench_engine: gnuplot failed; no chart\n");
@@ -762,10 +729,10 @@ static void usage(void)
 static void parse_threads(const char *arg)
 {
     nrounds = 0;
-    for (const char *p = arg; *p && nrounds < MAX_ROUNDS; p += *p == ',') {
+    for (const char *p = arg; *p; p += *p == ',') {
         char *end;
         long n = strtol(p, &end, 10);
-        if (end == p || n < 1 || n > 1024)
+        if (end == p || n < 1 || n > 1024 || nrounds == MAX_ROUNDS)
             usage();
         thread_counts[nrounds++] = (int)n;
         p = end;
@@ -796,14 +763,11 @@ int main(int argc, char **argv)
         usage();
     if (!sqlite3_threadsafe())
         die("libsqlite3 was built without thread support");
-    mkdir_p(dir);
-    mkdir_p(out);
+    make_dir(dir);
+    make_dir(out);
     machine m;
     machine_info(&m);
-    printf("engine bench: %ld CPUs (%s), %s; %.0f s per run, %d rows; load average %.2f\n", m.nproc, m.cpu,
-           m.kernel, seconds, NROWS, m.load1);
-    if (m.load1 > 0.5)
-        printf("warning: the machine is already busy; figures will be noisy\n");
+    printf("engine bench: %ld CPUs (%s), %s; %.0f s per run, %d rows\n", m.nproc, m.cpu, m.kernel, seconds, NROWS);
     fflush(stdout);
     hadr_setup(dir);
     char sqlite_path[PATH_MAX];
@@ -814,7 +778,7 @@ int main(int argc, char **argv)
     double fs[MAX_ROUNDS + 1];
     result res[MAX_ROUNDS][2];
     for (int i = 0; i <= nrounds; i++) {
-        fs[i] = fsync_rate(dir, 2.0);
+        fs[i] = fsync_rate(dir, PROBE_SECONDS);
         fprintf(stderr, "fsync probe: %.0f/s\n", fs[i]);
         /* alternate which engine goes first, so neither always runs on the
          * warmer (or more tired) machine */

@@ -300,6 +300,10 @@ static int redo_record(recovery *rc, rdb *d, const log_rec *r, hdb_err *err)
     const uint8_t *op;
     size_t oplen;
     int k, redone = 0;
+    /* one record may carry several ops for one page: the pageLSN test is
+     * made once, before the first of them */
+    pgid_t applied[64];
+    int napplied = 0;
     while ((k = pageop_iter_next(&it, &id, &op, &oplen)) == 1) {
         rpage *p = dpt_find(d, id);
         if (!p || r->lsn < p->rec_lsn)
@@ -312,7 +316,12 @@ static int redo_record(recovery *rc, rdb *d, const log_rec *r, hdb_err *err)
         if (!f)
             return -1;
         void *page = bp_page(f);
-        if (page_lsn(page) < r->lsn) {
+        int again = 0;
+        for (int i = 0; i < napplied && !again; i++)
+            again = applied[i] == id;
+        if (again || page_lsn(page) < r->lsn) {
+            if (!again && napplied < 64)
+                applied[napplied++] = id;
             if (!pageop_apply(page, id, op, oplen, r->lsn)) {
                 if (getenv("HADR_DEBUG_REDO"))
                     fprintf(stderr, "redo failed: lsn %llu kind %d page %u:%u op %d len %zu; page type %d lsn %llu nslots %d free %zu slot %d\n",

@@ -387,6 +387,7 @@ int txn_save(txn *t, const char *name, hdb_err *err)
     txn_savepoint *sp = &t->saves[t->nsaves++];
     memset(sp, 0, sizeof *sp);
     snprintf(sp->name, sizeof sp->name, "%s", name);
+    sp->nactions = t->nactions;
     sp->nparts = t->nparts;
     for (int i = 0; i < t->nparts; i++)
         sp->last[i] = t->parts[i].last_lsn;
@@ -408,6 +409,11 @@ int txn_rollback_to(txn *t, const char *name, hdb_err *err)
         if (undo_part(t, &t->parts[i], stop, err) < 0)
             return -1;
     }
+    /* work undone here must not act at commit (e.g. free pages the restored
+     * rows point to again) */
+    for (int i = sp->nactions; i < t->nactions; i++)
+        t->actions[i].fn(t->actions[i].arg, 0);
+    t->nactions = sp->nactions;
     /* the savepoint stays; later ones are gone (SQL Server semantics) */
     t->nsaves = k + 1;
     return 0;

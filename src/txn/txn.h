@@ -62,6 +62,7 @@ typedef struct txn_part {
 
 typedef struct txn_savepoint {
     char  name[TXN_NAME_MAX + 1];
+    int   nactions;             /* on-commit actions registered before it */
     int   nparts;
     lsn_t last[TXN_MAX_DBS];
 } txn_savepoint;

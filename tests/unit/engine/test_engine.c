@@ -69,6 +69,8 @@ static void crash_after_every_record_kind(void **state)
     (void)state;
     enum { STEPS = 12 };
     for (int stop = 0; stop <= STEPS; stop++) {
+        if (getenv("HADR_VERBOSE"))
+            fprintf(stderr, "-- crash after step %d\n", stop);
         h_remove_dir();
         h_make_dir();
         hdb_err e;

@@ -377,8 +377,10 @@ static int take_slot(logmgr *lm, hdb_err *err)
     return best;
 }
 
-lsn_t log_appendv(logmgr *lm, log_rec *rec, const void *const *parts, const size_t *lens,
-                  int nparts, hdb_err *err)
+/* fpw_seen: the redo point the caller built the record against (0 = any);
+ * if a checkpoint moved it since, nothing is appended and *stale is set. */
+static lsn_t append(logmgr *lm, log_rec *rec, const void *const *parts, const size_t *lens,
+                    int nparts, lsn_t fpw_seen, int *stale, hdb_err *err)
 {
     uint64_t body = 0;
     for (int i = 0; i < nparts; i++)
@@ -407,6 +409,11 @@ lsn_t log_appendv(logmgr *lm, log_rec *rec, const void *const *parts, const size
     crc = crc32c(crc, pad, padn);
 
     pthread_mutex_lock(&lm->mu);
+    if (fpw_seen && lm->redo_point > fpw_seen) {
+        pthread_mutex_unlock(&lm->mu);
+        *stale = 1;
+        return 0;
+    }
     lsn_t pos;
     for (;;) {
         if (lm->failed) {
@@ -474,6 +481,38 @@ lsn_t log_appendv(logmgr *lm, log_rec *rec, const void *const *parts, const size
         pthread_cond_signal(&lm->writer_cv);
     pthread_mutex_unlock(&lm->mu);
     return pos;
+}
+
+lsn_t log_appendv(logmgr *lm, log_rec *rec, const void *const *parts, const size_t *lens,
+                  int nparts, hdb_err *err)
+{
+    int stale = 0;
+    return append(lm, rec, parts, lens, nparts, 0, &stale, err);
+}
+
+lsn_t log_append_fpw(logmgr *lm, log_rec *rec, lsn_t fpw_seen, int *stale, hdb_err *err)
+{
+    const void *p = rec->body;
+    size_t l = rec->body_len;
+    *stale = 0;
+    return append(lm, rec, &p, &l, rec->body_len ? 1 : 0, fpw_seen, stale, err);
+}
+
+lsn_t log_set_redo_point(logmgr *lm)
+{
+    pthread_mutex_lock(&lm->mu);
+    lm->redo_point = lm->end_lsn;
+    lsn_t r = lm->redo_point;
+    pthread_mutex_unlock(&lm->mu);
+    return r;
+}
+
+lsn_t log_redo_point(logmgr *lm)
+{
+    pthread_mutex_lock(&lm->mu);
+    lsn_t r = lm->redo_point;
+    pthread_mutex_unlock(&lm->mu);
+    return r;
 }
 
 lsn_t log_append(logmgr *lm, log_rec *rec, hdb_err *err)

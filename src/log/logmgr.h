@@ -109,6 +109,17 @@ void log_close_abandon(logmgr *lm);
 lsn_t log_append(logmgr *lm, log_rec *rec, hdb_err *err);
 /* Same, with the body gathered from several pieces (no extra copy). */
 lsn_t log_appendv(logmgr *lm, log_rec *rec, const void *const *parts, const size_t *lens, int nparts, hdb_err *err);
+/* Full-page writes. A checkpoint takes the redo point (the LSN where its
+ * recovery will start) with log_set_redo_point; the first change to a page
+ * whose pageLSN is older than the redo point must log the whole page. A
+ * mini-transaction decides that against log_redo_point() and appends with
+ * log_append_fpw(): if a checkpoint moved the redo point meanwhile, nothing is
+ * appended, *stale is set, and the caller re-decides and retries. Deciding and
+ * appending under one mutex is what closes the race. */
+lsn_t log_set_redo_point(logmgr *lm);
+lsn_t log_redo_point(logmgr *lm);
+lsn_t log_append_fpw(logmgr *lm, log_rec *rec, lsn_t fpw_seen, int *stale, hdb_err *err);
+
 /* Wait until the record at `lsn` is durable (group commit). */
 int log_flush_to(logmgr *lm, lsn_t lsn, hdb_err *err);
 /* Everything appended so far durable. */

@@ -34,6 +34,7 @@ struct logmgr {
     unsigned cur_slot;
     uint64_t trunc_seq;    /* slots holding seq < trunc_seq are reusable */
     lsn_t trunc_lsn, ckpt_lsn;
+    lsn_t redo_point;      /* full-page writes: see log_set_redo_point */
     unsigned space_waiters;
     int failed, stop, abandon;
     hdb_err fail_err;

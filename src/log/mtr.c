@@ -10,9 +10,10 @@ static const char oom_text[] = "There is insufficient system memory to run this 
 
 void mtr_begin(mtr *m, logmgr *log, lsn_t fpw_lsn)
 {
+    (void)fpw_lsn;   /* the log's redo point is authoritative (see mtr.h) */
     memset(m, 0, sizeof *m);
     m->log = log;
-    m->fpw_lsn = fpw_lsn;
+    m->fpw_lsn = log_redo_point(log);
     lbuf_init(&m->ops);
 }
 
@@ -91,21 +92,22 @@ int mtr_add_image(mtr *m, bp_frame *f, hdb_err *err)
     return 0;
 }
 
-lsn_t mtr_commit(mtr *m, log_rec *rec, const void *prefix, size_t prefix_len, hdb_err *err)
+/* Build the record body: prefix, then per page its whole image (first change
+ * since the redo point) or its ops. */
+static int build_body(mtr *m, lbuf *body, const void *prefix, size_t prefix_len)
 {
-    lbuf body;
-    lbuf_init(&body);
-    lbuf_put(&body, prefix, prefix_len);
-    size_t count_at = body.len;
-    lbuf_u16(&body, 0);
+    lbuf_reset(body);
+    lbuf_put(body, prefix, prefix_len);
+    size_t count_at = body->len;
+    lbuf_u16(body, 0);
     uint16_t n = 0;
     for (int i = 0; i < m->npages; i++) {
         bp_frame *f = m->pages[i].frame;
         if (!m->pages[i].image)
             continue;
-        lbuf_u64(&body, bp_id(f));
-        lbuf_u32(&body, PAGEOP_IMAGE_SIZE);
-        uint8_t *at = lbuf_grow(&body, PAGEOP_IMAGE_SIZE);
+        lbuf_u64(body, bp_id(f));
+        lbuf_u32(body, PAGEOP_IMAGE_SIZE);
+        uint8_t *at = lbuf_grow(body, PAGEOP_IMAGE_SIZE);
         if (at)
             pageop_image(at, PAGEOP_IMAGE_SIZE, bp_page(f));
         n++;
@@ -117,21 +119,39 @@ lsn_t mtr_commit(mtr *m, log_rec *rec, const void *prefix, size_t prefix_len, hd
         const uint8_t *op = lread_bytes(&r, len);
         if (m->pages[i].image)
             continue;   /* became an image after this op was queued */
-        lbuf_u64(&body, bp_id(m->pages[i].frame));
-        lbuf_u32(&body, len);
-        lbuf_put(&body, op, len);
+        lbuf_u64(body, bp_id(m->pages[i].frame));
+        lbuf_u32(body, len);
+        lbuf_put(body, op, len);
         n++;
     }
-    if (body.oom) {
-        lbuf_free(&body);
-        mtr_abort(m);
-        hdb_raise_text(err, 701, 19, 1, oom_text);
-        return 0;
+    if (body->oom)
+        return -1;
+    memcpy(body->p + count_at, &n, 2);
+    return 0;
+}
+
+lsn_t mtr_commit(mtr *m, log_rec *rec, const void *prefix, size_t prefix_len, hdb_err *err)
+{
+    lbuf body;
+    lbuf_init(&body);
+    lsn_t lsn = 0;
+    for (;;) {
+        if (build_body(m, &body, prefix, prefix_len) < 0) {
+            hdb_raise_text(err, 701, 19, 1, oom_text);
+            break;
+        }
+        rec->body = body.p;
+        rec->body_len = (uint32_t)body.len;
+        int stale = 0;
+        lsn = log_append_fpw(m->log, rec, m->fpw_lsn, &stale, err);
+        if (lsn || !stale)
+            break;
+        /* a checkpoint took a new redo point: pages not imaged since must be */
+        m->fpw_lsn = log_redo_point(m->log);
+        for (int i = 0; i < m->npages; i++)
+            if (page_lsn(m->pages[i].before) < m->fpw_lsn)
+                m->pages[i].image = 1;
     }
-    memcpy(body.p + count_at, &n, 2);
-    rec->body = body.p;
-    rec->body_len = (uint32_t)body.len;
-    lsn_t lsn = log_append(m->log, rec, err);
     lbuf_free(&body);
     if (!lsn) {
         mtr_abort(m);

@@ -19,7 +19,10 @@
  * is either wholly redone or not at all.
  *
  * Full-page writes: the first change to a page after the last checkpoint's
- * begin LSN (fpw_lsn) is logged as the page's whole image instead of a delta.
+ * redo point (log_redo_point; the fpw_lsn argument of mtr_begin is ignored and
+ * kept only for callers' sake) is logged as the page's whole image instead of
+ * a delta. mtr_commit appends with log_append_fpw and, if a checkpoint moved
+ * the redo point meanwhile, re-decides and retries.
  * Redo then never needs to read that page from disk, so a data page torn by a
  * crash mid-write is rebuilt from the log (see engine/README.md, recovery).
  */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "engine/catalog.h"
@@ -105,6 +106,187 @@ int db_write_boot(database *db, hdb_err *err)
     return rc;
 }
 
+static int write_files(database *db, hdb_err *err)
+{
+    bp_frame *f = bp_fix(db->bp, db->df, SPACE_BOOT_PAGE, BP_EXCL, 0, err);
+    if (!f)
+        return -1;
+    mtr m;
+    mtr_begin(&m, db->tdb.log, 0);
+    uint8_t *op = malloc(sizeof(boot_files) + 16);
+    int rc = -1;
+    if (op) {
+        size_t n = pageop_setbytes(op, sizeof(boot_files) + 16, BOOT_FILES_OFFSET, &db->files, sizeof db->files);
+        if (mtr_add(&m, f, op, n, err) == 0 && commit_system(&m, err))
+            rc = 0;
+        else
+            mtr_abort(&m);
+        free(op);
+    } else {
+        mtr_abort(&m);
+        hdb_raise_text(err, 701, 19, 1, "There is insufficient system memory to run this query.");
+    }
+    bp_unfix(f);
+    return rc;
+}
+
+static void list_file(database *db, int slot, const df_file_desc *d)
+{
+    boot_file *bf = &db->files.files[slot];
+    memset(bf, 0, sizeof *bf);
+    bf->file_id = d->file_id;
+    bf->fg_id = d->fg_id;
+    bf->growth_pages = d->growth_pages;
+    bf->max_pages = d->max_pages;
+    snprintf(bf->logical, sizeof bf->logical, "%s", d->logical_name);
+    snprintf(bf->path, sizeof bf->path, "%.256s", d->path);
+}
+
+uint16_t db_filegroup_id(database *db, const char *name)
+{
+    uint16_t id = 0;
+    pthread_mutex_lock(&db->boot_mu);
+    for (int i = 0; i < BOOT_MAX_FGS && !id; i++)
+        if (db->files.fgs[i].fg_id && strcasecmp(db->files.fgs[i].name, name) == 0)
+            id = db->files.fgs[i].fg_id;
+    pthread_mutex_unlock(&db->boot_mu);
+    return id;
+}
+
+int db_add_filegroup(database *db, const char *name, uint16_t *fg_id, hdb_err *err)
+{
+    if (!name[0] || strlen(name) > DF_NAME_MAX)
+        return hdb_raise_text(err, 15151, 16, 1, "Invalid filegroup name.");
+    if (db_filegroup_id(db, name)) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "Filegroup '%s' already exists in this database.", name);
+        return hdb_raise_text(err, 1828, 16, 1, msg);
+    }
+    pthread_mutex_lock(&db->boot_mu);
+    int slot = -1;
+    uint16_t next = 1;
+    for (int i = 0; i < BOOT_MAX_FGS; i++) {
+        if (!db->files.fgs[i].fg_id && slot < 0)
+            slot = i;
+        if (db->files.fgs[i].fg_id >= next)
+            next = (uint16_t)(db->files.fgs[i].fg_id + 1);
+    }
+    int rc = -1;
+    if (slot < 0) {
+        hdb_raise_text(err, 1833, 16, 1, "The maximum number of filegroups for this database has been reached.");
+    } else {
+        db->files.fgs[slot].fg_id = next;
+        snprintf(db->files.fgs[slot].name, sizeof db->files.fgs[slot].name, "%s", name);
+        rc = write_files(db, err);
+        if (rc < 0)
+            db->files.fgs[slot].fg_id = 0;
+        else {
+            df_set_filegroup_name(db->df, next, name);
+            if (fg_id)
+                *fg_id = next;
+        }
+    }
+    pthread_mutex_unlock(&db->boot_mu);
+    return rc;
+}
+
+int db_add_file(database *db, const char *fg_name, const db_file_spec *spec, uint16_t *file_id, hdb_err *err)
+{
+    uint16_t fg = fg_name ? db_filegroup_id(db, fg_name) : 1;
+    if (!fg) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "Filegroup '%s' does not exist in this database.", fg_name);
+        return hdb_raise_text(err, 5035, 16, 1, msg);
+    }
+    if (strlen(spec->path) > BOOT_PATH_MAX)
+        return hdb_raise_text(err, 5105, 16, 1, "The physical file name is too long (at most 256 characters).");
+    pthread_mutex_lock(&db->boot_mu);
+    int slot = -1;
+    uint16_t next = 1;
+    int dup = 0;
+    for (int i = 0; i < BOOT_MAX_FILES; i++) {
+        boot_file *bf = &db->files.files[i];
+        if (!bf->file_id && slot < 0)
+            slot = i;
+        if (bf->file_id >= next)
+            next = (uint16_t)(bf->file_id + 1);
+        if (bf->file_id && strcasecmp(bf->logical, spec->logical_name) == 0)
+            dup = 1;
+    }
+    if (dup || slot < 0) {
+        pthread_mutex_unlock(&db->boot_mu);
+        char msg[300];
+        snprintf(msg, sizeof msg, dup ? "The logical file name \"%s\" is already in use. Choose a different name."
+                                      : "Too many files for database '%s'.", dup ? spec->logical_name : db->tdb.name);
+        return hdb_raise_text(err, dup ? 1828 : 1833, 16, 1, msg);
+    }
+    df_file_desc d = { .file_id = next, .fg_id = fg };
+    snprintf(d.logical_name, sizeof d.logical_name, "%s", spec->logical_name);
+    snprintf(d.path, sizeof d.path, "%s", spec->path);
+    d.size_pages = spec->size_pages ? spec->size_pages : 1024;
+    d.growth_pages = spec->growth_pages ? spec->growth_pages : 1024;
+    d.max_pages = spec->max_pages;
+    int rc = -1;
+    if (df_add_file(db->df, &d, 1, err) == 0) {
+        /* FILE_OP first, so that redo (restore, crash) can recreate the file
+         * before it meets the file's formatting */
+        lbuf b;
+        lbuf_init(&b);
+        lbuf_u8(&b, 1);
+        lbuf_u16(&b, d.file_id);
+        lbuf_u16(&b, d.fg_id);
+        lbuf_str(&b, d.logical_name);
+        lbuf_str(&b, d.path);
+        lbuf_u32(&b, d.size_pages);
+        lbuf_u32(&b, d.growth_pages);
+        lbuf_u32(&b, d.max_pages);
+        log_rec r = { .kind = LR_FILE, .body = b.p, .body_len = (uint32_t)b.len };
+        space_ctx sc = { db->bp, db->df };
+        mtr m;
+        if (!b.oom && log_append(db->tdb.log, &r, err)) {
+            mtr_begin(&m, db->tdb.log, 0);
+            if (space_format_file(&sc, &m, d.file_id, d.fg_id, err) == 0 && commit_system(&m, err)) {
+                list_file(db, slot, &d);
+                rc = write_files(db, err);
+            } else {
+                mtr_abort(&m);
+            }
+        }
+        lbuf_free(&b);
+        if (rc < 0) {
+            bp_discard_db(db->bp, db->df);
+            df_remove_file(db->df, d.file_id);
+            unlink(d.path);
+            memset(&db->files.files[slot], 0, sizeof db->files.files[slot]);
+        }
+    }
+    pthread_mutex_unlock(&db->boot_mu);
+    if (rc == 0 && file_id)
+        *file_id = d.file_id;
+    return rc;
+}
+
+int db_redo_file_op(database *db, const log_rec *rec, hdb_err *err)
+{
+    lread r;
+    lread_init(&r, rec->body, rec->body_len);
+    int op = lread_u8(&r);
+    df_file_desc d = { 0 };
+    d.file_id = lread_u16(&r);
+    d.fg_id = lread_u16(&r);
+    lread_str(&r, d.logical_name, sizeof d.logical_name);
+    lread_str(&r, d.path, sizeof d.path);
+    d.size_pages = lread_u32(&r);
+    d.growth_pages = lread_u32(&r);
+    d.max_pages = lread_u32(&r);
+    if (r.bad || op != 1)
+        return hdb_raise(err, 3313, db->tdb.name, "(FILE_OP)");
+    if (df_file(db->df, d.file_id))
+        return 0;
+    int exists = access(d.path, F_OK) == 0;
+    return df_add_file(db->df, &d, !exists, err);
+}
+
 uint32_t db_next_object_id(database *db, hdb_err *err)
 {
     pthread_mutex_lock(&db->boot_mu);
@@ -135,6 +317,11 @@ database *db_create(instance *inst, bufpool *bp, const db_create_spec *spec, hdb
     database *db = db_alloc(inst, bp, spec->db_id, spec->name);
     if (!db) {
         hdb_raise_text(err, 701, 19, 1, "There is insufficient system memory to run this query.");
+        return NULL;
+    }
+    if (strlen(spec->data.path) > BOOT_PATH_MAX) {
+        db_free(db);
+        hdb_raise_text(err, 5105, 16, 1, "The physical file name is too long (at most 256 characters).");
         return NULL;
     }
     snprintf(db->log_path, sizeof db->log_path, "%s", spec->log.path);
@@ -188,6 +375,12 @@ database *db_create(instance *inst, bufpool *bp, const db_create_spec *spec, hdb
     bp_unfix(bf);
     if (!ok)
         goto fail;
+    memset(&db->files, 0, sizeof db->files);
+    list_file(db, 0, &d);
+    db->files.fgs[0].fg_id = 1;
+    snprintf(db->files.fgs[0].name, sizeof db->files.fgs[0].name, "PRIMARY");
+    if (write_files(db, err) < 0)
+        goto fail;
     if (cat_bootstrap(db, err) < 0)
         goto fail;
     db->state = DB_ONLINE;
@@ -223,6 +416,32 @@ database *db_open(instance *inst, bufpool *bp, uint32_t db_id, const char *name,
         db_free(db);
         return NULL;
     }
+    /* the other files, as the boot page on disk lists them (redo of FILE_OP
+     * records adds any file created since that page was written) */
+    uint8_t *page = malloc(PAGE_SIZE);
+    if (!page || df_read_page(db->df, SPACE_BOOT_PAGE, page, err) < 0) {
+        free(page);
+        db_free(db);
+        return NULL;
+    }
+    memcpy(&db->files, page + BOOT_FILES_OFFSET, sizeof db->files);
+    free(page);
+    for (int i = 0; i < BOOT_MAX_FGS; i++)
+        if (db->files.fgs[i].fg_id > 1)
+            df_set_filegroup_name(db->df, db->files.fgs[i].fg_id, db->files.fgs[i].name);
+    for (int i = 0; i < BOOT_MAX_FILES; i++) {
+        boot_file *bf = &db->files.files[i];
+        if (bf->file_id <= 1)
+            continue;
+        df_file_desc fd = { .file_id = bf->file_id, .fg_id = bf->fg_id, .growth_pages = bf->growth_pages,
+                            .max_pages = bf->max_pages };
+        snprintf(fd.logical_name, sizeof fd.logical_name, "%s", bf->logical);
+        snprintf(fd.path, sizeof fd.path, "%s", bf->path);
+        if (df_add_file(db->df, &fd, 0, err) < 0) {
+            db_free(db);
+            return NULL;
+        }
+    }
     log_options lo = log_opts(NULL, inst);
     logmgr *log = log_open(log_path, &lo, err);
     if (!log) {
@@ -239,6 +458,9 @@ int db_load_boot(database *db, hdb_err *err)
     if (!f)
         return -1;
     memcpy(&db->boot, (uint8_t *)bp_page(f) + PAGE_HEADER_SIZE, sizeof db->boot);
+    pthread_mutex_lock(&db->boot_mu);
+    memcpy(&db->files, (uint8_t *)bp_page(f) + BOOT_FILES_OFFSET, sizeof db->files);
+    pthread_mutex_unlock(&db->boot_mu);
     bp_unfix(f);
     if (db->boot.magic != BOOT_MAGIC || db->boot.version != BOOT_VERSION)
         return hdb_raise_text(err, 5172, 16, 1, "The header for the database file is not a valid database file header.");

@@ -60,6 +60,37 @@ typedef struct boot_info {
     uint8_t  reserved[6];
 } boot_info;
 
+/* The database's files and filegroups, kept on the boot page after
+ * boot_info (at BOOT_FILES_OFFSET) so that opening a database knows every
+ * file before redo starts. File 1 (primary) is listed too. */
+#define BOOT_MAX_FILES 12
+#define BOOT_MAX_FGS   16
+#define BOOT_PATH_MAX  256
+#define BOOT_FILES_OFFSET (PAGE_HEADER_SIZE + 512)
+
+typedef struct boot_file {
+    uint16_t file_id;              /* 0 = unused entry */
+    uint16_t fg_id;
+    uint32_t growth_pages;
+    uint32_t max_pages;
+    uint8_t  state;                /* enum df_state */
+    uint8_t  reserved[3];
+    char     logical[DF_NAME_MAX + 1];
+    char     path[BOOT_PATH_MAX + 1];
+} boot_file;
+
+typedef struct boot_fg {
+    uint16_t fg_id;                /* 0 = unused entry; 1 = PRIMARY */
+    char     name[DF_NAME_MAX + 1];
+} boot_fg;
+
+typedef struct boot_files {
+    boot_file files[BOOT_MAX_FILES];
+    boot_fg   fgs[BOOT_MAX_FGS];
+} boot_files;
+
+_Static_assert(BOOT_FILES_OFFSET + sizeof(boot_files) <= PAGE_SIZE, "boot page overflow");
+
 typedef struct db_file_spec {
     char     logical_name[DF_NAME_MAX + 1];
     char     path[PATH_MAX];
@@ -87,6 +118,7 @@ typedef struct database {
     _Atomic int      state;
     char             log_path[PATH_MAX];
     boot_info        boot;
+    boot_files       files;      /* under boot_mu */
     btree            sys[SYSOBJ_COUNT];
     pthread_mutex_t  boot_mu;    /* boot page updates (next object id) */
     pthread_mutex_t  cat_mu;     /* the table cache */
@@ -112,6 +144,17 @@ void db_close(database *db, int clean);
 uint32_t db_next_object_id(database *db, hdb_err *err);
 /* Write boot fields (logged). */
 int db_write_boot(database *db, hdb_err *err);
+
+/* ALTER DATABASE ... ADD FILEGROUP name: 1828-style error if it exists. */
+int db_add_filegroup(database *db, const char *name, uint16_t *fg_id, hdb_err *err);
+/* Filegroup id by name (case-insensitive), 0 if none. */
+uint16_t db_filegroup_id(database *db, const char *name);
+/* ALTER DATABASE ... ADD FILE (...) TO FILEGROUP fg: creates and formats the
+ * file, logs FILE_OP (so restore and redo recreate it) and lists it on the
+ * boot page. */
+int db_add_file(database *db, const char *fg_name, const db_file_spec *spec, uint16_t *file_id, hdb_err *err);
+/* Redo of a FILE_OP record: open (or create) a file the database lacks. */
+int db_redo_file_op(database *db, const log_rec *rec, hdb_err *err);
 
 /* ---- checkpoint (engine/checkpoint.c) ------------------------------------ */
 /* Fuzzy checkpoint: take the redo point, write BEGIN_CKPT, flush every dirty

@@ -289,6 +289,8 @@ bad:
 
 static int redo_record(recovery *rc, rdb *d, const log_rec *r, hdb_err *err)
 {
+    if (r->kind == LR_FILE)
+        return db_redo_file_op(d->db, r, err);
     size_t off;
     if (!logrec_pageops_offset(r->kind, r->body, r->body_len, &off))
         return 0;

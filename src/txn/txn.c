@@ -156,6 +156,10 @@ void txn_free(txn *t)
 {
     if (!t)
         return;
+    /* freed without commit (a crash simulation, a failed log): the actions
+     * only release their arguments */
+    for (int i = 0; i < t->nactions; i++)
+        t->actions[i].fn(t->actions[i].arg, 0);
     for (int i = 0; i < t->nparts; i++)
         if (t->parts[i].db)
             att_unlink(&t->parts[i]);

@@ -98,7 +98,8 @@ static void crash_after_every_record_kind(void **state)
         STEP(assert_int_equal(txn_save(t1, "sp", &e), 0);
              assert_int_equal(h_update(t1, a, ta, 1, 999, &e), 0));          /* ROW (update) */
         STEP(assert_int_equal(txn_rollback_to(t1, "sp", &e), 0));           /* CLR */
-        STEP(assert_int_equal(txn_commit(t1, &e), 0); exp_a1 = 100);        /* COMMIT */
+        STEP(assert_int_equal(txn_commit(t1, &e), 0); exp_a1 = 100;
+             txn_free(t1); t1 = NULL);                                      /* COMMIT */
         STEP(assert_int_equal(db_checkpoint(a, &e), 0));                    /* CKPT */
         STEP(t2 = txn_begin(in->txns, 2, "t2", "sa");
              assert_int_equal(h_insert(t2, a, ta, 2, 200, NULL, &e), 0);
@@ -106,7 +107,7 @@ static void crash_after_every_record_kind(void **state)
         STEP(uint8_t g[16] = { 7 };
              assert_int_equal(txn_prepare(t2, g, a->tdb.id, &e), 0));       /* PREPARE in both */
         STEP(assert_int_equal(txn_commit_prepared(t2, &e), 0);
-             exp_a2 = 200; exp_b1 = 300);                                  /* COMMIT in both */
+             exp_a2 = 200; exp_b1 = 300; txn_free(t2); t2 = NULL);         /* COMMIT in both */
         STEP(t1 = txn_begin(in->txns, 3, "t3", "sa");
              for (int i = 10; i < 400; i++)
                  assert_int_equal(h_insert(t1, a, ta, i, i, "padding padding padding", &e), 0)); /* splits */
@@ -116,8 +117,10 @@ static void crash_after_every_record_kind(void **state)
 #undef STEP
         log_flush_all(a->tdb.log, &e);
         log_flush_all(b->tdb.log, &e);
-        /* crash: transactions still open are simply abandoned */
-        (void)t2;
+        /* crash: transactions still open are abandoned (their memory freed,
+         * nothing more logged) */
+        txn_free(t1);
+        txn_free(t2);
         inst_close(in, 0);
 
         in = h_open(8);
@@ -172,6 +175,7 @@ static void in_doubt_resolution(void **state)
             assert_true(lsn != 0);
             assert_int_equal(log_flush_to(a->tdb.log, lsn, &e), 0);
         }
+        txn_free(t);   /* the crash: memory goes, nothing more is logged */
         inst_close(in, 0);
         in = h_open(8);
         a = inst_find_database(in, "a");
@@ -262,6 +266,57 @@ static void larger_than_buffer_pool(void **state)
     inst_close(in, 1);
 }
 
+/* A second filegroup with its own file: a table placed on it lives there,
+ * across a crash (the boot page listing the file may not be on disk yet:
+ * redo of FILE_OP reopens it) and a clean restart. */
+static void filegroups_and_files(void **state)
+{
+    (void)state;
+    hdb_err e;
+    instance *in = h_open(8);
+    database *db = inst_create_database(in, "fgdb", &e);
+    assert_non_null(db);
+    uint16_t fg;
+    assert_int_equal(db_add_filegroup(db, "archive", &fg, &e), 0);
+    assert_int_equal(db_add_filegroup(db, "ARCHIVE", NULL, &e), -1);
+    assert_int_equal(e.number, 1828);
+    db_file_spec fs = { .size_pages = 64, .growth_pages = 64 };
+    snprintf(fs.logical_name, sizeof fs.logical_name, "archive1");
+    snprintf(fs.path, sizeof fs.path, "%s/data/fgdb_archive1.ndf", h_dir);
+    uint16_t fid;
+    assert_int_equal(db_add_file(db, "nosuch", &fs, &fid, &e), -1);
+    assert_int_equal(db_add_file(db, "archive", &fs, &fid, &e), 0);
+    assert_int_equal(fid, 2);
+    tbl_column c[2] = { { .name = "id", .type = { .id = SQL_INT } }, { .name = "v", .type = { .id = SQL_BIGINT } } };
+    int pk = 0;
+    table_spec ts = { .schema_id = SCHEMA_DBO, .name = "old", .ncols = 2, .cols = c, .npk = 1, .pk_cols = &pk, .fg_id = fg };
+    txn *t = txn_begin(in->txns, 1, "ddl", "sa");
+    assert_int_equal(cat_create_table(t, db, &ts, NULL, &e), 0);
+    assert_int_equal(txn_commit(t, &e), 0);
+    txn_free(t);
+    table_def *td = h_table(db, "old");
+    assert_int_equal(PGID_FILE(td->idx[0].root), 2);
+    t = txn_begin(in->txns, 1, "load", "sa");
+    for (int i = 0; i < 3000; i++) {
+        sql_value v[2] = { value_int(SQL_INT, i), value_int(SQL_BIGINT, i) };
+        assert_int_equal(table_insert(t, db, td, v, &e), 0);
+    }
+    assert_int_equal(txn_commit(t, &e), 0);
+    txn_free(t);
+    inst_close(in, 0);   /* crash */
+    for (int round = 0; round < 2; round++) {
+        in = h_open(8);
+        db = inst_find_database(in, "fgdb");
+        assert_non_null(db);
+        assert_int_equal(db->state, DB_ONLINE);
+        assert_int_equal(db_filegroup_id(db, "archive"), fg);
+        assert_non_null(df_file(db->df, 2));
+        td = h_table(db, "old");
+        assert_int_equal(h_count(in, db, td), 3000);
+        inst_close(in, 1);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -270,6 +325,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(crash_after_every_record_kind, setup, teardown),
         cmocka_unit_test_setup_teardown(in_doubt_resolution, setup, teardown),
         cmocka_unit_test_setup_teardown(larger_than_buffer_pool, setup, teardown),
+        cmocka_unit_test_setup_teardown(filegroups_and_files, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

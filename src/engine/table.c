@@ -472,6 +472,8 @@ int table_update(txn *t, database *db, table_def *td, const sql_value *key, cons
     table_row r = { 0 };
     if (td->nidx > 1) {
         uint8_t *copy = malloc(oldlen);
+        if (copy)
+            memcpy(copy, old, oldlen);
         if (!copy || decode_row(db, td, copy, oldlen, &r, err) < 0) {
             if (!copy)
                 hdb_raise_text(err, 701, 19, 1, oom_text);

@@ -169,10 +169,20 @@ static database *create_db(instance *in, const char *name, uint32_t id, hdb_err 
     return db;
 }
 
+static database *create_locked(instance *in, const char *name, hdb_err *err);
+
 database *inst_create_database(instance *in, const char *name, hdb_err *err)
 {
     if (!name[0] || strlen(name) > CAT_NAME_MAX || strchr(name, '/'))
         return hdb_raise_text(err, 15151, 16, 1, "Invalid database name."), NULL;
+    pthread_mutex_lock(&in->ddl_mu);
+    database *db = create_locked(in, name, err);
+    pthread_mutex_unlock(&in->ddl_mu);
+    return db;
+}
+
+static database *create_locked(instance *in, const char *name, hdb_err *err)
+{
     if (inst_find_database(in, name))
         return hdb_raise(err, 1801, name), NULL;
     uint32_t id = 0;
@@ -189,7 +199,17 @@ database *inst_create_database(instance *in, const char *name, hdb_err *err)
     return db;
 }
 
+static int drop_locked(instance *in, const char *name, hdb_err *err);
+
 int inst_drop_database(instance *in, const char *name, hdb_err *err)
+{
+    pthread_mutex_lock(&in->ddl_mu);
+    int rc = drop_locked(in, name, err);
+    pthread_mutex_unlock(&in->ddl_mu);
+    return rc;
+}
+
+static int drop_locked(instance *in, const char *name, hdb_err *err)
 {
     database *db = inst_find_database(in, name);
     if (!db)
@@ -316,12 +336,14 @@ static void *checkpoint_loop(void *arg)
             break;
         pthread_mutex_unlock(&in->ckpt_mu);
         for (int i = 0; i < INST_MAX_DBS; i++) {
+            pthread_mutex_lock(&in->ddl_mu);
             database *db = inst_database(in, i);
             if (db && db->state == DB_ONLINE) {
                 hdb_err e;
                 if (db_checkpoint(db, &e) < 0)
                     inst_log(in, "Checkpoint of database '%s' failed: %s (error %d)", db->tdb.name, e.msg, e.number);
             }
+            pthread_mutex_unlock(&in->ddl_mu);
         }
         pthread_mutex_lock(&in->ckpt_mu);
     }
@@ -340,6 +362,7 @@ instance *inst_open(const inst_options *opt, hdb_err *err)
     snprintf(in->datadir, sizeof in->datadir, "%s", opt->datadir ? opt->datadir : "./data");
     in->opt.datadir = in->datadir;
     pthread_mutex_init(&in->mu, NULL);
+    pthread_mutex_init(&in->ddl_mu, NULL);
     pthread_mutex_init(&in->log_mu, NULL);
     pthread_mutex_init(&in->ckpt_mu, NULL);
     pthread_cond_init(&in->ckpt_cv, NULL);
@@ -412,6 +435,7 @@ void inst_close(instance *in, int clean)
     if (in->errlog_fd >= 0)
         close(in->errlog_fd);
     pthread_mutex_destroy(&in->mu);
+    pthread_mutex_destroy(&in->ddl_mu);
     pthread_mutex_destroy(&in->log_mu);
     pthread_mutex_destroy(&in->ckpt_mu);
     pthread_cond_destroy(&in->ckpt_cv);

@@ -48,6 +48,7 @@ typedef struct instance {
     lock_mgr       *locks;
     txn_mgr        *txns;
     pthread_mutex_t mu;                /* dbs[] */
+    pthread_mutex_t ddl_mu;            /* CREATE/DROP DATABASE vs each other and checkpoints */
     database       *dbs[INST_MAX_DBS];
     pthread_mutex_t log_mu;
     int             errlog_fd;

@@ -67,7 +67,7 @@ static void create_reopen_read_back(void **state)
 static void crash_after_every_record_kind(void **state)
 {
     (void)state;
-    enum { STEPS = 12 };
+    enum { STEPS = 13 };
     for (int stop = 0; stop <= STEPS; stop++) {
         if (getenv("HADR_VERBOSE"))
             fprintf(stderr, "-- crash after step %d\n", stop);
@@ -98,6 +98,10 @@ static void crash_after_every_record_kind(void **state)
         STEP(assert_int_equal(txn_save(t1, "sp", &e), 0);
              assert_int_equal(h_update(t1, a, ta, 1, 999, &e), 0));          /* ROW (update) */
         STEP(assert_int_equal(txn_rollback_to(t1, "sp", &e), 0));           /* CLR */
+        STEP(lbuf mb; lbuf_init(&mb); lbuf_u64(&mb, 1); lbuf_str(&mb, "M1"); lbuf_str(&mb, "desc");
+             lbuf_str(&mb, "sa"); lbuf_str(&mb, "a");
+             assert_true(txn_log_plain(t1, txn_find_part(t1, &a->tdb), LR_MARK, mb.p, mb.len, &e) != 0);
+             lbuf_free(&mb));                                               /* MARK */
         STEP(assert_int_equal(txn_commit(t1, &e), 0); exp_a1 = 100;
              txn_free(t1); t1 = NULL);                                      /* COMMIT */
         STEP(assert_int_equal(db_checkpoint(a, &e), 0));                    /* CKPT */

@@ -55,9 +55,23 @@ static void create_reopen_read_back(void **state)
     assert_int_equal(h_get(in, db, td, 999), 9990);
     assert_null(cat_find_table(db, SCHEMA_DBO, "nothing", &e));
     assert_int_equal(e.number, 208);
-    /* master and msdb exist */
+    /* master and msdb exist and cannot be dropped */
     assert_non_null(inst_find_database(in, "master"));
     assert_non_null(inst_find_database(in, "msdb"));
+    assert_int_equal(inst_drop_database(in, "msdb", &e), -1);
+    assert_int_equal(e.number, 3708);
+    /* DROP DATABASE removes it, its files and its registration */
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/data/shop.mdf", h_dir);
+    assert_int_equal(access(path, F_OK), 0);
+    assert_int_equal(inst_drop_database(in, "shop", &e), 0);
+    assert_int_not_equal(access(path, F_OK), 0);
+    assert_int_equal(inst_drop_database(in, "shop", &e), -1);
+    assert_int_equal(e.number, 911);
+    inst_close(in, 1);
+    in = h_open(16);
+    assert_null(inst_find_database(in, "shop"));
+    assert_non_null(inst_create_database(in, "shop", &e));
     inst_close(in, 1);
 }
 

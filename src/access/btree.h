@@ -88,7 +88,10 @@ int bt_update(btree *bt, txn *t, txn_part *p, const uint8_t *key, size_t klen,
 int bt_get(btree *bt, const uint8_t *key, size_t klen, uint8_t **val, size_t *vlen, hdb_err *err);
 
 /* Range scan. Cursors hold no latch between calls: each call re-finds its place
- * (cheaply when the leaf has not changed since, by pageLSN). */
+ * (cheaply when the leaf has not changed since, by pageLSN; else by re-seeking
+ * past the last key returned). A scan returns keys in order and each at most
+ * once: every key present throughout, keys inserted ahead of its position,
+ * never keys inserted behind it. */
 typedef struct bt_cursor bt_cursor;
 /* Position before the first key >= lo (or > lo if !inclusive; lo NULL = start). */
 bt_cursor *bt_cursor_open(btree *bt, const uint8_t *lo, size_t lolen, int inclusive, hdb_err *err);
@@ -99,7 +102,9 @@ void bt_cursor_close(bt_cursor *c);
 
 /* Undo one LR_ROW record of this tree (rollback and recovery): perform the
  * logical inverse and log it as an LR_CLR (txn_log_clr, undo_next =
- * rec->prev_lsn). `undo` points at the record's undo bytes. */
+ * rec->prev_lsn). `undo` points at the record's undo bytes. The inverse may
+ * split or merge pages (logged first, as LR_PAGES). 3314 if the key is not as
+ * the undone change left it (the index is damaged). */
 int bt_undo(btree *bt, txn *t, txn_part *p, const log_rec *rec, const uint8_t *undo, size_t undo_len, hdb_err *err);
 /* Parse the undo bytes header: op, object id, index id (for dispatch). */
 int bt_undo_header(const uint8_t *undo, size_t len, int *op, uint32_t *object_id, uint16_t *index_id);
@@ -110,7 +115,10 @@ int bt_undo_header(const uint8_t *undo, size_t len, int *op, uint32_t *object_id
 typedef struct bt_stats { uint64_t leaves, internals, records, height; } bt_stats;
 int bt_check(btree *bt, bt_stats *st, hdb_err *err);
 
-/* Free every page of the tree (DROP TABLE), logged as LR_PAGES records. */
+/* Free every page of the tree (DROP TABLE), logged as LR_PAGES records. Only
+ * allocation bits change (the pages keep their bytes until reallocated). A
+ * handle opened with object_id 0 drops whatever tree the root belongs to
+ * (every page must carry the root's owner). The handle is unusable after. */
 int bt_drop(btree *bt, hdb_err *err);
 
 #endif

@@ -198,6 +198,16 @@ int bt_check(btree *bt, bt_stats *st, hdb_err *err)
 
 /* ------------------------------------------------------------ bt_drop */
 
+uint64_t bt_page_cap(dbfiles *df)
+{
+    uint16_t ids[DF_MAX_FILES];
+    int n = df_file_ids(df, ids, DF_MAX_FILES);
+    uint64_t total = 0;
+    for (int i = 0; i < n; i++)
+        total += df_file_pages(df, ids[i]);
+    return total;
+}
+
 int bt_free_pages(const bt_env *env, const pgid_t *ids, size_t n, hdb_err *err)
 {
     space_ctx sc = { env->bp, env->df };
@@ -223,11 +233,28 @@ int bt_drop(btree *bt, hdb_err *err)
     size_t n = 0, cap = 0;
     int rc = 0;
     pthread_rwlock_wrlock(&bt->smo);
+    uint32_t saved_owner = bt->object_id;
+    if (!bt->object_id) {
+        /* "whoever owns the root" (undo of an index creation knows only the
+         * root): adopt the root's owner, then check every page against it */
+        bp_frame *f = bp_fix(bt->env.bp, bt->env.df, bt->root, BP_SHARED, 0, err);
+        if (!f) {
+            pthread_rwlock_unlock(&bt->smo);
+            return -1;
+        }
+        bt->object_id = page_chdr(bp_page(f))->owner;
+        bp_unfix(f);
+    }
     /* Collect every page level by level (leftmost child, then next links)
      * before freeing any, so no freed page is read again. */
+    uint64_t cap_pages = bt_page_cap(bt->env.df);
     for (pgid_t first = bt->root; first && rc == 0;) {
         pgid_t down = 0;
         for (pgid_t id = first; id;) {
+            if (n >= cap_pages) {
+                rc = bt_corrupt(err, bt, id, "the page chain loops");
+                break;
+            }
             bp_frame *f = bp_fix(bt->env.bp, bt->env.df, id, BP_SHARED, 0, err);
             if (!f) {
                 rc = -1;
@@ -260,6 +287,7 @@ int bt_drop(btree *bt, hdb_err *err)
     }
     if (rc == 0)
         rc = bt_free_pages(&bt->env, ids, n, err);
+    bt->object_id = saved_owner;
     pthread_rwlock_unlock(&bt->smo);
     free(ids);
     return rc;

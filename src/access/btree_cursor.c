@@ -151,6 +151,10 @@ int bt_cursor_next(bt_cursor *c, const uint8_t **key, size_t *klen, const uint8_
             rc = 0;
             break;
         }
+        if (next == bp_id(f)) {   /* latches are not recursive: never re-fix f */
+            rc = bt_corrupt(err, bt, next, "the leaf's next pointer points to itself");
+            break;
+        }
         bp_frame *nf = bp_fix(bt->env.bp, bt->env.df, next, BP_SHARED, 0, err);
         bp_unfix(f);
         if (!nf) {

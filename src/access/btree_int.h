@@ -106,6 +106,9 @@ static inline void bt_mtr_begin(mtr *m, const bt_env *env)
 
 /* Commit m as a redo-only LR_PAGES record (no transaction). 0 or -1. */
 int bt_commit_pages(mtr *m, hdb_err *err);
+/* Pages in all files of the database: an upper bound for any walk of a page
+ * chain, so a damaged chain that loops is reported instead of followed forever. */
+uint64_t bt_page_cap(dbfiles *df);
 /* Clear the allocation bits of pages ids[0..n) in LR_PAGES records (only the
  * bitmaps change, so one record covers many pages). The pages themselves are
  * left as they are: whoever allocates one next formats it. */

@@ -126,7 +126,12 @@ int ovf_free(const bt_env *env, pgid_t first, hdb_err *err)
     pgid_t prev = 0;
     /* Collect first: a page's next pointer must be read before it is freed.
      * Only overflow pages are freed, so a bad pointer cannot free index pages. */
+    uint64_t cap_pages = bt_page_cap(env->df);
     for (pgid_t id = first; id && rc == 0;) {
+        if (n >= cap_pages) {
+            rc = broken(err, env, id, "the chain loops");
+            break;
+        }
         bp_frame *f = bp_fix(env->bp, env->df, id, BP_SHARED, 0, err);
         if (!f) {
             rc = -1;

@@ -8,6 +8,8 @@
  *   bth_open(&h, pool_bytes);        -1 on failure (h.err says why)
  *   ... bt_create(&h.env, ...), bth_register(&h, &tree), txns via h.tm ...
  *   bth_close(&h);                   flushes, closes, removes the directory
+ * Register tests with cmocka_unit_test_teardown(test, bth_teardown) so a
+ * failed test leaves no temp directory behind.
  */
 #ifndef TESTS_BT_HARNESS_H
 #define TESTS_BT_HARNESS_H
@@ -44,6 +46,33 @@ typedef struct bth {
     int       ntrees;
     hdb_err   err;
 } bth;
+
+/* The directory of the harness opened last and not yet closed: a failing
+ * cmocka assertion jumps out of the test before bth_close, so the teardown
+ * (bth_teardown) removes its files. Nothing else is released then — threads
+ * may still hold latches — the test has failed anyway. */
+static char bth_open_dir[256];
+
+static inline int bth_teardown(void **state)
+{
+    (void)state;
+    if (bth_open_dir[0]) {
+        DIR *d = opendir(bth_open_dir);
+        if (d) {
+            struct dirent *e;
+            char path[512];
+            while ((e = readdir(d)))
+                if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+                    snprintf(path, sizeof path, "%s/%s", bth_open_dir, e->d_name);
+                    unlink(path);
+                }
+            closedir(d);
+        }
+        rmdir(bth_open_dir);
+        bth_open_dir[0] = 0;
+    }
+    return 0;
+}
 
 static inline int bth_wal(void *ctx, lsn_t lsn, hdb_err *err)
 {
@@ -120,8 +149,11 @@ static inline void bth_close(bth *h)
         df_destroy(h->df);
     if (h->db_ready)
         txn_db_destroy(&h->db);
-    if (h->dir[0])
+    if (h->dir[0]) {
         bth_rmdir(h->dir);
+        if (!strcmp(h->dir, bth_open_dir))
+            bth_open_dir[0] = 0;
+    }
     memset(h, 0, sizeof *h);
 }
 
@@ -133,6 +165,7 @@ static inline int bth_open(bth *h, size_t pool_bytes)
         h->dir[0] = 0;
         return hdb_raise_text(&h->err, 40000, 16, 1, "mkdtemp failed");
     }
+    snprintf(bth_open_dir, sizeof bth_open_dir, "%s", h->dir);
     h->df = df_create(1, "bttest");
     if (!h->df)
         goto fail;

@@ -747,6 +747,117 @@ static void test_cursor_concurrent(void **state)
     bth_close(&h);
 }
 
+/* Several writers at once on disjoint keys (id % W == thread): concurrent
+ * splits, merges and rollbacks; afterwards the tree equals the union of the
+ * threads' models. */
+enum { W = 4 };
+typedef struct wctx {
+    bth     *h;
+    btree   *bt;
+    model   *m;      /* shared model; each thread touches only its ids */
+    int      w;
+    uint64_t ops;
+    int      failed;
+    char     msg[1400];
+} wctx;
+
+static void *writer(void *arg)
+{
+    wctx *c = arg;
+    rng r = { 9000 + (uint64_t)c->w };
+    uint8_t key[BT_MAX_KEY], val[BT_MAX_RECORD];
+    hdb_err e;
+    uint32_t *saved = malloc(c->m->n * sizeof *saved);
+    for (int round = 0; round < 12 && !c->failed; round++) {
+        txn_part *p;
+        txn *t = bth_begin(c->h, &p);
+        if (!t) {
+            c->failed = 1;
+            break;
+        }
+        memcpy(saved, c->m->ver, c->m->n * sizeof *saved);
+        int del = round % 3 == 2 ? 70 : 25;
+        for (int i = 0; i < 1500; i++) {
+            uint32_t id = rnd_below(&r, c->m->n / W) * W + (uint32_t)c->w;
+            size_t kl = mk_key(key, &c->m->ks, id);
+            int roll = (int)rnd_below(&r, 100), rc;
+            uint32_t v = (uint32_t)(round * 100000 + i + 1) * W + (uint32_t)c->w;   /* unique per thread */
+            if (!c->m->ver[id] && roll >= del) {
+                size_t vl = mk_val(val, &c->m->ks, id, v);
+                rc = bt_insert(c->bt, t, p, key, kl, val, vl, &e);
+                if (rc == 0)
+                    c->m->ver[id] = v;
+            } else if (c->m->ver[id] && roll < del) {
+                rc = bt_delete(c->bt, t, p, key, kl, &e);
+                if (rc == 0)
+                    c->m->ver[id] = 0;
+            } else if (c->m->ver[id]) {
+                size_t vl = mk_val(val, &c->m->ks, id, v);
+                rc = bt_update(c->bt, t, p, key, kl, val, vl, &e);
+                if (rc == 0)
+                    c->m->ver[id] = v;
+            } else {
+                rc = 0;
+            }
+            if (rc != 0) {
+                snprintf(c->msg, sizeof c->msg, "thread %d id %u rc %d: %s", c->w, id, rc, e.msg);
+                c->failed = 1;
+                break;
+            }
+            c->ops++;
+        }
+        if (c->failed) {
+            txn_rollback(t, &e);
+            txn_free(t);
+            break;
+        }
+        if (round % 4 == 3) {   /* roll this round back: restore the thread's ids */
+            if (txn_rollback(t, &e) != 0) {
+                snprintf(c->msg, sizeof c->msg, "rollback: %s", e.msg);
+                c->failed = 1;
+            }
+            for (uint32_t id = (uint32_t)c->w; id < c->m->n; id += W)
+                c->m->ver[id] = saved[id];
+        } else if (txn_commit(t, &e) != 0) {
+            snprintf(c->msg, sizeof c->msg, "commit: %s", e.msg);
+            c->failed = 1;
+        }
+        txn_free(t);
+    }
+    free(saved);
+    return NULL;
+}
+
+static void test_concurrent_writers(void **state)
+{
+    bth h;
+    btree bt;
+    setup_h(&h, 16u << 20);
+    open_tree(&h, &bt, 750);
+    model m;
+    model_init(&m, 8000, (keyspec){ 40, 500 });
+    pthread_t th[W];
+    wctx c[W];
+    for (int i = 0; i < W; i++) {
+        c[i] = (wctx){ .h = &h, .bt = &bt, .m = &m, .w = i };
+        pthread_create(&th[i], NULL, writer, &c[i]);
+    }
+    uint64_t ops = 0;
+    for (int i = 0; i < W; i++) {
+        pthread_join(th[i], NULL);
+        if (c[i].failed)
+            fail_msg("%s", c[i].msg);
+        ops += c[i].ops;
+    }
+    bt_stats st;
+    verify(&h, &bt, &m, &st);
+    print_message("  %llu operations by %d threads, height %llu\n", (unsigned long long)ops, W,
+                  (unsigned long long)st.height);
+    free(m.ver);
+    bt_close(&bt);
+    bth_close(&h);
+}
+
 /* 200k rows through a 4 MB pool (512 frames): most of the tree lives on disk. */
 static void test_larger_than_pool(void **state)
 {
@@ -820,6 +931,23 @@ static void test_drop(void **state)
     uint64_t during = bth_used_pages(&h);
     assert_int_equal(during - before, st.leaves + st.internals);
     assert_int_equal(bt_drop(&bt, &h.err), 0);
+    assert_int_equal(bth_used_pages(&h), before);
+    bth_unregister(&h, &bt);
+    bt_close(&bt);
+
+    /* a handle with object id 0 drops whatever tree its root belongs to */
+    open_tree(&h, &bt, 901);
+    memset(m.ver, 0, m.n * sizeof *m.ver);
+    txn_part *p2;
+    t = bth_begin(&h, &p2);
+    for (int i = 0; i < 3000; i++)
+        random_op(&h, &bt, t, p2, &m, &r, 0);
+    assert_int_equal(bth_commit(&h, t), 0);
+    assert_true(bth_used_pages(&h) > before + 10);
+    btree any;
+    assert_int_equal(bt_open(&any, &h.env, 0, 0, 1, bt.root), 0);
+    assert_int_equal(bt_drop(&any, &h.err), 0);
+    bt_close(&any);
     assert_int_equal(bth_used_pages(&h), before);
     bth_unregister(&h, &bt);
     bt_close(&bt);
@@ -975,18 +1103,19 @@ int main(void)
     if (s)
         seed = strtoull(s, NULL, 0);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_empty_and_limits),
-        cmocka_unit_test(test_random_mix),
-        cmocka_unit_test(test_random_mix_deep),
-        cmocka_unit_test(test_rollback_large),
-        cmocka_unit_test(test_commit_large),
-        cmocka_unit_test(test_savepoint),
-        cmocka_unit_test(test_undo_after_split),
-        cmocka_unit_test(test_cursor_bounds_and_changes),
-        cmocka_unit_test(test_cursor_concurrent),
-        cmocka_unit_test(test_larger_than_pool),
-        cmocka_unit_test(test_drop),
-        cmocka_unit_test(test_redo_replay),
+        cmocka_unit_test_teardown(test_empty_and_limits, bth_teardown),
+        cmocka_unit_test_teardown(test_random_mix, bth_teardown),
+        cmocka_unit_test_teardown(test_random_mix_deep, bth_teardown),
+        cmocka_unit_test_teardown(test_rollback_large, bth_teardown),
+        cmocka_unit_test_teardown(test_commit_large, bth_teardown),
+        cmocka_unit_test_teardown(test_savepoint, bth_teardown),
+        cmocka_unit_test_teardown(test_undo_after_split, bth_teardown),
+        cmocka_unit_test_teardown(test_cursor_bounds_and_changes, bth_teardown),
+        cmocka_unit_test_teardown(test_cursor_concurrent, bth_teardown),
+        cmocka_unit_test_teardown(test_concurrent_writers, bth_teardown),
+        cmocka_unit_test_teardown(test_larger_than_pool, bth_teardown),
+        cmocka_unit_test_teardown(test_drop, bth_teardown),
+        cmocka_unit_test_teardown(test_redo_replay, bth_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -117,6 +117,8 @@ int db_checkpoint(database *db, hdb_err *err)
         goto out;
     rc = 0;
 out:
+    if (rc < 0 && log_failed(log, NULL))
+        db->state = DB_SUSPECT;   /* no further change can be logged */
     lbuf_free(&b);
     pthread_mutex_unlock(&db->ckpt_mu);
     return rc;

@@ -24,6 +24,7 @@ typedef struct rpage {
 
 typedef struct rdb {
     database *db;
+    int       failed;         /* undo or its flush failed: the database is SUSPECT */
     rtxn     *txns;
     size_t    ntxns, txcap;
     rpage    *dpt;            /* open-addressing hash on page id */
@@ -452,9 +453,10 @@ int recovery_finish(recovery *rc, recovery_lookup_fn lookup, void *ctx, hdb_err 
                     return hdb_raise_text(err, 701, 19, 1, "There is insufficient system memory to run this query.");
                 txn_part *p = txn_attach_part(t, &d->db->tdb, rt->first, rt->last, rt->undo_next, ATT_PREPARED);
                 uint64_t now = (uint64_t)txn_now_us();
-                lsn_t lsn = p ? txn_log_plain(t, p, LR_COMMIT, &now, sizeof now, err) : 0;
-                if (!lsn || log_flush_to(d->db->tdb.log, lsn, err) < 0)
-                    result = -1;
+                hdb_err e;
+                lsn_t lsn = p ? txn_log_plain(t, p, LR_COMMIT, &now, sizeof now, &e) : 0;
+                if (!lsn || log_flush_to(d->db->tdb.log, lsn, &e) < 0)
+                    d->failed = 1;
                 rt->state = ATT_COMMITTED;
                 rc->st.txns_committed_in_doubt++;
                 txn_free(t);
@@ -473,20 +475,26 @@ int recovery_finish(recovery *rc, recovery_lookup_fn lookup, void *ctx, hdb_err 
             if (!t)
                 return hdb_raise_text(err, 701, 19, 1, "There is insufficient system memory to run this query.");
             /* the same transaction in later databases joins this rollback */
+            int involved[TXN_MAX_DBS], ninv = 0;
             for (int k = i; k < rc->ndbs; k++) {
                 rdb *o = &rc->dbs[k];
                 rtxn *ot = k == i ? rt : txn_entry(o, rt->id, 0);
                 if (!ot || (ot->state != ATT_ACTIVE && ot->state != ATT_ABORTING))
                     continue;
-                txn_attach_part(t, &o->db->tdb, ot->first, ot->last, ot->undo_next, ATT_ABORTING);
+                if (txn_attach_part(t, &o->db->tdb, ot->first, ot->last, ot->undo_next, ATT_ABORTING) &&
+                    ninv < TXN_MAX_DBS)
+                    involved[ninv++] = k;
                 ot->state = 0;
             }
             hdb_err e;
             hdb_err_clear(&e);
             if (txn_rollback(t, &e) < 0) {
-                if (err && !result)
-                    *err = e;
-                result = -1;
+                /* the next start resumes from the CLRs that did get logged */
+                for (int k = 0; k < ninv; k++)
+                    rc->dbs[involved[k]].failed = 1;
+                if (t->mgr && rc->dbs[i].db->inst)
+                    inst_log(rc->dbs[i].db->inst, "Rollback of transaction %llu during recovery failed: %s (error %d).",
+                             (unsigned long long)rt->id, e.msg, e.number);
             }
             rc->st.txns_rolled_back++;
             txn_free(t);
@@ -494,11 +502,23 @@ int recovery_finish(recovery *rc, recovery_lookup_fn lookup, void *ctx, hdb_err 
     }
     rc->st.undo_s += now_s() - t0;
     for (int i = 0; i < rc->ndbs; i++) {
-        database *db = rc->dbs[i].db;
+        rdb *d = &rc->dbs[i];
+        database *db = d->db;
         /* make the undo durable before the database is used */
-        if (log_flush_all(db->tdb.log, err) < 0)
-            result = -1;
-        db->state = result == 0 ? DB_ONLINE : DB_SUSPECT;
+        hdb_err e;
+        if (!d->failed && log_flush_all(db->tdb.log, &e) < 0)
+            d->failed = 1;
+        db->state = d->failed ? DB_SUSPECT : DB_ONLINE;
+        if (d->failed) {
+            if (db->inst)
+                inst_log(db->inst, "Recovery of database '%s' could not complete; the database is marked SUSPECT.",
+                         db->tdb.name);
+            /* master is the one database the instance cannot run without */
+            if (db->tdb.id == 1 && !result) {
+                hdb_raise(err, 3314, db->tdb.name, "(recovery)");
+                result = -1;
+            }
+        }
     }
     return result;
 }

@@ -174,6 +174,49 @@ static void torn_page_rebuilt_by_redo(void **state)
     inst_close(in, 1);
 }
 
+/* Recovery itself fails half-way through undo (its log writes start failing);
+ * the next start resumes from the compensation records already written and
+ * still ends with exactly the committed state. */
+static void crash_during_recovery_undo(void **state)
+{
+    (void)state;
+    hdb_err e;
+    instance *in = h_open(8);
+    database *db = inst_create_database(in, "u", &e);
+    h_create_table(in, db, "t");
+    table_def *td = h_table(db, "t");
+    load(in, db, td, 0, 100);
+    txn *t = txn_begin(in->txns, 1, "loser", "sa");
+    for (int i = 100; i < 2100; i++)
+        assert_int_equal(h_insert(t, db, td, i, i, "some padding to fill pages", &e), 0);
+    for (int i = 0; i < 50; i++)
+        assert_int_equal(h_update(t, db, td, i, -1, &e), 0);
+    assert_int_equal(log_flush_all(db->tdb.log, &e), 0);
+    txn_free(t);
+    inst_close(in, 0);
+
+    /* from its first log sync on, the next start's recovery of 'u' fails: its
+     * compensation records reach the file but recovery cannot complete */
+    fault_rule r = { .path_contains = "u_log.ldf", .ops = FIO_OP_SYNC, .nth = 1, .count = 1000000, .action = FAULT_EIO };
+    fault_add(&r);
+    in = h_open(8);
+    db = inst_find_database(in, "u");
+    assert_non_null(db);
+    assert_int_not_equal(db->state, DB_ONLINE);
+    fault_clear();
+    inst_close(in, 0);
+
+    in = h_open(8);
+    db = inst_find_database(in, "u");
+    assert_int_equal(db->state, DB_ONLINE);
+    td = h_table(db, "t");
+    assert_int_equal(h_count(in, db, td), 100);
+    assert_int_equal(h_get(in, db, td, 7), 7);
+    bt_stats st;
+    assert_int_equal(bt_check(&td->idx[0].bt, &st, &e), 0);
+    inst_close(in, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -181,6 +224,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(failed_log_write_loses_nothing_acknowledged, setup, teardown),
         cmocka_unit_test_setup_teardown(log_disk_full_is_9002, setup, teardown),
         cmocka_unit_test_setup_teardown(torn_page_rebuilt_by_redo, setup, teardown),
+        cmocka_unit_test_setup_teardown(crash_during_recovery_undo, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

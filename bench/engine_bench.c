@@ -510,14 +510,20 @@ static void hadr_run(const char *dir, int nthreads, double seconds, result *res)
     table_def *td = cat_find_table(db, SCHEMA_DBO, "accounts", &e);
     if (!td)
         die("hadrdb: accounts missing: %d %s", e.number, e.msg);
+    /* the sum the last run left must have survived the close and reopen */
+    static int64_t last_sum = (int64_t)NROWS * START_BALANCE;
     int64_t before = hadr_sum(in, db, td);
+    if (before != last_sum)
+        die("CORRECTNESS ERROR: hadrdb: sum of balances %lld after restart, %lld before", (long long)before,
+            (long long)last_sum);
     log_stats ls0, ls1;
     log_get_stats(db->tdb.log, &ls0);
     run r = { .engine = ENG_HADRDB, .nthreads = nthreads, .db = db, .td = td, .txns = in->txns };
     run_workers(&r, seconds, res);
     log_get_stats(db->tdb.log, &ls1);
     res->log_syncs = ls1.syncs - ls0.syncs;
-    check_sum(ENG_HADRDB, nthreads, before, hadr_sum(in, db, td), res);
+    last_sum = hadr_sum(in, db, td);
+    check_sum(ENG_HADRDB, nthreads, before, last_sum, res);
     inst_close(in, 1);
 }
 
@@ -676,9 +682,14 @@ static void write_json(const char *out, const machine *m, double seconds, const 
                 res[i][ENG_SQLITE].tps > 0 ? res[i][ENG_HADRDB].tps / res[i][ENG_SQLITE].tps : 0.0,
                 i + 1 < nrounds ? "," : "");
     }
-    fprintf(f, "  ],\n  \"targets\": {\"one_thread_commits_per_fsync\": %.3f, \"one_thread_within_10pct\": %s, "
-               "\"multi_thread_3x_sqlite\": %s}\n}\n",
-            sm->one_ratio, sm->tgt_one ? "true" : "false", sm->tgt_multi ? "true" : "false");
+    /* a target whose round was not run is null */
+    char one[32] = "null";
+    if (sm->one_ratio >= 0)
+        snprintf(one, sizeof one, "%.3f", sm->one_ratio);
+    fprintf(f, "  ],\n  \"targets\": {\"one_thread_commits_per_fsync\": %s, \"one_thread_within_10pct\": %s, "
+               "\"multi_thread_3x_sqlite\": %s}\n}\n", one,
+            sm->one_ratio < 0 ? "null" : sm->tgt_one ? "true" : "false",
+            sm->tgt_multi < 0 ? "null" : sm->tgt_multi ? "true" : "false");
     fclose(f);
     printf("results: %s\n", path);
 }
@@ -797,21 +808,25 @@ int main(int argc, char **argv)
         }
     }
 
-    summary sm = { .one_ratio = -1, .tgt_multi = 1 };
+    summary sm = { .one_ratio = -1, .tgt_multi = -1 };   /* -1: no such round */
     for (int i = 0; i <= nrounds; i++)
         sm.fsync_mean += fs[i] / (nrounds + 1);
     printf("\nfsync rate: %.0f/s (probes:", sm.fsync_mean);
     for (int i = 0; i <= nrounds; i++)
         printf(" %.0f", fs[i]);
     printf(")\nthreads  hadrdb tps  p50 ms  p99 ms  sqlite tps  p50 ms  p99 ms  ratio\n");
-    double noisy = 0;
+    double noisy = 0, fmin = fs[0], fmax = fs[0];
+    for (int i = 1; i <= nrounds; i++) {
+        fmin = fs[i] < fmin ? fs[i] : fmin;
+        fmax = fs[i] > fmax ? fs[i] : fmax;
+    }
     for (int i = 0; i < nrounds; i++) {
         const result *h = &res[i][ENG_HADRDB], *s = &res[i][ENG_SQLITE];
         double ratio = s->tps > 0 ? h->tps / s->tps : 0;
         printf("%7d  %10.0f  %6.2f  %6.2f  %10.0f  %6.2f  %6.2f  %5.2f\n", thread_counts[i], h->tps, h->p50_ms,
                h->p99_ms, s->tps, s->p50_ms, s->p99_ms, ratio);
-        if (thread_counts[i] >= 8 && ratio < 3.0)
-            sm.tgt_multi = 0;
+        if (thread_counts[i] >= 8)
+            sm.tgt_multi = (sm.tgt_multi != 0) && ratio >= 3.0;
         if (thread_counts[i] == 1 && sm.one_ratio < 0)
             sm.one_ratio = h->tps / ((fs[i] + fs[i + 1]) / 2);
         noisy = h->other_cpu > noisy ? h->other_cpu : noisy;
@@ -821,10 +836,15 @@ int main(int argc, char **argv)
     if (sm.one_ratio >= 0)
         printf("\n1-thread commits/fsync-rate = %.3f   (target >= 0.90: %s)\n", sm.one_ratio,
                sm.tgt_one ? "met" : "MISSED");
-    printf("8+ threads hadrdb >= 3x sqlite:       %s\n", sm.tgt_multi ? "met" : "MISSED");
+    if (sm.tgt_multi >= 0)
+        printf("8+ threads hadrdb >= 3x sqlite:       %s\n", sm.tgt_multi ? "met" : "MISSED");
     if (noisy > 0.15)
         printf("warning: other processes used up to %.0f%% of the machine during a run; rerun on a quiet machine\n",
                100 * noisy);
+    /* other tenants of the disk do not show as CPU; they show here */
+    if (fmax > 1.2 * fmin)
+        printf("warning: the fsync probes differ by %.0f%%: the disk was shared; rerun for stable ratios\n",
+               100 * (fmax / fmin - 1));
     write_json(out, &m, seconds, fs, res, &sm);
     write_png(out, sm.fsync_mean, res);
     return 0;

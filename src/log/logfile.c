@@ -199,7 +199,7 @@ int lf_zero(fio_file *f, uint64_t off, uint64_t n, hdb_err *err)
 
 int lf_format(fio_file *f, const lf_master *m, unsigned nslots, uint32_t salt, hdb_err *err)
 {
-    if (fio_resize(f, lf_slot_off(nslots, m->vlf_size), err) < 0)
+    if (fio_resize_zeroed(f, lf_slot_off(nslots, m->vlf_size), err) < 0)
         return -1;
     uint8_t hdr[LOG_VLF_HEADER];
     lf_vlf h = { .seq = 1, .prev_end = 0, .log_id = m->log_id, .vlf_size = m->vlf_size,

@@ -362,7 +362,7 @@ static int take_slot(logmgr *lm, hdb_err *err)
     hdb_err e = {0};
     /* Growing is rare, so it happens under the mutex; the writer may keep
      * writing meanwhile since it does I/O without holding it. */
-    if (fio_resize(lm->f, lf_slot_off(lm->nslots + add, lm->V), &e) < 0) {
+    if (fio_resize_zeroed(lm->f, lf_slot_off(lm->nslots + add, lm->V), &e) < 0) {
         if (fio_last_errno() == ENOSPC)
             return hdb_raise(err, 9002, lm->name, lm->reuse_wait);
         if (err)
@@ -524,6 +524,13 @@ lsn_t log_append(logmgr *lm, log_rec *rec, hdb_err *err)
 
 /* ---- group commit -------------------------------------------------------- */
 
+struct seg;
+static void flush_round(logmgr *lm, struct seg **segs, size_t *cap);
+
+/* A committer whose record is not durable leads a round itself when none is
+ * under way (so a lone committer pays one pwrite + fdatasync and no thread
+ * hand-off); otherwise it waits for the round in progress, and whoever wakes
+ * first leads the next one, covering every record appended meanwhile. */
 static int wait_durable(logmgr *lm, lsn_t want, hdb_err *err)
 {
     pthread_mutex_lock(&lm->mu);
@@ -534,15 +541,20 @@ static int wait_durable(logmgr *lm, lsn_t want, hdb_err *err)
         return 0;
     }
     lm->st.flush_waits++;
+    struct seg *segs = NULL;
+    size_t cap = 0;
     while (lm->durable_lsn < want && !lm->failed) {
-        if (lm->flush_req < want) {
+        if (lm->flush_req < want)
             lm->flush_req = want;
-            pthread_cond_signal(&lm->writer_cv);   /* no timer: write now */
+        if (!lm->flushing && !lm->stop) {
+            flush_round(lm, &segs, &cap);
+            continue;
         }
         pthread_cond_wait(&lm->flush_cv, &lm->mu);
     }
     int ok = lm->durable_lsn >= want;   /* never report what is not durable */
     pthread_mutex_unlock(&lm->mu);
+    free(segs);
     return ok ? 0 : raise_unavailable(lm, err);
 }
 
@@ -613,13 +625,65 @@ static int past(const struct timespec *d)
     return t.tv_sec > d->tv_sec || (t.tv_sec == d->tv_sec && t.tv_nsec >= d->tv_nsec);
 }
 
-/* The log writer: each round writes everything appended so far with one batch
- * of pwrites and ONE fdatasync, then wakes every waiter it made durable. */
+/* One round (mu held on entry and exit, no round under way): write everything
+ * appended so far with one batch of pwrites and ONE fdatasync, then wake every
+ * waiter it made durable. */
+static void flush_round(logmgr *lm, struct seg **segs, size_t *cap)
+{
+    size_t nseg = 0;
+    lsn_t from = lm->written_lsn, to = lm->end_lsn;
+    hdb_err e = {0};
+    lm->flushing = 1;
+    if (plan_writes(lm, from, to, segs, cap, &nseg) < 0) {
+        hdb_raise(&e, 9001, lm->name);
+        fail_locked(lm, &e);
+        lm->flushing = 0;
+        pthread_cond_broadcast(&lm->flush_cv);
+        return;
+    }
+    lm->st.rounds++;
+    pthread_mutex_unlock(&lm->mu);
+
+    /* The ring bytes of [from, to) are stable: appenders only write at
+     * end_lsn and beyond, and cannot wrap onto them before written_lsn moves. */
+    int rc = 0;
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < nseg && rc == 0; i++) {
+        rc = fio_pwrite(lm->f, lm->ring + (*segs)[i].ring_off, (*segs)[i].len, (*segs)[i].file_off, &e);
+        bytes += (*segs)[i].len;
+    }
+    pthread_mutex_lock(&lm->mu);
+    if (rc == 0) {
+        lm->written_lsn = to;
+        lm->st.writes += nseg;
+        lm->st.bytes_written += bytes;
+        pthread_cond_broadcast(&lm->space_cv);   /* ring space is free again */
+        pthread_mutex_unlock(&lm->mu);
+
+        /* Commit durability depends on this fdatasync: durable_lsn moves, and
+         * commits waiting in log_flush_to are released, only after it returned
+         * success. One sync per round serves every waiter of the round. */
+        rc = fio_sync(lm->f, &e);
+
+        pthread_mutex_lock(&lm->mu);
+        lm->st.syncs++;
+    }
+    if (rc < 0)
+        fail_locked(lm, &e);
+    else
+        lm->durable_lsn = to;
+    lm->flushing = 0;
+    pthread_cond_broadcast(&lm->flush_cv);
+}
+
+/* The log writer: flushes what nobody waits for (within 100 ms), makes room
+ * when the ring fills, and drains the log at close. Committers flush their own
+ * records (wait_durable); the writer never runs a round alongside them. */
 static void *writer_main(void *arg)
 {
     logmgr *lm = arg;
     struct seg *segs = NULL;
-    size_t cap = 0, nseg = 0;
+    size_t cap = 0;
     int timer_set = 0;
     struct timespec deadline = {0, 0};
 
@@ -629,6 +693,10 @@ static void *writer_main(void *arg)
             break;
         if (lm->failed) {
             pthread_cond_wait(&lm->writer_cv, &lm->mu);
+            continue;
+        }
+        if (lm->flushing) {
+            pthread_cond_wait(&lm->flush_cv, &lm->mu);
             continue;
         }
         if (lm->end_lsn == lm->written_lsn) {
@@ -650,49 +718,7 @@ static void *writer_main(void *arg)
             }
         }
         timer_set = 0;
-
-        lsn_t from = lm->written_lsn, to = lm->end_lsn;
-        hdb_err e = {0};
-        if (plan_writes(lm, from, to, &segs, &cap, &nseg) < 0) {
-            hdb_raise(&e, 9001, lm->name);
-            fail_locked(lm, &e);
-            continue;
-        }
-        lm->st.rounds++;
-        pthread_mutex_unlock(&lm->mu);
-
-        /* The ring bytes of [from, to) are stable: appenders only write at
-         * end_lsn and beyond, and cannot wrap onto them before written_lsn moves. */
-        int rc = 0;
-        uint64_t bytes = 0;
-        for (size_t i = 0; i < nseg && rc == 0; i++) {
-            rc = fio_pwrite(lm->f, lm->ring + segs[i].ring_off, segs[i].len, segs[i].file_off, &e);
-            bytes += segs[i].len;
-        }
-        pthread_mutex_lock(&lm->mu);
-        if (rc < 0) {
-            fail_locked(lm, &e);
-            continue;
-        }
-        lm->written_lsn = to;
-        lm->st.writes += nseg;
-        lm->st.bytes_written += bytes;
-        pthread_cond_broadcast(&lm->space_cv);   /* ring space is free again */
-        pthread_mutex_unlock(&lm->mu);
-
-        /* Commit durability depends on this fdatasync: durable_lsn moves, and
-         * commits waiting in log_flush_to are released, only after it returned
-         * success. One sync per round serves every waiter of the round. */
-        rc = fio_sync(lm->f, &e);
-
-        pthread_mutex_lock(&lm->mu);
-        lm->st.syncs++;
-        if (rc < 0) {
-            fail_locked(lm, &e);
-            continue;
-        }
-        lm->durable_lsn = to;
-        pthread_cond_broadcast(&lm->flush_cv);
+        flush_round(lm, &segs, &cap);
     }
     pthread_cond_broadcast(&lm->flush_cv);
     pthread_mutex_unlock(&lm->mu);

@@ -35,6 +35,7 @@ struct logmgr {
     uint64_t trunc_seq;    /* slots holding seq < trunc_seq are reusable */
     lsn_t trunc_lsn, ckpt_lsn;
     lsn_t redo_point;      /* full-page writes: see log_set_redo_point */
+    int flushing;          /* a write+sync round is under way (writer or a committer) */
     unsigned space_waiters;
     int failed, stop, abandon;
     hdb_err fail_err;

@@ -250,6 +250,32 @@ int fio_resize(fio_file *f, uint64_t size, hdb_err *err)
     return 0;
 }
 
+int fio_resize_zeroed(fio_file *f, uint64_t size, hdb_err *err)
+{
+    fault_action act = check_faults(f, FIO_OP_RESIZE, size, 0);
+    if (act)
+        return os_error(err, act == FAULT_ENOSPC ? ENOSPC : EIO, "resize", size, f);
+    struct stat st;
+    if (fstat(f->fd, &st) < 0)
+        return os_error(err, errno, "resize", size, f);
+    static const uint8_t zeros[1 << 16];
+    for (uint64_t at = (uint64_t)st.st_size; at < size;) {
+        size_t n = size - at < sizeof zeros ? (size_t)(size - at) : sizeof zeros;
+        ssize_t w = pwrite(f->fd, zeros, n, (off_t)at);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = errno;
+            /* give back what was added: a half-grown file is no use */
+            if (ftruncate(f->fd, st.st_size) < 0) {
+            }
+            return os_error(err, e, "resize", at, f);
+        }
+        at += (uint64_t)w;
+    }
+    return 0;
+}
+
 int64_t fio_size(fio_file *f)
 {
     struct stat st;

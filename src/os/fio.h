@@ -44,6 +44,11 @@ int fio_pwrite(fio_file *f, const void *buf, size_t n, uint64_t off, hdb_err *er
 int fio_sync(fio_file *f, hdb_err *err);
 /* Grow or shrink to `size` bytes (growth allocates blocks, so ENOSPC shows now). */
 int fio_resize(fio_file *f, uint64_t size, hdb_err *err);
+/* Grow to `size` by writing zeros (never shrinks). For the log: a block that
+ * was only fallocate'd is "unwritten", so the first fdatasync after writing
+ * it must also write file metadata — one more disk round trip per commit
+ * until the log wraps. Written zeros cost that once, up front. */
+int fio_resize_zeroed(fio_file *f, uint64_t size, hdb_err *err);
 int64_t fio_size(fio_file *f);
 /* errno of this thread's last failed fio call (EIO, ENOSPC, ...). */
 int fio_last_errno(void);

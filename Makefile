@@ -26,7 +26,7 @@ ASAN_UNIT_BIN := $(addprefix build/asan/tests/,$(UNIT_NAMES))
 
 ITER ?= 5
 
-.PHONY: all deps test unit unit-asan run crashtest bench bench-engine clean
+.PHONY: all deps bench-deps test unit unit-asan run crashtest bench bench-engine clean
 all: build/hadrd build/libhadr.a
 
 deps:
@@ -92,7 +92,10 @@ run: deps all
 	-build/hadrd
 
 bench: bench-engine
-bench-engine: deps build/bench_engine
+bench-deps:
+	@scripts/install-deps bench
+
+bench-engine: bench-deps build/bench_engine
 	build/bench_engine --dir build/bench-data
 
 clean:

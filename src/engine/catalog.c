@@ -146,6 +146,16 @@ static void dec_index(lread *r, tbl_index *x)
     }
 }
 
+pgid_t cat_index_row_root(const uint8_t *val, size_t len)
+{
+    tbl_index x;
+    memset(&x, 0, sizeof x);
+    lread r;
+    lread_init(&r, val, len);
+    dec_index(&r, &x);
+    return r.bad ? 0 : x.root;
+}
+
 /* ---- cache ------------------------------------------------------------------ */
 
 static void td_free(table_def *td)

@@ -98,6 +98,9 @@ void cat_invalidate(database *db);
 /* Free every cached definition (database close). */
 void cat_free_cache(database *db);
 
+/* Root page recorded in a SYSOBJ_INDEXES row value (0 if malformed). */
+pgid_t cat_index_row_root(const uint8_t *val, size_t len);
+
 /* The B+tree of (object, index): system trees or a table's index. */
 btree *cat_tree(database *db, uint32_t object_id, uint16_t index_id, hdb_err *err);
 

@@ -708,16 +708,7 @@ int table_undo(void *ctx, txn *t, txn_part *p, const log_rec *rec, hdb_err *err)
         size_t vlen;
         if (key && bt_get(bt, key, klen, &val, &vlen, err) == 1) {
             if (obj == SYSOBJ_INDEXES) {
-                tbl_index x;
-                memset(&x, 0, sizeof x);
-                lread_init(&r, val, vlen);
-                {
-                    char nm[CAT_NAME_MAX + 1];
-                    lread_str(&r, nm, sizeof nm);
-                    lread_u8(&r);
-                    lread_u16(&r);
-                    dropped_root = lread_u64(&r);
-                }
+                dropped_root = cat_index_row_root(val, vlen);
             } else if (idx == 1) {
                 table_def *td = cat_get_table(db, obj, err);
                 if (td)

@@ -14,7 +14,7 @@ LDLIBS  := -lpthread -lm
 ASANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LIB_SRC := $(sort $(wildcard src/util/*.c src/os/*.c src/storage/*.c src/log/*.c \
-                             src/txn/*.c src/access/*.c src/engine/*.c))
+                             src/txn/*.c src/access/*.c src/engine/*.c src/tds/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*/test_*.c))
 UNIT_NAMES := $(notdir $(UNIT_SRC:.c=))
 TEST_HDRS := $(wildcard tests/unit/*/*.h)
@@ -26,7 +26,7 @@ ASAN_UNIT_BIN := $(addprefix build/asan/tests/,$(UNIT_NAMES))
 
 ITER ?= 5
 
-.PHONY: all deps bench-deps test unit unit-asan run crashtest bench bench-engine clean
+.PHONY: all deps bench-deps test unit unit-asan run crashtest bench bench-engine clean fuzz-tds fuzz-sql
 all: build/hadrd build/libhadr.a
 
 deps:
@@ -97,6 +97,33 @@ bench-deps:
 
 bench-engine: bench-deps build/bench_engine
 	build/bench_engine --dir build/bench-data
+
+# libFuzzer target for every TDS decoder (clang): make fuzz-tds [FUZZ_TIME=seconds]
+FUZZ_TIME ?= 60
+TDS_FUZZ_SRC := $(sort $(wildcard src/tds/*.c)) src/util/utf16.c src/util/err.c \
+                src/util/msgtab.c src/access/value.c
+build/fuzz/fuzz_tds: tests/fuzz/fuzz_tds.c $(TDS_FUZZ_SRC) $(wildcard src/tds/*.h)
+	@mkdir -p build/fuzz
+	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  $(CPPFLAGS) tests/fuzz/fuzz_tds.c $(TDS_FUZZ_SRC) -o $@ -lm
+
+fuzz-tds: deps build/fuzz/fuzz_tds
+	@mkdir -p build/fuzz/corpus-tds
+	FUZZ_TDS_SEED_DIR=build/fuzz/corpus-tds build/fuzz/fuzz_tds -max_total_time=$(FUZZ_TIME) \
+	  -max_len=65536 -rss_limit_mb=2048 -artifact_prefix=build/fuzz/ build/fuzz/corpus-tds
+
+# libFuzzer target for the T-SQL lexer/parser/printer (clang): make fuzz-sql [FUZZ_TIME=seconds]
+SQL_PARSER_SRC := $(sort $(wildcard src/sql/lexer.c src/sql/ast*.c src/sql/parser*.c)) \
+                  src/util/arena.c src/util/err.c src/util/msgtab.c
+build/fuzz/fuzz_sql: tests/fuzz/fuzz_sql.c $(SQL_PARSER_SRC) $(wildcard src/sql/*.h)
+	@mkdir -p build/fuzz
+	clang $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  $(CPPFLAGS) tests/fuzz/fuzz_sql.c $(SQL_PARSER_SRC) -o $@ -lm
+
+fuzz-sql: deps build/fuzz/fuzz_sql
+	@mkdir -p build/fuzz/corpus-sql
+	build/fuzz/fuzz_sql -max_total_time=$(FUZZ_TIME) -dict=tests/fuzz/sql.dict \
+	  -artifact_prefix=build/fuzz/ build/fuzz/corpus-sql tests/fuzz/sql-seeds
 
 clean:
 	rm -rf build

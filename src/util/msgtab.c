@@ -83,6 +83,87 @@ static const struct msg msgs[] = {
                "row size of %d." },
     /* (detail) */
     { 40000, 16, "%s" },
+
+    /* ---- T-SQL parse errors (sql/parser*.c); severity 15 like SQL Server's ---- */
+    /* (token text as written; strings and [names] without their quotes) */
+    { 102, 15, "Incorrect syntax near '%s'." },
+    /* (keyword as written) */
+    { 156, 15, "Incorrect syntax near the keyword '%s'." },
+    /* (text after the opening quote) */
+    { 105, 15, "Unclosed quotation mark after the character string '%s'." },
+    { 113, 15, "Missing end comment mark '*/'." },
+    /* ("identifier", length of the prefix shown, text, maximum) */
+    { 103, 15, "The %s that starts with '%.*s' is too long. Maximum length is %d." },
+    { 1038, 15, "An object or column name is missing or empty. For SELECT INTO statements, "
+                "verify each column has a name. For other statements, look for empty alias "
+                "names. Aliases defined as \"\" or [] are not allowed. Change the alias to a "
+                "valid name." },
+    /* (token after the expression) */
+    { 4145, 15, "An expression of non-boolean type specified in a context where a condition "
+                "is expected, near '%s'." },
+    /* ("CREATE SCHEMA", "CREATE/ALTER PROCEDURE", ...) */
+    { 111, 15, "'%s' must be the first statement in a query batch." },
+    /* ("object", length, name as written, maximum prefixes) */
+    { 117, 15, "The %s name '%.*s' contains more than the maximum number of prefixes. "
+               "The maximum is %d." },
+    /* (size, "type", type name, maximum) */
+    { 131, 15, "The size (%d) given to the %s '%s' exceeds the maximum allowed for any "
+               "data type (%d)." },
+    /* (line, length) */
+    { 1001, 15, "Line %d: Length or precision specification %d is invalid." },
+    /* (line, scale) */
+    { 1002, 15, "Line %d: Specified scale %d is invalid." },
+    /* (ordinal, precision, maximum) */
+    { 2750, 16, "Column or parameter #%d: Specified column precision %d is greater than the "
+                "maximum precision of %d." },
+    /* (ordinal, scale, precision) */
+    { 2751, 16, "Column or parameter #%d: Specified column scale %d is greater than the "
+                "specified precision of %d." },
+    /* (ordinal, type name) */
+    { 2716, 16, "Column, parameter, or variable #%d: Cannot specify a column width on data "
+                "type %s." },
+    /* (number as written) */
+    { 1007, 15, "The number '%s' is out of the range for numeric representation (maximum "
+                "precision 38)." },
+    /* (type name) */
+    { 8115, 16, "Arithmetic overflow error converting expression to data type %s." },
+    /* (option as written, statement: "BACKUP", "RESTORE", ...) */
+    { 155, 15, "'%s' is not a recognized %s option." },
+    /* (option as written) */
+    { 195, 15, "'%s' is not a recognized SET option." },
+    /* (hint as written) */
+    { 321, 15, "%s is not a recognized table hints option. If it is intended as a parameter "
+               "to a table-valued function or to the CHANGETABLE function, ensure that your "
+               "database compatibility mode is set to 90." },
+    { 319, 15, "Incorrect syntax near the keyword 'with'. If this statement is a common table "
+               "expression, an xmlnamespaces clause or a change tracking context clause, the "
+               "previous statement must be terminated with a semicolon." },
+    { 10704, 15, "To rethrow an error, a THROW statement must be used inside a CATCH block. "
+                 "Insert the THROW statement inside a CATCH block, or add error parameters to "
+                 "the THROW statement." },
+    { 10738, 15, "The number of row value expressions in the INSERT statement exceeds the "
+                 "maximum allowed number of 1000 row values." },
+    { 10741, 15, "A TOP can not be used in the same query or sub-query as a OFFSET." },
+    { 191, 15, "Some part of your SQL statement is nested too deeply. Rewrite the query or "
+               "break it up into smaller queries." },
+    /* (variable) */
+    { 137, 15, "Must declare the scalar variable \"%s\"." },
+    /* (variable) */
+    { 1087, 15, "Must declare the table variable \"%s\"." },
+    /* (variable) */
+    { 134, 15, "The variable name '%s' has already been declared. Variable names must be "
+               "unique within a query batch or stored procedure." },
+    /* (label) */
+    { 132, 15, "The label '%s' has already been declared. Label names must be unique within "
+               "a query batch or stored procedure." },
+    /* (label) */
+    { 133, 15, "A GOTO statement references the label '%s' but the label has not been "
+               "declared." },
+    { 135, 15, "Cannot use a BREAK statement outside the scope of a WHILE statement." },
+    { 136, 15, "Cannot use a CONTINUE statement outside the scope of a WHILE statement." },
+    { 3901, 16, "WITH MARK option only applies to named transactions." },
+    /* (resource pool) */
+    { 701, 17, "There is insufficient system memory in resource pool '%s' to run this query." },
 };
 
 const char *hdb_msg_format(int number, int *severity)

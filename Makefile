@@ -14,7 +14,7 @@ LDLIBS  := -lpthread -lm
 ASANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LIB_SRC := $(sort $(wildcard src/util/*.c src/os/*.c src/storage/*.c src/log/*.c \
-                             src/txn/*.c src/access/*.c src/engine/*.c src/tds/*.c))
+                             src/txn/*.c src/access/*.c src/engine/*.c src/tds/*.c src/sql/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*/test_*.c))
 UNIT_NAMES := $(notdir $(UNIT_SRC:.c=))
 TEST_HDRS := $(wildcard tests/unit/*/*.h)
@@ -26,7 +26,7 @@ ASAN_UNIT_BIN := $(addprefix build/asan/tests/,$(UNIT_NAMES))
 
 ITER ?= 5
 
-.PHONY: all deps bench-deps test unit unit-asan run crashtest bench bench-engine clean fuzz-tds fuzz-sql
+.PHONY: all deps bench-deps sqltest test unit unit-asan run crashtest bench bench-engine clean fuzz-tds fuzz-sql
 all: build/hadrd build/libhadr.a
 
 deps:
@@ -46,8 +46,15 @@ build/libhadr.a: $(OBJ)
 build/asan/libhadr.a: $(ASAN_OBJ)
 	@rm -f $@; ar rcs $@ $^
 
-build/hadrd: src/hadrd.c build/libhadr.a
-	$(CC) $(CSTD) $(WARN) $(CFLAGS) $(CPPFLAGS) $< build/libhadr.a -o $@ $(LDLIBS)
+SERVER_SRC := $(sort $(wildcard src/server/*.c))
+SERVER_OBJ := $(SERVER_SRC:src/%.c=build/obj/%.o)
+ASAN_SERVER_OBJ := $(SERVER_SRC:src/%.c=build/asan/obj/%.o)
+
+build/hadrd: $(SERVER_OBJ) build/libhadr.a
+	$(CC) $(CSTD) $(WARN) $(CFLAGS) $^ -o $@ -lssl -lcrypto $(LDLIBS)
+
+build/asan/hadrd: $(ASAN_SERVER_OBJ) build/asan/libhadr.a
+	$(CC) $(CSTD) $(WARN) $(ASANFLAGS) $^ -o $@ -lssl -lcrypto $(LDLIBS)
 
 # Unit tests: one cmocka binary per tests/unit/<layer>/test_<module>.c
 define unit_rule
@@ -79,6 +86,14 @@ crashtest: deps build/crashtest
 	@if build/crashtest --iterations $(ITER) --dir build/crashtest-data; then \
 	  echo "1 0" >> build/test-counts; else echo "0 1" >> build/test-counts; exit 1; fi
 
+# T-SQL scripts through a real client (pymssql) against a hadrd started on a free port.
+sqltest: deps build/hadrd
+	@mkdir -p build
+	@/usr/bin/python3 tests/sql/run_sql_tests.py --hadrd build/hadrd > build/sqltest.out 2>&1; rc=$$?; \
+	  cat build/sqltest.out; \
+	  set -- $$(sed -n 's/^sql: \([0-9]*\) passed, \([0-9]*\) failed/\1 \2/p' build/sqltest.out); \
+	  echo "$${1:-0} $${2:-1}" >> build/test-counts; exit $$rc
+
 # Every suite appends "passed failed" to build/test-counts; the last line sums them.
 test: deps
 	@mkdir -p build && rm -f build/test-counts build/*.ran
@@ -86,10 +101,11 @@ test: deps
 	$(MAKE) unit || [ -f build/unit.ran ] || echo "0 1" >> build/test-counts
 	$(MAKE) unit-asan || [ -f build/unit-asan.ran ] || echo "0 1" >> build/test-counts
 	$(MAKE) crashtest ITER=$(ITER) || true
+	$(MAKE) sqltest || true
 	@scripts/test-summary build/test-counts
 
 run: deps all
-	-build/hadrd
+	build/hadrd
 
 bench: bench-engine
 bench-deps:
@@ -128,4 +144,4 @@ fuzz-sql: deps build/fuzz/fuzz_sql
 clean:
 	rm -rf build
 
--include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(SERVER_OBJ:.o=.d)

@@ -425,7 +425,7 @@ void inst_close(instance *in, int clean)
         }
     }
     if (clean)
-        inst_log(in, "SQL Server is terminating in response to a 'stop' request from Service Control Manager. This is an informational message only. No user action is required.");
+        inst_log(in, "All databases were checkpointed and closed.");
     if (in->txns)
         txn_mgr_destroy(in->txns);
     if (in->locks)

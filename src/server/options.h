@@ -1,0 +1,27 @@
+/*
+ * options.h — hadrd's command line (SPEC §2, fixed: tests drive it exactly).
+ *
+ *   hadrd -D DATADIR [-p PORT] [-l LISTEN_ADDR] [-n INSTANCE_NAME]
+ *
+ * Defaults: -D ./data, -p 1433, -l 127.0.0.1, instance name = host name.
+ * Environment: HADRD_SA_PASSWORD (first start only), HADRD_BUFFER_POOL_MB
+ * (default 256), HADRD_CHECKPOINT_S (default 60).
+ */
+#ifndef HDB_SERVER_OPTIONS_H
+#define HDB_SERVER_OPTIONS_H
+
+#include <limits.h>
+
+typedef struct srv_options {
+    char datadir[PATH_MAX - 512];
+    int  port;
+    char listen_addr[64];
+    char instance_name[128];
+    int  buffer_pool_mb;
+    int  checkpoint_s;
+} srv_options;
+
+/* 0 on success; -1 with a usage message in msg. */
+int srv_parse_options(int argc, char **argv, srv_options *o, char *msg, int msgcap);
+
+#endif

@@ -1,0 +1,721 @@
+/*
+ * exec_ddl.c — CREATE/DROP DATABASE, CREATE/DROP TABLE, CREATE INDEX,
+ * ALTER DATABASE SET RECOVERY / PAGE_VERIFY, USE; and the table metadata the
+ * engine's catalog does not keep (IDENTITY seed/increment, DEFAULT and CHECK
+ * constraints).
+ *
+ * That metadata lives in a hidden table of each database,
+ * sys.hdb_column_meta (object_id, column_id, kind, seed, incr, name,
+ * definition), written in the same transaction as the CREATE TABLE, so it
+ * rolls back, survives restarts and travels with backups exactly like the
+ * catalog. Definitions are stored as canonical T-SQL (ast_expr_to_sql) and
+ * parsed again when a table is first used.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sql/exec_int.h"
+
+#define META_TABLE "hdb_column_meta"
+enum { META_IDENTITY = 1, META_DEFAULT = 2, META_CHECK = 3 };
+
+/* ------------------------------------------------------------ metadata cache */
+
+typedef struct tmeta_entry {
+    uint8_t  guid[16];           /* database identity (ids are reused after DROP) */
+    uint32_t object_id;
+    bool     dropped;
+    tmeta    m;
+    struct tmeta_entry *next;
+} tmeta_entry;
+
+static pthread_mutex_t meta_mu = PTHREAD_MUTEX_INITIALIZER;
+static tmeta_entry *meta_head;
+
+void ex_tmeta_forget(database *db, uint32_t object_id)
+{
+    pthread_mutex_lock(&meta_mu);
+    for (tmeta_entry *e = meta_head; e; e = e->next)
+        if (e->object_id == object_id && memcmp(e->guid, db->boot.guid, 16) == 0)
+            e->dropped = true;   /* kept: another session may still hold it */
+    pthread_mutex_unlock(&meta_mu);
+}
+
+static table_def *meta_table(database *db)
+{
+    hdb_err e;
+    return cat_find_table(db, SCHEMA_SYS, META_TABLE, &e);
+}
+
+static int ensure_meta_table(sql_session *s, database *db, txn *t, table_def **out)
+{
+    *out = meta_table(db);
+    if (*out)
+        return 0;
+    tbl_column c[7];
+    memset(c, 0, sizeof c);
+    static const char *names[7] = { "object_id", "column_id", "kind", "seed", "incr", "name", "definition" };
+    sql_type types[7] = { value_type(SQL_INT, 0, 0, 0), value_type(SQL_INT, 0, 0, 0), value_type(SQL_TINYINT, 0, 0, 0),
+                          value_type(SQL_BIGINT, 0, 0, 0), value_type(SQL_BIGINT, 0, 0, 0),
+                          value_type(SQL_VARBINARY, 256, 0, 0), value_type(SQL_VARBINARY, VALUE_LEN_MAX, 0, 0) };
+    for (int i = 0; i < 7; i++) {
+        snprintf(c[i].name, sizeof c[i].name, "%s", names[i]);
+        c[i].type = types[i];
+        c[i].nullable = i >= 3;
+    }
+    int pk[3] = { 0, 1, 2 };
+    table_spec spec = { .schema_id = SCHEMA_SYS, .name = META_TABLE, .ncols = 7, .cols = c, .npk = 3, .pk_cols = pk,
+                        .pk_name = "PK_hdb_column_meta" };
+    if (cat_create_table(t, db, &spec, NULL, &s->err) < 0) {
+        if (s->err.number == 2714 && (*out = meta_table(db)))
+            return 0;
+        return -1;
+    }
+    *out = meta_table(db);
+    return *out ? 0 : -1;
+}
+
+static int meta_put(sql_session *s, database *db, txn *t, table_def *mt, uint32_t obj, int col, int kind,
+                    int64_t seed, int64_t incr, bool has_nums, const char *name, const char *def)
+{
+    sql_value v[7] = {
+        value_int(SQL_INT, obj), value_int(SQL_INT, col), value_int(SQL_TINYINT, kind),
+        has_nums ? value_int(SQL_BIGINT, seed) : value_null(SQL_BIGINT),
+        has_nums ? value_int(SQL_BIGINT, incr) : value_null(SQL_BIGINT),
+        name ? value_bytes(SQL_VARBINARY, name, (uint32_t)strlen(name)) : value_null(SQL_VARBINARY),
+        def ? value_bytes(SQL_VARBINARY, def, (uint32_t)strlen(def)) : value_null(SQL_VARBINARY),
+    };
+    return table_insert(t, db, mt, v, &s->err);
+}
+
+static char *bytes_str(arena *a, const sql_value *v)
+{
+    if (v->is_null)
+        return NULL;
+    return arena_strndup(a, (const char *)v->bytes, v->len);
+}
+
+/* Parse a stored expression: "SELECT <text>" (defaults) or "SELECT 1 WHERE
+ * <text>" (checks). */
+static ast_expr *parse_stored(arena *a, const char *text, bool pred)
+{
+    size_t n = strlen(text) + 32;
+    char *sql = arena_alloc(a, n);
+    if (!sql)
+        return NULL;
+    snprintf(sql, n, pred ? "SELECT 1 WHERE %s" : "SELECT %s", text);
+    ast_batch *b;
+    hdb_err e;
+    int line;
+    parse_opts po = { .quoted_identifier = true, .no_variable_check = true };
+    if (parse_batch(a, sql, strlen(sql), &po, &b, &e, &line) < 0 || b->stmts.n != 1 ||
+        b->stmts.v[0]->kind != STMT_SELECT || !b->stmts.v[0]->u.query->select)
+        return NULL;
+    ast_select *sel = b->stmts.v[0]->u.query->select;
+    if (pred)
+        return sel->where;
+    return sel->items.n == 1 ? sel->items.v[0]->expr : NULL;
+}
+
+static void load_meta(sql_session *s, database *db, table_def *td, tmeta *m)
+{
+    m->object_id = td->object_id;
+    m->ident_col = -1;
+    m->ncols = td->ncols;
+    arena_init(&m->a, 4096);
+    for (int i = 0; i < td->ncols; i++)
+        if (td->cols[i].identity) {
+            m->ident_col = i;
+            m->seed = 1;
+            m->incr = 1;
+        }
+    table_def *mt = meta_table(db);
+    if (!mt)
+        return;
+    /* the rows may belong to a transaction still open (CREATE TABLE in a user
+     * transaction): read without locks */
+    txn *t = txn_begin(s->in->txns, s->spid, "meta", s->login);
+    if (!t)
+        return;
+    hdb_err e;
+    table_scan *sc = table_scan_open(t, db, mt, ISO_READ_UNCOMMITTED, &e);
+    table_row r;
+    int nchecks = 0;
+    tmeta_check checks[64];
+    while (sc && table_scan_next(sc, &r, &e) == 1) {
+        if (r.vals[0].u.i != (int64_t)td->object_id)
+            continue;
+        int col = (int)r.vals[1].u.i, kind = (int)r.vals[2].u.i;
+        if (kind == META_IDENTITY && !r.vals[3].is_null) {
+            m->seed = r.vals[3].u.i;
+            m->incr = r.vals[4].is_null ? 1 : r.vals[4].u.i;
+        } else if (kind == META_DEFAULT && col >= 0 && col < td->ncols) {
+            if (!m->defaults) {
+                m->defaults = arena_calloc(&m->a, sizeof(ast_expr *) * (size_t)td->ncols);
+                m->default_text = arena_calloc(&m->a, sizeof(char *) * (size_t)td->ncols);
+                m->default_name = arena_calloc(&m->a, sizeof(char *) * (size_t)td->ncols);
+            }
+            if (m->defaults) {
+                m->default_text[col] = bytes_str(&m->a, &r.vals[6]);
+                m->default_name[col] = bytes_str(&m->a, &r.vals[5]);
+                m->defaults[col] = m->default_text[col] ? parse_stored(&m->a, m->default_text[col], false) : NULL;
+            }
+        } else if (kind == META_CHECK && nchecks < 64) {
+            tmeta_check *c = &checks[nchecks++];
+            c->name = bytes_str(&m->a, &r.vals[5]);
+            c->text = bytes_str(&m->a, &r.vals[6]);
+            c->col = r.vals[3].is_null ? -1 : (int)r.vals[3].u.i;
+            c->expr = c->text ? parse_stored(&m->a, c->text, true) : NULL;
+        }
+    }
+    table_scan_close(sc);
+    txn_commit(t, &e);
+    txn_free(t);
+    if (nchecks) {
+        m->checks = arena_memdup(&m->a, checks, sizeof checks[0] * (size_t)nchecks);
+        m->nchecks = m->checks ? nchecks : 0;
+    }
+}
+
+tmeta *ex_tmeta(sql_session *s, database *db, table_def *td)
+{
+    pthread_mutex_lock(&meta_mu);
+    for (tmeta_entry *e = meta_head; e; e = e->next) {
+        if (!e->dropped && e->object_id == td->object_id && memcmp(e->guid, db->boot.guid, 16) == 0) {
+            pthread_mutex_unlock(&meta_mu);
+            return &e->m;
+        }
+    }
+    tmeta_entry *e = calloc(1, sizeof *e);
+    if (!e) {
+        pthread_mutex_unlock(&meta_mu);
+        return NULL;
+    }
+    memcpy(e->guid, db->boot.guid, 16);
+    e->object_id = td->object_id;
+    load_meta(s, db, td, &e->m);
+    e->next = meta_head;
+    meta_head = e;
+    pthread_mutex_unlock(&meta_mu);
+    return &e->m;
+}
+
+/* Highest value in the identity column, scanned once per table and process. */
+static int ident_load(sql_session *s, database *db, table_def *td, tmeta *m, hdb_err *err)
+{
+    txn *t = txn_begin(s->in->txns, s->spid, "identity", s->login);
+    if (!t)
+        return hdb_raise_text(err, 701, 19, 1, "There is insufficient system memory to run this query.");
+    table_scan *sc = table_scan_open(t, db, td, ISO_READ_UNCOMMITTED, err);
+    bool any = false;
+    __int128 best = 0;
+    table_row r;
+    int k = 0;
+    while (sc && (k = table_scan_next(sc, &r, err)) == 1) {
+        sql_value *v = &r.vals[m->ident_col];
+        if (v->is_null)
+            continue;
+        __int128 x = (td->types[m->ident_col].id == SQL_DECIMAL || td->types[m->ident_col].id == SQL_NUMERIC) ? v->u.dec : v->u.i;
+        if (!any || (m->incr > 0 ? x > best : x < best)) {
+            best = x;
+            any = true;
+        }
+    }
+    table_scan_close(sc);
+    hdb_err e;
+    txn_commit(t, &e);
+    txn_free(t);
+    if (!sc || k < 0)
+        return -1;
+    m->ident_loaded = true;
+    m->ident_used = any;
+    m->ident_last = any ? best : m->seed;
+    return 0;
+}
+
+int ex_identity_next(sql_session *s, database *db, table_def *td, tmeta *m, __int128 *out, hdb_err *err)
+{
+    pthread_mutex_lock(&meta_mu);
+    int rc = 0;
+    if (!m->ident_loaded)
+        rc = ident_load(s, db, td, m, err);
+    if (rc == 0 && out) {
+        __int128 v = m->ident_used ? m->ident_last + m->incr : m->seed;
+        m->ident_last = v;
+        m->ident_used = true;
+        *out = v;
+    }
+    pthread_mutex_unlock(&meta_mu);
+    return rc;
+}
+
+void ex_identity_seen(tmeta *m, __int128 v)
+{
+    if (!m || m->ident_col < 0)
+        return;
+    pthread_mutex_lock(&meta_mu);
+    if (m->ident_loaded && (!m->ident_used || (m->incr > 0 ? v > m->ident_last : v < m->ident_last))) {
+        m->ident_last = v;
+        m->ident_used = true;
+    }
+    pthread_mutex_unlock(&meta_mu);
+}
+
+/* ------------------------------------------------------------ USE */
+
+int ex_use(sql_session *s, const char *name, bool report)
+{
+    database *db = ex_find_db(s, name, &s->err);
+    if (!db)
+        return EX_ERROR;
+    if (db != s->db) {
+        char old[130];
+        snprintf(old, sizeof old, "%s", s->db->tdb.name);
+        db->users++;
+        s->db->users--;
+        s->db = db;
+        if (s->sink && s->sink->env_database && s->sink->env_database(s->sink->ctx, db->tdb.name, old) < 0)
+            s->sink_failed = true;
+    } else if (s->sink && s->sink->env_database && s->sink->env_database(s->sink->ctx, db->tdb.name, db->tdb.name) < 0) {
+        s->sink_failed = true;
+    }
+    if (report) {
+        char m[200];
+        snprintf(m, sizeof m, "Changed database context to '%s'.", db->tdb.name);
+        ex_info(s, 5701, 0, 1, m);
+    }
+    s->rowcount = 0;
+    return ex_done(s, 0, CMD_NONE, 0, false);
+}
+
+/* ------------------------------------------------------------ CREATE TABLE */
+
+static int find_col(const tbl_column *cols, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (ex_name_eq(cols[i].name, name))
+            return i;
+    return -1;
+}
+
+static uint16_t coll_flags(const char *c)
+{
+    uint16_t fl = 0;
+    if (!c)
+        return 0;
+    if (strstr(c, "_BIN") || strstr(c, "_bin"))
+        fl |= VALUE_COLL_BIN;
+    if (strstr(c, "_CS") || strstr(c, "_cs"))
+        fl |= VALUE_COLL_CS;
+    if (strstr(c, "_AI") || strstr(c, "_ai"))
+        fl |= VALUE_COLL_AI;
+    return fl;
+}
+
+typedef struct uq { int n; int cols[TBL_MAX_KEYCOLS]; uint8_t desc[TBL_MAX_KEYCOLS]; const char *name; } uq;
+
+static int create_table(sql_session *s, ast_stmt *st)
+{
+    ast_create_table *ct = &st->u.create_table;
+    ast_objname *n = &ct->name;
+    if (n->object[0] == '#')
+        return ex_failf(s, 40009, 16, 1, "Temporary tables ('%s') are not supported yet.", n->object);
+    if (strlen(n->object) > CAT_NAME_MAX)
+        return ex_failf(s, 103, 15, 1, "The identifier that starts with '%.128s' is too long. Maximum length is 128.", n->object);
+    database *db = s->db;
+    if (n->database && !(db = ex_find_db(s, n->database, &s->err)))
+        return EX_ERROR;
+    uint32_t sid = n->schema ? ex_schema_id(n->schema) : SCHEMA_DBO;
+    if (!sid || sid == SCHEMA_SYS || sid == 3)
+        return ex_failf(s, 2760, 16, 1, "The specified schema name \"%s\" either does not exist or you do not have permission to use it.", n->schema);
+    int ncols = ct->def.columns.n;
+    if (ncols == 0)
+        return ex_failf(s, 102, 15, 1, "Incorrect syntax near ')'.");
+    arena *a = &s->stmt_arena;
+    tbl_column *cols = arena_calloc(a, sizeof *cols * (size_t)ncols);
+    if (!cols)
+        return ex_failf(s, 701, 19, 1, "There is insufficient system memory to run this query.");
+    int npk = 0, pk[TBL_MAX_KEYCOLS];
+    uint8_t pkdesc[TBL_MAX_KEYCOLS];
+    const char *pkname = NULL;
+    uq uqs[16];
+    int nuq = 0;
+    int ident = -1;
+    int64_t seed = 1, incr = 1;
+    bool explicit_null[1024] = { 0 };
+    for (int i = 0; i < ncols; i++) {
+        ast_coldef *cd = ct->def.columns.v[i];
+        if (cd->computed)
+            return ex_failf(s, 40018, 16, 1, "Computed columns ('%s') are not supported yet.", cd->name);
+        if (strlen(cd->name) > CAT_NAME_MAX)
+            return ex_failf(s, 103, 15, 1, "The identifier that starts with '%.128s' is too long. Maximum length is 128.", cd->name);
+        if (find_col(cols, i, cd->name) >= 0)
+            return ex_failf(s, 2705, 16, 3, "Column names in each table must be unique. Column name '%s' in table '%s' is specified more than once.", cd->name, n->object);
+        if (cd->type.t.id == SQL_TYPE_NONE)
+            return ex_failf(s, 2715, 16, 6, "Column, parameter, or variable #%d: Cannot find data type %s.", i + 1, cd->type.name ? cd->type.name : "?");
+        snprintf(cols[i].name, sizeof cols[i].name, "%s", cd->name);
+        cols[i].type = cd->type.t;
+        cols[i].type.collation_flags = coll_flags(cd->collation);
+        cols[i].nullable = cd->nullability != NULLABILITY_NOT_NULL;
+        if (i < 1024)
+            explicit_null[i] = cd->nullability == NULLABILITY_NULL;
+        if (cd->identity) {
+            uint8_t id = cd->type.t.id;
+            bool ok = (id >= SQL_TINYINT && id <= SQL_BIGINT) || ((id == SQL_DECIMAL || id == SQL_NUMERIC) && cd->type.t.scale == 0);
+            if (!ok)
+                return ex_failf(s, 2749, 16, 2, "Identity column '%s' must be of data type int, bigint, smallint, tinyint, or decimal or numeric with a scale of 0, and constrained to be nonnullable.", cd->name);
+            if (ident >= 0)
+                return ex_failf(s, 2744, 16, 2, "Multiple identity columns specified for table '%s'. Only one identity column per table is allowed.", n->object);
+            if (cd->identity_increment == 0)
+                return ex_failf(s, 2748, 16, 1, "Cannot create an identity column with increment 0.");
+            ident = i;
+            seed = cd->identity_seed;
+            incr = cd->identity_increment;
+            cols[i].identity = 1;
+            cols[i].nullable = 0;
+        }
+        for (int k = 0; k < cd->constraints.n; k++) {
+            ast_constraint *c = cd->constraints.v[k];
+            if (c->kind == CONSTR_PRIMARY_KEY) {
+                if (npk)
+                    return ex_failf(s, 8110, 16, 0, "Cannot add multiple PRIMARY KEY constraints to table '%s'.", n->object);
+                pk[npk] = i;
+                pkdesc[npk++] = 0;
+                pkname = c->name;
+            } else if (c->kind == CONSTR_UNIQUE && nuq < 16) {
+                uqs[nuq].n = 1;
+                uqs[nuq].cols[0] = i;
+                uqs[nuq].desc[0] = 0;
+                uqs[nuq++].name = c->name;
+            } else if (c->kind == CONSTR_FOREIGN_KEY) {
+                return ex_failf(s, 40019, 16, 1, "FOREIGN KEY constraints are not supported yet.");
+            }
+        }
+    }
+    for (int k = 0; k < ct->def.constraints.n; k++) {
+        ast_constraint *c = ct->def.constraints.v[k];
+        if (c->kind == CONSTR_FOREIGN_KEY)
+            return ex_failf(s, 40019, 16, 1, "FOREIGN KEY constraints are not supported yet.");
+        if (c->kind == CONSTR_DEFAULT)
+            continue;
+        if (c->kind != CONSTR_PRIMARY_KEY && c->kind != CONSTR_UNIQUE)
+            continue;
+        if (c->kind == CONSTR_PRIMARY_KEY && npk)
+            return ex_failf(s, 8110, 16, 0, "Cannot add multiple PRIMARY KEY constraints to table '%s'.", n->object);
+        if (c->columns.n > TBL_MAX_KEYCOLS)
+            return ex_failf(s, 1904, 16, 1, "The index '%s' on table '%s' has %d column names in index key list. The maximum limit for index key column list is %d.",
+                            c->name ? c->name : "", n->object, c->columns.n, TBL_MAX_KEYCOLS);
+        uq *u = c->kind == CONSTR_UNIQUE && nuq < 16 ? &uqs[nuq] : NULL;
+        for (int i = 0; i < c->columns.n; i++) {
+            int col = find_col(cols, ncols, c->columns.v[i]->name);
+            if (col < 0)
+                return ex_failf(s, 1911, 16, 1, "Column name '%s' does not exist in the target table or view.", c->columns.v[i]->name);
+            if (c->kind == CONSTR_PRIMARY_KEY) {
+                pk[npk] = col;
+                pkdesc[npk++] = c->columns.v[i]->desc;
+            } else if (u) {
+                u->cols[i] = col;
+                u->desc[i] = c->columns.v[i]->desc;
+            }
+        }
+        if (c->kind == CONSTR_PRIMARY_KEY)
+            pkname = c->name;
+        else if (u) {
+            u->n = c->columns.n;
+            u->name = c->name;
+            nuq++;
+        }
+    }
+    for (int i = 0; i < npk; i++) {
+        if (pk[i] < 1024 && explicit_null[pk[i]])
+            return ex_failf(s, 8111, 16, 1, "Cannot define PRIMARY KEY constraint on nullable column in table '%s'.", n->object);
+        cols[pk[i]].nullable = 0;
+    }
+    uint16_t fg = 0;
+    if (ct->on_filegroup && strcasecmp(ct->on_filegroup, "default") != 0) {
+        fg = db_filegroup_id(db, ct->on_filegroup);
+        if (!fg)
+            return ex_failf(s, 1921, 16, 1, "Invalid filegroup '%s' specified.", ct->on_filegroup);
+    }
+    if (ex_stmt_begin(s, true) < 0)
+        return EX_ERROR;
+    txn *t = ex_txn(s, true, &s->err);
+    if (!t)
+        return ex_stmt_end(s, -1), EX_ERROR;
+    table_spec spec = { .schema_id = sid, .name = n->object, .ncols = ncols, .cols = cols, .npk = npk,
+                        .pk_cols = pk, .pk_desc = pkdesc, .pk_name = pkname, .fg_id = fg };
+    uint32_t obj = 0;
+    int rc = cat_create_table(t, db, &spec, &obj, &s->err);
+    table_def *td = rc == 0 ? cat_get_table(db, obj, &s->err) : NULL;
+    if (rc == 0 && !td)
+        rc = -1;
+    /* UNIQUE constraints are unique secondary indexes */
+    for (int k = 0; rc == 0 && k < nuq; k++) {
+        char nm[CAT_NAME_MAX + 1];
+        if (uqs[k].name)
+            snprintf(nm, sizeof nm, "%s", uqs[k].name);
+        else
+            snprintf(nm, sizeof nm, "UQ__%.60s__%08X%02X", n->object, obj, k);
+        rc = cat_create_index(t, db, td, nm, 1, uqs[k].n, uqs[k].cols, uqs[k].desc, &s->err);
+        if (rc == 0)
+            td = cat_get_table(db, obj, &s->err);
+        if (!td)
+            rc = -1;
+    }
+    /* identity, defaults and checks go to the metadata table */
+    bool need_meta = ident >= 0;
+    for (int i = 0; i < ncols; i++)
+        if (ct->def.columns.v[i]->default_value)
+            need_meta = true;
+    for (int k = 0; k < ct->def.constraints.n; k++)
+        if (ct->def.constraints.v[k]->kind == CONSTR_CHECK || ct->def.constraints.v[k]->kind == CONSTR_DEFAULT)
+            need_meta = true;
+    for (int i = 0; i < ncols; i++)
+        for (int k = 0; k < ct->def.columns.v[i]->constraints.n; k++)
+            if (ct->def.columns.v[i]->constraints.v[k]->kind == CONSTR_CHECK)
+                need_meta = true;
+    if (rc == 0 && need_meta) {
+        table_def *mt;
+        rc = ensure_meta_table(s, db, t, &mt);
+        if (rc == 0 && ident >= 0)
+            rc = meta_put(s, db, t, mt, obj, ident, META_IDENTITY, seed, incr, true, NULL, NULL);
+        int nchk = 0;
+        for (int i = 0; rc == 0 && i < ncols; i++) {
+            ast_coldef *cd = ct->def.columns.v[i];
+            if (cd->default_value) {
+                char *txt = ast_expr_to_sql(a, cd->default_value);
+                char nm[CAT_NAME_MAX + 1];
+                if (cd->default_name)
+                    snprintf(nm, sizeof nm, "%s", cd->default_name);
+                else
+                    snprintf(nm, sizeof nm, "DF__%.40s__%.20s__%08X", n->object, cd->name, obj);
+                rc = txt ? meta_put(s, db, t, mt, obj, i, META_DEFAULT, 0, 0, false, nm, txt) : -1;
+            }
+            for (int k = 0; rc == 0 && k < cd->constraints.n; k++) {
+                ast_constraint *c = cd->constraints.v[k];
+                if (c->kind != CONSTR_CHECK)
+                    continue;
+                char *txt = ast_expr_to_sql(a, c->check);
+                char nm[CAT_NAME_MAX + 1];
+                if (c->name)
+                    snprintf(nm, sizeof nm, "%s", c->name);
+                else
+                    snprintf(nm, sizeof nm, "CK__%.40s__%.20s__%08X", n->object, cd->name, obj + (uint32_t)nchk);
+                rc = txt ? meta_put(s, db, t, mt, obj, nchk++, META_CHECK, i, 0, true, nm, txt) : -1;
+            }
+        }
+        for (int k = 0; rc == 0 && k < ct->def.constraints.n; k++) {
+            ast_constraint *c = ct->def.constraints.v[k];
+            if (c->kind == CONSTR_CHECK) {
+                char *txt = ast_expr_to_sql(a, c->check);
+                char nm[CAT_NAME_MAX + 1];
+                if (c->name)
+                    snprintf(nm, sizeof nm, "%s", c->name);
+                else
+                    snprintf(nm, sizeof nm, "CK__%.60s__%08X", n->object, obj + (uint32_t)nchk);
+                /* seed = -1: a table-level constraint */
+                rc = txt ? meta_put(s, db, t, mt, obj, nchk++, META_CHECK, -1, 0, true, nm, txt) : -1;
+            } else if (c->kind == CONSTR_DEFAULT && c->columns.n == 1) {
+                int col = find_col(cols, ncols, c->columns.v[0]->name);
+                char *txt = col >= 0 ? ast_expr_to_sql(a, c->default_value) : NULL;
+                rc = txt ? meta_put(s, db, t, mt, obj, col, META_DEFAULT, 0, 0, false, c->name, txt) : -1;
+                if (col < 0)
+                    ex_failf(s, 1911, 16, 1, "Column name '%s' does not exist in the target table or view.", c->columns.v[0]->name);
+            }
+        }
+    }
+    rc = ex_stmt_end(s, rc);
+    if (rc < 0)
+        return EX_ERROR;
+    return ex_done(s, 0, CMD_NONE, 0, false);
+}
+
+static int drop_table(sql_session *s, ast_stmt *st)
+{
+    ast_drop *d = &st->u.drop;
+    for (int i = 0; i < d->names.n; i++) {
+        ast_objname *n = d->names.v[i];
+        database *db;
+        table_def *td;
+        int view;
+        if (q_resolve_table(s, n, &db, &td, &view) < 0) {
+            if (s->err.number == 208 || s->err.number == 911) {
+                hdb_err_clear(&s->err);
+                if (d->if_exists)
+                    continue;
+                return ex_failf(s, 3701, 11, 5, "Cannot drop the table '%s', because it does not exist or you do not have permission.", n->object);
+            }
+            return EX_ERROR;
+        }
+        if (view)
+            return ex_failf(s, 3701, 11, 5, "Cannot drop the table '%s', because it does not exist or you do not have permission.", n->object);
+        if (ex_stmt_begin(s, true) < 0)
+            return EX_ERROR;
+        txn *t = ex_txn(s, true, &s->err);
+        if (!t)
+            return ex_stmt_end(s, -1), EX_ERROR;
+        uint32_t obj = td->object_id;
+        int rc = cat_drop_table(t, db, td, &s->err);
+        /* its metadata rows go too */
+        table_def *mt = rc == 0 ? meta_table(db) : NULL;
+        if (mt) {
+            table_scan *sc = table_scan_open(t, db, mt, ISO_READ_COMMITTED, &s->err);
+            sql_value keys[256][3];
+            int nk = 0;
+            table_row r;
+            while (sc && nk < 256 && table_scan_next(sc, &r, &s->err) == 1) {
+                if (r.vals[0].u.i != (int64_t)obj)
+                    continue;
+                keys[nk][0] = r.vals[0];
+                keys[nk][1] = r.vals[1];
+                keys[nk][2] = r.vals[2];
+                nk++;
+            }
+            table_scan_close(sc);
+            for (int k = 0; rc == 0 && k < nk; k++)
+                if (table_delete(t, db, mt, keys[k], &s->err) < 0)
+                    rc = -1;
+        }
+        rc = ex_stmt_end(s, rc);
+        if (rc < 0)
+            return EX_ERROR;
+        ex_tmeta_forget(db, obj);
+    }
+    return ex_done(s, 0, CMD_NONE, 0, false);
+}
+
+static int create_index(sql_session *s, ast_stmt *st)
+{
+    ast_create_index *ci = &st->u.create_index;
+    database *db;
+    table_def *td;
+    int view;
+    if (q_resolve_table(s, &ci->table, &db, &td, &view) < 0)
+        return ex_bind_fail(s);
+    if (view)
+        return ex_failf(s, 1088, 16, 12, "Cannot find the object \"%s\" because it does not exist or you do not have permissions.", ci->table.object);
+    if (ci->where)
+        return ex_failf(s, 40020, 16, 1, "Filtered indexes are not supported yet.");
+    if (ci->clustered == IDX_CLUSTERED && !td->idx[0].hidden_key)
+        return ex_failf(s, 1902, 16, 3, "Cannot create more than one clustered index on table '%s'. Drop the existing clustered index '%s' before creating another.",
+                        td->name, td->idx[0].name);
+    int nk = ci->columns.n;
+    if (nk > TBL_MAX_KEYCOLS)
+        return ex_failf(s, 1904, 16, 1, "The index '%s' on table '%s' has %d column names in index key list. The maximum limit for index key column list is %d.",
+                        ci->name, td->name, nk, TBL_MAX_KEYCOLS);
+    int cols[TBL_MAX_KEYCOLS];
+    uint8_t desc[TBL_MAX_KEYCOLS];
+    for (int i = 0; i < nk; i++) {
+        int c = find_col(td->cols, td->ncols, ci->columns.v[i]->name);
+        if (c < 0)
+            return ex_failf(s, 1911, 16, 1, "Column name '%s' does not exist in the target table or view.", ci->columns.v[i]->name);
+        cols[i] = c;
+        desc[i] = ci->columns.v[i]->desc;
+    }
+    if (ex_stmt_begin(s, true) < 0)
+        return EX_ERROR;
+    txn *t = ex_txn(s, true, &s->err);
+    if (!t)
+        return ex_stmt_end(s, -1), EX_ERROR;
+    int rc = cat_create_index(t, db, td, ci->name, ci->unique, nk, cols, desc, &s->err);
+    if (rc < 0 && (s->err.number == 2601 || s->err.number == 2627)) {
+        char m[600];
+        snprintf(m, sizeof m, "The CREATE UNIQUE INDEX statement terminated because a duplicate key was found for "
+                 "the object name 'dbo.%s' and the index name '%s'.", td->name, ci->name);
+        hdb_raise_text(&s->err, 1505, 16, 1, m);
+    }
+    if (ex_stmt_end(s, rc) < 0)
+        return EX_ERROR;
+    return ex_done(s, 0, CMD_NONE, 0, false);
+}
+
+/* ------------------------------------------------------------ databases */
+
+static int create_database(sql_session *s, ast_stmt *st)
+{
+    ast_create_database *cd = &st->u.create_db;
+    if (s->trancount > 0)
+        return ex_failf(s, 226, 16, 6, "CREATE DATABASE statement not allowed within multi-statement transaction.");
+    if (cd->filegroups.n || cd->log_files.n || cd->attach != ATTACH_NONE || cd->snapshot_of)
+        return ex_failf(s, 40021, 16, 1, "CREATE DATABASE with file specifications, FOR ATTACH or AS SNAPSHOT is not supported yet.");
+    if (!inst_create_database(s->in, cd->name, &s->err))
+        return EX_ERROR;
+    return ex_done(s, 0, CMD_NONE, 0, false);
+}
+
+static int drop_database(sql_session *s, ast_stmt *st)
+{
+    ast_drop *d = &st->u.drop;
+    if (s->trancount > 0)
+        return ex_failf(s, 226, 16, 6, "DROP DATABASE statement not allowed within multi-statement transaction.");
+    for (int i = 0; i < d->names.n; i++) {
+        const char *name = d->names.v[i]->object;
+        if (!inst_find_database(s->in, name)) {
+            if (d->if_exists)
+                continue;
+            return ex_failf(s, 3701, 11, 1, "Cannot drop the database '%s', because it does not exist or you do not have permission.", name);
+        }
+        if (inst_drop_database(s->in, name, &s->err) < 0)
+            return EX_ERROR;
+    }
+    return ex_done(s, 0, CMD_NONE, 0, false);
+}
+
+static int alter_database(sql_session *s, ast_stmt *st)
+{
+    ast_alter_database *ad = &st->u.alter_db;
+    database *db = ad->current ? s->db : inst_find_database(s->in, ad->name);
+    if (!db)
+        return ex_failf(s, 5011, 14, 5, "User does not have permission to alter database '%s', the database does not exist, or the database is not in a state that allows access checks.", ad->name);
+    if (ad->action != ALTERDB_SET)
+        return ex_failf(s, 40001, 16, 1, "This form of ALTER DATABASE is not supported yet.");
+    for (int i = 0; i < ad->options.n; i++) {
+        const ast_option *o = ad->options.v[i];
+        if (!strcmp(o->name, "RECOVERY") && o->word) {
+            int model = ast_option_word_is(o, "FULL") ? RECOVERY_FULL : ast_option_word_is(o, "SIMPLE") ? RECOVERY_SIMPLE :
+                        ast_option_word_is(o, "BULK_LOGGED") ? RECOVERY_BULK_LOGGED : 0;
+            if (!model)
+                return ex_failf(s, 102, 15, 1, "Incorrect syntax near '%s'.", o->word);
+            if (db->tdb.id == DBID_MASTER && model != RECOVERY_SIMPLE)
+                return ex_failf(s, 5058, 16, 1, "Option 'RECOVERY' cannot be set in database 'master'.");
+            pthread_mutex_lock(&db->boot_mu);
+            db->boot.recovery_model = (uint8_t)model;
+            int rc = db_write_boot(db, &s->err);
+            pthread_mutex_unlock(&db->boot_mu);
+            if (rc < 0)
+                return EX_ERROR;
+        } else if (!strcmp(o->name, "PAGE_VERIFY") && o->word) {
+            int pv = ast_option_word_is(o, "CHECKSUM") ? 1 : ast_option_word_is(o, "NONE") ? 0 : -1;
+            if (pv < 0)
+                return ex_failf(s, 40001, 16, 1, "PAGE_VERIFY %s is not supported yet.", o->word);
+            pthread_mutex_lock(&db->boot_mu);
+            db->boot.page_verify = (uint8_t)pv;
+            int rc = db_write_boot(db, &s->err);
+            pthread_mutex_unlock(&db->boot_mu);
+            if (rc < 0)
+                return EX_ERROR;
+        } else {
+            return ex_failf(s, 40001, 16, 1, "ALTER DATABASE SET %s is not supported yet.", o->name);
+        }
+    }
+    return ex_done(s, 0, CMD_NONE, 0, false);
+}
+
+int ex_ddl(sql_session *s, ast_stmt *st)
+{
+    switch (st->kind) {
+    case STMT_CREATE_TABLE: return create_table(s, st);
+    case STMT_DROP_TABLE: return drop_table(s, st);
+    case STMT_CREATE_INDEX: return create_index(s, st);
+    case STMT_CREATE_DATABASE: return create_database(s, st);
+    case STMT_DROP_DATABASE: return drop_database(s, st);
+    case STMT_ALTER_DATABASE: return alter_database(s, st);
+    case STMT_DROP_INDEX: return ex_failf(s, 40022, 16, 1, "DROP INDEX is not supported yet.");
+    case STMT_ALTER_TABLE: return ex_failf(s, 40023, 16, 1, "ALTER TABLE is not supported yet.");
+    case STMT_CREATE_SCHEMA: return ex_failf(s, 40024, 16, 1, "CREATE SCHEMA is not supported yet.");
+    case STMT_DROP_SCHEMA: return ex_failf(s, 40024, 16, 1, "DROP SCHEMA is not supported yet.");
+    default: break;
+    }
+    return ex_failf(s, 40001, 16, 1, "%s is not supported yet.", ast_stmt_kind_name(st->kind));
+}

@@ -1,0 +1,585 @@
+/*
+ * sysviews.c — catalog views and DMVs computed on demand: sys.databases,
+ * sys.tables, sys.objects, sys.columns, sys.schemas, sys.indexes, sys.types,
+ * sys.dm_exec_sessions, sys.dm_tran_active_transactions,
+ * INFORMATION_SCHEMA.TABLES / COLUMNS. A view is a column list and a row
+ * generator; queries read it like any other source (exec_query.c, SRC_ROWS),
+ * so WHERE, joins, ORDER BY and aggregates work on it unchanged.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sql/exec_int.h"
+
+enum { V_DATABASES = 1, V_TABLES, V_OBJECTS, V_COLUMNS, V_SCHEMAS, V_INDEXES, V_TYPES, V_SESSIONS,
+       V_TRAN_ACTIVE, V_IS_TABLES, V_IS_COLUMNS, V_COUNT };
+
+typedef struct vcol { const char *name; uint8_t id; int32_t len; uint8_t nullable; uint8_t prec, scale; } vcol;
+
+#define NV(n) SQL_NVARCHAR, n
+#define VC(n) SQL_VARCHAR, n
+
+static const vcol c_databases[] = {
+    { "name", NV(128), 0, 0, 0 }, { "database_id", SQL_INT, 0, 0, 0, 0 }, { "source_database_id", SQL_INT, 0, 1, 0, 0 },
+    { "owner_sid", SQL_VARBINARY, 85, 1, 0, 0 }, { "create_date", SQL_DATETIME, 0, 0, 0, 0 },
+    { "compatibility_level", SQL_TINYINT, 0, 0, 0, 0 }, { "collation_name", NV(128), 1, 0, 0 },
+    { "user_access", SQL_TINYINT, 0, 1, 0, 0 }, { "user_access_desc", NV(60), 1, 0, 0 },
+    { "is_read_only", SQL_BIT, 0, 1, 0, 0 }, { "is_auto_close_on", SQL_BIT, 0, 0, 0, 0 },
+    { "state", SQL_TINYINT, 0, 1, 0, 0 }, { "state_desc", NV(60), 1, 0, 0 },
+    { "is_in_standby", SQL_BIT, 0, 1, 0, 0 }, { "recovery_model", SQL_TINYINT, 0, 1, 0, 0 },
+    { "recovery_model_desc", NV(60), 1, 0, 0 }, { "page_verify_option", SQL_TINYINT, 0, 1, 0, 0 },
+    { "page_verify_option_desc", NV(60), 1, 0, 0 }, { "log_reuse_wait", SQL_TINYINT, 0, 1, 0, 0 },
+    { "log_reuse_wait_desc", NV(60), 1, 0, 0 }, { "is_broker_enabled", SQL_BIT, 0, 0, 0, 0 },
+    { NULL, 0, 0, 0, 0, 0 }
+};
+static const vcol c_objects[] = {
+    { "name", NV(128), 0, 0, 0 }, { "object_id", SQL_INT, 0, 0, 0, 0 }, { "principal_id", SQL_INT, 0, 1, 0, 0 },
+    { "schema_id", SQL_INT, 0, 0, 0, 0 }, { "parent_object_id", SQL_INT, 0, 0, 0, 0 },
+    { "type", SQL_CHAR, 2, 1, 0, 0 }, { "type_desc", NV(60), 1, 0, 0 },
+    { "create_date", SQL_DATETIME, 0, 0, 0, 0 }, { "modify_date", SQL_DATETIME, 0, 0, 0, 0 },
+    { "is_ms_shipped", SQL_BIT, 0, 0, 0, 0 }, { "is_published", SQL_BIT, 0, 0, 0, 0 },
+    { "is_schema_published", SQL_BIT, 0, 0, 0, 0 }, { NULL, 0, 0, 0, 0, 0 }
+};
+static const vcol c_columns[] = {
+    { "object_id", SQL_INT, 0, 0, 0, 0 }, { "name", NV(128), 1, 0, 0 }, { "column_id", SQL_INT, 0, 0, 0, 0 },
+    { "system_type_id", SQL_TINYINT, 0, 0, 0, 0 }, { "user_type_id", SQL_INT, 0, 0, 0, 0 },
+    { "max_length", SQL_SMALLINT, 0, 0, 0, 0 }, { "precision", SQL_TINYINT, 0, 0, 0, 0 },
+    { "scale", SQL_TINYINT, 0, 0, 0, 0 }, { "collation_name", NV(128), 1, 0, 0 },
+    { "is_nullable", SQL_BIT, 0, 1, 0, 0 }, { "is_ansi_padded", SQL_BIT, 0, 0, 0, 0 },
+    { "is_identity", SQL_BIT, 0, 0, 0, 0 }, { "is_computed", SQL_BIT, 0, 0, 0, 0 },
+    { "default_object_id", SQL_INT, 0, 0, 0, 0 }, { NULL, 0, 0, 0, 0, 0 }
+};
+static const vcol c_schemas[] = {
+    { "name", NV(128), 0, 0, 0 }, { "schema_id", SQL_INT, 0, 0, 0, 0 }, { "principal_id", SQL_INT, 0, 1, 0, 0 },
+    { NULL, 0, 0, 0, 0, 0 }
+};
+static const vcol c_indexes[] = {
+    { "object_id", SQL_INT, 0, 0, 0, 0 }, { "name", NV(128), 1, 0, 0 }, { "index_id", SQL_INT, 0, 0, 0, 0 },
+    { "type", SQL_TINYINT, 0, 0, 0, 0 }, { "type_desc", NV(60), 1, 0, 0 }, { "is_unique", SQL_BIT, 0, 1, 0, 0 },
+    { "data_space_id", SQL_INT, 0, 1, 0, 0 }, { "is_primary_key", SQL_BIT, 0, 1, 0, 0 },
+    { "is_unique_constraint", SQL_BIT, 0, 1, 0, 0 }, { NULL, 0, 0, 0, 0, 0 }
+};
+static const vcol c_types[] = {
+    { "name", NV(128), 0, 0, 0 }, { "system_type_id", SQL_TINYINT, 0, 0, 0, 0 }, { "user_type_id", SQL_INT, 0, 0, 0, 0 },
+    { "schema_id", SQL_INT, 0, 0, 0, 0 }, { "max_length", SQL_SMALLINT, 0, 0, 0, 0 },
+    { "precision", SQL_TINYINT, 0, 0, 0, 0 }, { "scale", SQL_TINYINT, 0, 0, 0, 0 },
+    { "is_nullable", SQL_BIT, 0, 1, 0, 0 }, { "is_user_defined", SQL_BIT, 0, 0, 0, 0 },
+    { NULL, 0, 0, 0, 0, 0 }
+};
+static const vcol c_sessions[] = {
+    { "session_id", SQL_SMALLINT, 0, 0, 0, 0 }, { "login_time", SQL_DATETIME, 0, 0, 0, 0 },
+    { "host_name", NV(128), 1, 0, 0 }, { "program_name", NV(128), 1, 0, 0 }, { "login_name", NV(128), 0, 0, 0 },
+    { "status", NV(30), 0, 0, 0 }, { "last_request_start_time", SQL_DATETIME, 0, 0, 0, 0 },
+    { "is_user_process", SQL_BIT, 0, 0, 0, 0 }, { "transaction_isolation_level", SQL_SMALLINT, 0, 0, 0, 0 },
+    { "lock_timeout", SQL_INT, 0, 0, 0, 0 }, { "deadlock_priority", SQL_INT, 0, 0, 0, 0 },
+    { "database_id", SQL_SMALLINT, 0, 0, 0, 0 }, { "open_transaction_count", SQL_INT, 0, 0, 0, 0 },
+    { NULL, 0, 0, 0, 0, 0 }
+};
+static const vcol c_tran_active[] = {
+    { "transaction_id", SQL_BIGINT, 0, 0, 0, 0 }, { "name", NV(32), 0, 0, 0 },
+    { "transaction_begin_time", SQL_DATETIME, 0, 0, 0, 0 }, { "transaction_type", SQL_INT, 0, 0, 0, 0 },
+    { "transaction_state", SQL_INT, 0, 0, 0, 0 }, { "session_id", SQL_INT, 0, 1, 0, 0 },
+    { NULL, 0, 0, 0, 0, 0 }
+};
+static const vcol c_is_tables[] = {
+    { "TABLE_CATALOG", NV(128), 1, 0, 0 }, { "TABLE_SCHEMA", NV(128), 1, 0, 0 },
+    { "TABLE_NAME", NV(128), 0, 0, 0 }, { "TABLE_TYPE", VC(10), 1, 0, 0 }, { NULL, 0, 0, 0, 0, 0 }
+};
+static const vcol c_is_columns[] = {
+    { "TABLE_CATALOG", NV(128), 1, 0, 0 }, { "TABLE_SCHEMA", NV(128), 1, 0, 0 },
+    { "TABLE_NAME", NV(128), 0, 0, 0 }, { "COLUMN_NAME", NV(128), 1, 0, 0 },
+    { "ORDINAL_POSITION", SQL_INT, 0, 1, 0, 0 }, { "COLUMN_DEFAULT", NV(4000), 1, 0, 0 },
+    { "IS_NULLABLE", VC(3), 1, 0, 0 }, { "DATA_TYPE", NV(128), 1, 0, 0 },
+    { "CHARACTER_MAXIMUM_LENGTH", SQL_INT, 0, 1, 0, 0 }, { "CHARACTER_OCTET_LENGTH", SQL_INT, 0, 1, 0, 0 },
+    { "NUMERIC_PRECISION", SQL_TINYINT, 0, 1, 0, 0 }, { "NUMERIC_PRECISION_RADIX", SQL_SMALLINT, 0, 1, 0, 0 },
+    { "NUMERIC_SCALE", SQL_INT, 0, 1, 0, 0 }, { "DATETIME_PRECISION", SQL_SMALLINT, 0, 1, 0, 0 },
+    { "COLLATION_NAME", NV(128), 1, 0, 0 }, { NULL, 0, 0, 0, 0, 0 }
+};
+
+static const struct vdef {
+    const char *schema, *name;
+    int id;
+    const vcol *cols;
+} views[] = {
+    { "sys", "databases", V_DATABASES, c_databases }, { "sys", "tables", V_TABLES, c_objects },
+    { "sys", "objects", V_OBJECTS, c_objects }, { "sys", "columns", V_COLUMNS, c_columns },
+    { "sys", "schemas", V_SCHEMAS, c_schemas }, { "sys", "indexes", V_INDEXES, c_indexes },
+    { "sys", "types", V_TYPES, c_types }, { "sys", "dm_exec_sessions", V_SESSIONS, c_sessions },
+    { "sys", "dm_tran_active_transactions", V_TRAN_ACTIVE, c_tran_active },
+    { "INFORMATION_SCHEMA", "TABLES", V_IS_TABLES, c_is_tables },
+    { "INFORMATION_SCHEMA", "COLUMNS", V_IS_COLUMNS, c_is_columns },
+    { NULL, NULL, 0, NULL }
+};
+
+int sv_view_lookup(const char *schema, const char *name)
+{
+    if (!schema || !name)
+        return 0;
+    for (const struct vdef *v = views; v->name; v++)
+        if (strcasecmp(v->schema, schema) == 0 && strcasecmp(v->name, name) == 0)
+            return v->id;
+    return 0;
+}
+
+static const struct vdef *vfind(int id)
+{
+    for (const struct vdef *v = views; v->name; v++)
+        if (v->id == id)
+            return v;
+    return NULL;
+}
+
+int sv_view_columns(int view, int *ncols, const char ***names, sql_type **types, uint8_t **nullable)
+{
+    const struct vdef *v = vfind(view);
+    if (!v)
+        return -1;
+    static const char **cache_n[V_COUNT];
+    static sql_type *cache_t[V_COUNT];
+    static uint8_t *cache_u[V_COUNT];
+    static int cache_c[V_COUNT];
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&mu);
+    if (!cache_n[view]) {
+        int n = 0;
+        while (v->cols[n].name)
+            n++;
+        const char **nn = calloc((size_t)n, sizeof *nn);
+        sql_type *tt = calloc((size_t)n, sizeof *tt);
+        uint8_t *uu = calloc((size_t)n, 1);
+        if (!nn || !tt || !uu) {
+            free(nn);
+            free(tt);
+            free(uu);
+            pthread_mutex_unlock(&mu);
+            return -1;
+        }
+        for (int i = 0; i < n; i++) {
+            nn[i] = v->cols[i].name;
+            tt[i] = value_type(v->cols[i].id, v->cols[i].len, v->cols[i].prec, v->cols[i].scale);
+            uu[i] = v->cols[i].nullable;
+        }
+        cache_n[view] = nn;
+        cache_t[view] = tt;
+        cache_u[view] = uu;
+        cache_c[view] = n;
+    }
+    *ncols = cache_c[view];
+    *names = cache_n[view];
+    *types = cache_t[view];
+    *nullable = cache_u[view];
+    pthread_mutex_unlock(&mu);
+    return 0;
+}
+
+/* ------------------------------------------------------------ row building */
+
+typedef struct rb {
+    arena *a;
+    sql_value **rows;
+    int n, cap, ncols, col;
+    sql_value *cur;
+} rb;
+
+static int rb_row(rb *b)
+{
+    if (b->n == b->cap) {
+        int nc = b->cap ? b->cap * 2 : 32;
+        sql_value **nr = arena_alloc(b->a, sizeof *nr * (size_t)nc);
+        if (!nr)
+            return -1;
+        if (b->n)
+            memcpy(nr, b->rows, sizeof *nr * (size_t)b->n);
+        b->rows = nr;
+        b->cap = nc;
+    }
+    b->cur = arena_alloc(b->a, sizeof *b->cur * (size_t)b->ncols);
+    if (!b->cur)
+        return -1;
+    for (int i = 0; i < b->ncols; i++)
+        b->cur[i] = value_null(SQL_INT);
+    b->rows[b->n++] = b->cur;
+    b->col = 0;
+    return 0;
+}
+
+static void rb_s(rb *b, const char *s)
+{
+    if (b->col < b->ncols)
+        b->cur[b->col++] = s ? cv_str(b->a, s, true) : value_null(SQL_NVARCHAR);
+}
+static void rb_vs(rb *b, const char *s)
+{
+    if (b->col < b->ncols)
+        b->cur[b->col++] = s ? cv_str(b->a, s, false) : value_null(SQL_VARCHAR);
+}
+static void rb_i(rb *b, uint8_t type, int64_t v)
+{
+    if (b->col < b->ncols)
+        b->cur[b->col++] = value_int(type, v);
+}
+static void rb_null(rb *b)
+{
+    if (b->col < b->ncols)
+        b->col++;
+}
+static void rb_dt(rb *b, int64_t us_utc)
+{
+    int64_t loc_off = 0;
+    int64_t l, u;
+    cv_now(&l, &u);
+    loc_off = l - u;
+    int64_t us = us_utc + loc_off;
+    int64_t days = us / 86400000000LL, rem = us % 86400000000LL;
+    int32_t d1900 = (int32_t)(days + value_days_from_ymd(1970, 1, 1) - VALUE_DAYS_1900);
+    if (b->col < b->ncols)
+        b->cur[b->col++] = value_datetime(d1900, (uint32_t)(rem * 3 / 10000));
+}
+
+/* ------------------------------------------------------------ type facts */
+
+static int sys_type_id(uint8_t id)
+{
+    static const int ids[SQL_TYPE_COUNT] = { [SQL_TINYINT] = 48, [SQL_SMALLINT] = 52, [SQL_INT] = 56,
+        [SQL_BIGINT] = 127, [SQL_BIT] = 104, [SQL_DECIMAL] = 106, [SQL_NUMERIC] = 108, [SQL_MONEY] = 60,
+        [SQL_SMALLMONEY] = 122, [SQL_FLOAT] = 62, [SQL_REAL] = 59, [SQL_CHAR] = 175, [SQL_VARCHAR] = 167,
+        [SQL_NCHAR] = 239, [SQL_NVARCHAR] = 231, [SQL_BINARY] = 173, [SQL_VARBINARY] = 165, [SQL_DATE] = 40,
+        [SQL_TIME] = 41, [SQL_DATETIME] = 61, [SQL_DATETIME2] = 42, [SQL_UNIQUEIDENTIFIER] = 36 };
+    return id < SQL_TYPE_COUNT ? ids[id] : 0;
+}
+
+static void type_facts(const sql_type *t, int *max_len, int *prec, int *scale)
+{
+    static const int len[SQL_TYPE_COUNT] = { [SQL_TINYINT] = 1, [SQL_SMALLINT] = 2, [SQL_INT] = 4, [SQL_BIGINT] = 8,
+        [SQL_BIT] = 1, [SQL_MONEY] = 8, [SQL_SMALLMONEY] = 4, [SQL_FLOAT] = 8, [SQL_REAL] = 4, [SQL_DATE] = 3,
+        [SQL_DATETIME] = 8, [SQL_UNIQUEIDENTIFIER] = 16 };
+    static const int pr[SQL_TYPE_COUNT] = { [SQL_TINYINT] = 3, [SQL_SMALLINT] = 5, [SQL_INT] = 10, [SQL_BIGINT] = 19,
+        [SQL_BIT] = 1, [SQL_MONEY] = 19, [SQL_SMALLMONEY] = 10, [SQL_FLOAT] = 53, [SQL_REAL] = 24, [SQL_DATE] = 10,
+        [SQL_DATETIME] = 23 };
+    *max_len = t->id < SQL_TYPE_COUNT ? len[t->id] : 0;
+    *prec = t->id < SQL_TYPE_COUNT ? pr[t->id] : 0;
+    *scale = 0;
+    switch (t->id) {
+    case SQL_DECIMAL: case SQL_NUMERIC:
+        *prec = t->precision ? t->precision : 38;
+        *scale = t->scale;
+        *max_len = value_decimal_width((uint8_t)*prec) + 1;
+        break;
+    case SQL_MONEY: case SQL_SMALLMONEY: *scale = 4; break;
+    case SQL_DATETIME: *scale = 3; break;
+    case SQL_TIME: case SQL_DATETIME2: {
+        int p = t->precision > 7 ? 7 : t->precision;
+        *scale = p;
+        *prec = (t->id == SQL_TIME ? 8 : 19) + (p ? p + 1 : 0);
+        *max_len = (p <= 2 ? 3 : p <= 4 ? 4 : 5) + (t->id == SQL_DATETIME2 ? 3 : 0);
+        break;
+    }
+    case SQL_CHAR: case SQL_VARCHAR: case SQL_BINARY: case SQL_VARBINARY:
+        *max_len = t->max_len == VALUE_LEN_MAX ? -1 : t->max_len;
+        break;
+    case SQL_NCHAR: case SQL_NVARCHAR:
+        *max_len = t->max_len == VALUE_LEN_MAX ? -1 : t->max_len * 2;
+        break;
+    default: break;
+    }
+}
+
+/* ------------------------------------------------------------ generators */
+
+typedef struct tctx {
+    rb *b;
+    database *db;
+    int view;
+    sql_session *s;
+} tctx;
+
+static bool visible_table(const table_def *td)
+{
+    return td->schema_id != SCHEMA_SYS && !td->dropped;
+}
+
+static int per_table(void *ctx, table_def *td)
+{
+    tctx *c = ctx;
+    rb *b = c->b;
+    if (!visible_table(td))
+        return 0;
+    const char *schema = ex_schema_name(td->schema_id);
+    switch (c->view) {
+    case V_TABLES: case V_OBJECTS:
+        if (rb_row(b) < 0)
+            return 1;
+        rb_s(b, td->name);
+        rb_i(b, SQL_INT, td->object_id);
+        rb_null(b);
+        rb_i(b, SQL_INT, td->schema_id);
+        rb_i(b, SQL_INT, 0);
+        b->cur[b->col++] = value_bytes(SQL_CHAR, "U ", 2);
+        rb_s(b, "USER_TABLE");
+        rb_dt(b, (int64_t)c->db->boot.create_time_us);
+        rb_dt(b, (int64_t)c->db->boot.create_time_us);
+        rb_i(b, SQL_BIT, 0);
+        rb_i(b, SQL_BIT, 0);
+        rb_i(b, SQL_BIT, 0);
+        break;
+    case V_COLUMNS: case V_IS_COLUMNS: {
+        tmeta *m = c->view == V_IS_COLUMNS ? ex_tmeta(c->s, c->db, td) : NULL;
+        for (int i = 0; i < td->ncols; i++) {
+            const tbl_column *col = &td->cols[i];
+            int ml, pr, sc;
+            type_facts(&col->type, &ml, &pr, &sc);
+            if (rb_row(b) < 0)
+                return 1;
+            if (c->view == V_COLUMNS) {
+                rb_i(b, SQL_INT, td->object_id);
+                rb_s(b, col->name);
+                rb_i(b, SQL_INT, i + 1);
+                rb_i(b, SQL_TINYINT, sys_type_id(col->type.id));
+                rb_i(b, SQL_INT, sys_type_id(col->type.id));
+                rb_i(b, SQL_SMALLINT, ml);
+                rb_i(b, SQL_TINYINT, pr);
+                rb_i(b, SQL_TINYINT, sc);
+                if (value_type_is_string(col->type.id))
+                    rb_s(b, "SQL_Latin1_General_CP1_CI_AS");
+                else
+                    rb_null(b);
+                rb_i(b, SQL_BIT, col->nullable);
+                rb_i(b, SQL_BIT, 1);
+                rb_i(b, SQL_BIT, col->identity);
+                rb_i(b, SQL_BIT, 0);
+                rb_i(b, SQL_INT, 0);
+            } else {
+                rb_s(b, c->db->tdb.name);
+                rb_s(b, schema);
+                rb_s(b, td->name);
+                rb_s(b, col->name);
+                rb_i(b, SQL_INT, i + 1);
+                if (m && m->default_text && m->default_text[i]) {
+                    char buf[4100];
+                    snprintf(buf, sizeof buf, "(%s)", m->default_text[i]);
+                    rb_s(b, buf);
+                } else {
+                    rb_null(b);
+                }
+                rb_vs(b, col->nullable ? "YES" : "NO");
+                rb_s(b, col->type.id == SQL_DECIMAL ? "decimal" : value_type_name(col->type.id));
+                bool str = value_type_is_string(col->type.id) || value_type_is_binary(col->type.id);
+                if (str) {
+                    int chars = col->type.max_len == VALUE_LEN_MAX ? -1 : col->type.max_len;
+                    rb_i(b, SQL_INT, chars);
+                    rb_i(b, SQL_INT, ml);
+                } else {
+                    rb_null(b);
+                    rb_null(b);
+                }
+                bool num = col->type.id >= SQL_TINYINT && col->type.id <= SQL_REAL && col->type.id != SQL_BIT;
+                if (num) {
+                    rb_i(b, SQL_TINYINT, pr);
+                    rb_i(b, SQL_SMALLINT, col->type.id == SQL_FLOAT || col->type.id == SQL_REAL ? 2 : 10);
+                    if (col->type.id == SQL_FLOAT || col->type.id == SQL_REAL)
+                        rb_null(b);
+                    else
+                        rb_i(b, SQL_INT, sc);
+                } else {
+                    rb_null(b);
+                    rb_null(b);
+                    rb_null(b);
+                }
+                if (col->type.id == SQL_DATETIME || col->type.id == SQL_DATETIME2 || col->type.id == SQL_TIME ||
+                    col->type.id == SQL_DATE)
+                    rb_i(b, SQL_SMALLINT, col->type.id == SQL_DATE ? 0 : sc);
+                else
+                    rb_null(b);
+                if (value_type_is_string(col->type.id))
+                    rb_s(b, "SQL_Latin1_General_CP1_CI_AS");
+                else
+                    rb_null(b);
+            }
+        }
+        break;
+    }
+    case V_INDEXES:
+        for (int i = 0; i < td->nidx; i++) {
+            const tbl_index *x = &td->idx[i];
+            if (rb_row(b) < 0)
+                return 1;
+            rb_i(b, SQL_INT, td->object_id);
+            if (x->hidden_key)
+                rb_null(b);
+            else
+                rb_s(b, x->name);
+            rb_i(b, SQL_INT, x->hidden_key ? 0 : x->index_id);
+            rb_i(b, SQL_TINYINT, x->hidden_key ? 0 : x->index_id == 1 ? 1 : 2);
+            rb_s(b, x->hidden_key ? "HEAP" : x->index_id == 1 ? "CLUSTERED" : "NONCLUSTERED");
+            rb_i(b, SQL_BIT, x->hidden_key ? 0 : x->unique);
+            rb_i(b, SQL_INT, x->fg_id);
+            rb_i(b, SQL_BIT, x->primary_key);
+            rb_i(b, SQL_BIT, x->unique && !x->primary_key && x->index_id > 1 && strncmp(x->name, "UQ__", 4) == 0);
+        }
+        break;
+    case V_IS_TABLES:
+        if (rb_row(b) < 0)
+            return 1;
+        rb_s(b, c->db->tdb.name);
+        rb_s(b, schema);
+        rb_s(b, td->name);
+        rb_vs(b, "BASE TABLE");
+        break;
+    }
+    return 0;
+}
+
+typedef struct sess_ctx {
+    rb *b;
+    int failed;
+} sess_ctx;
+
+static void per_session(void *ctx, const sql_session *s)
+{
+    sess_ctx *c = ctx;
+    rb *b = c->b;
+    if (rb_row(b) < 0) {
+        c->failed = 1;
+        return;
+    }
+    rb_i(b, SQL_SMALLINT, s->spid);
+    rb_dt(b, s->login_time_us);
+    rb_s(b, s->host);
+    rb_s(b, s->app);
+    rb_s(b, s->login);
+    rb_s(b, s->in_request ? "running" : "sleeping");
+    rb_dt(b, s->last_batch_us);
+    rb_i(b, SQL_BIT, 1);
+    int iso = s->opt.iso == ISO_READ_UNCOMMITTED ? 1 : s->opt.iso == ISO_READ_COMMITTED ? 2 :
+              s->opt.iso == ISO_REPEATABLE_READ ? 3 : s->opt.iso == ISO_SERIALIZABLE ? 4 : 5;
+    rb_i(b, SQL_SMALLINT, iso);
+    rb_i(b, SQL_INT, s->opt.lock_timeout);
+    rb_i(b, SQL_INT, s->opt.deadlock_priority);
+    rb_i(b, SQL_SMALLINT, s->db ? s->db->tdb.id : 1);
+    rb_i(b, SQL_INT, s->trancount);
+}
+
+static void per_txn(void *ctx, const txn *t)
+{
+    sess_ctx *c = ctx;
+    rb *b = c->b;
+    if (rb_row(b) < 0) {
+        c->failed = 1;
+        return;
+    }
+    rb_i(b, SQL_BIGINT, (int64_t)t->id);
+    rb_s(b, t->name);
+    rb_dt(b, t->begin_time_us);
+    rb_i(b, SQL_INT, t->recovering ? 3 : 1);
+    rb_i(b, SQL_INT, t->state == TXN_PREPARED ? 5 : t->state == TXN_COMMITTED ? 6 : t->state == TXN_ABORTED ? 8 : 2);
+    if (t->session_id > 0)
+        rb_i(b, SQL_INT, t->session_id);
+    else
+        rb_null(b);
+}
+
+static const char *recovery_desc(int m)
+{
+    return m == RECOVERY_SIMPLE ? "SIMPLE" : m == RECOVERY_BULK_LOGGED ? "BULK_LOGGED" : "FULL";
+}
+
+int sv_view_rows(sql_session *s, database *db, int view, arena *a, sql_value ***rows, int *nrows, hdb_err *err)
+{
+    const struct vdef *v = vfind(view);
+    if (!v)
+        return hdb_raise(err, 208, "(view)");
+    int n = 0;
+    while (v->cols[n].name)
+        n++;
+    rb b = { .a = a, .ncols = n };
+    switch (view) {
+    case V_DATABASES:
+        for (uint32_t id = 1; id < INST_MAX_DBS; id++) {
+            database *d = inst_database(s->in, id);
+            if (!d)
+                continue;
+            if (rb_row(&b) < 0)
+                goto oom;
+            rb_s(&b, d->tdb.name);
+            rb_i(&b, SQL_INT, id);
+            rb_null(&b);
+            b.cur[b.col++] = value_bytes(SQL_VARBINARY, "\x01", 1);
+            rb_dt(&b, (int64_t)d->boot.create_time_us);
+            rb_i(&b, SQL_TINYINT, 160);
+            rb_s(&b, "SQL_Latin1_General_CP1_CI_AS");
+            rb_i(&b, SQL_TINYINT, 0);
+            rb_s(&b, "MULTI_USER");
+            rb_i(&b, SQL_BIT, 0);
+            rb_i(&b, SQL_BIT, 0);
+            rb_i(&b, SQL_TINYINT, d->state);
+            rb_s(&b, db_state_desc(d->state));
+            rb_i(&b, SQL_BIT, 0);
+            rb_i(&b, SQL_TINYINT, d->boot.recovery_model ? d->boot.recovery_model : RECOVERY_FULL);
+            rb_s(&b, recovery_desc(d->boot.recovery_model));
+            rb_i(&b, SQL_TINYINT, d->boot.page_verify ? 2 : 0);
+            rb_s(&b, d->boot.page_verify ? "CHECKSUM" : "NONE");
+            pthread_mutex_lock(&d->tdb.att_mu);
+            bool active = d->tdb.att != NULL;
+            pthread_mutex_unlock(&d->tdb.att_mu);
+            rb_i(&b, SQL_TINYINT, active ? 4 : 0);
+            rb_s(&b, active ? "ACTIVE_TRANSACTION" : "NOTHING");
+            rb_i(&b, SQL_BIT, 0);
+        }
+        break;
+    case V_SCHEMAS: {
+        static const struct { const char *n; int id; } sch[] = { { "dbo", 1 }, { "guest", 2 }, { "INFORMATION_SCHEMA", 3 }, { "sys", 4 } };
+        for (int i = 0; i < 4; i++) {
+            if (rb_row(&b) < 0)
+                goto oom;
+            rb_s(&b, sch[i].n);
+            rb_i(&b, SQL_INT, sch[i].id);
+            rb_i(&b, SQL_INT, sch[i].id);
+        }
+        break;
+    }
+    case V_TYPES:
+        for (uint8_t id = SQL_TINYINT; id < SQL_TYPE_COUNT; id++) {
+            sql_type t = value_type(id, id == SQL_NVARCHAR || id == SQL_NCHAR ? 4000 : 8000, id == SQL_DECIMAL || id == SQL_NUMERIC ? 18 : 7, 0);
+            int ml, pr, sc;
+            type_facts(&t, &ml, &pr, &sc);
+            if (rb_row(&b) < 0)
+                goto oom;
+            rb_s(&b, value_type_name(id));
+            rb_i(&b, SQL_TINYINT, sys_type_id(id));
+            rb_i(&b, SQL_INT, sys_type_id(id));
+            rb_i(&b, SQL_INT, 4);
+            rb_i(&b, SQL_SMALLINT, ml);
+            rb_i(&b, SQL_TINYINT, pr);
+            rb_i(&b, SQL_TINYINT, sc);
+            rb_i(&b, SQL_BIT, 1);
+            rb_i(&b, SQL_BIT, 0);
+        }
+        break;
+    case V_SESSIONS: {
+        sess_ctx c = { &b, 0 };
+        ex_foreach_session(s->in, per_session, &c);
+        if (c.failed)
+            goto oom;
+        break;
+    }
+    case V_TRAN_ACTIVE: {
+        sess_ctx c = { &b, 0 };
+        txn_mgr_foreach(s->in->txns, per_txn, &c);
+        if (c.failed)
+            goto oom;
+        break;
+    }
+    default: {
+        tctx c = { &b, db, view, s };
+        if (cat_foreach_table(db, per_table, &c, err) < 0)
+            return -1;
+        break;
+    }
+    }
+    *rows = b.rows;
+    *nrows = b.n;
+    return 0;
+oom:
+    return hdb_raise_text(err, 701, 19, 1, "There is insufficient system memory to run this query.");
+}

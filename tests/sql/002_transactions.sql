@@ -1,0 +1,28 @@
+-- nesting, @@TRANCOUNT, savepoints, rollback, and the errors of misuse
+CREATE TABLE acct (id int PRIMARY KEY, bal int NOT NULL)
+GO
+INSERT INTO acct VALUES (1, 100), (2, 100)
+GO
+BEGIN TRAN
+UPDATE acct SET bal = bal - 10 WHERE id = 1
+BEGIN TRAN
+SELECT @@TRANCOUNT AS depth
+COMMIT
+SELECT @@TRANCOUNT AS depth
+ROLLBACK
+SELECT bal FROM acct WHERE id = 1
+GO
+BEGIN TRAN t1
+UPDATE acct SET bal = 50 WHERE id = 1
+SAVE TRAN sp1
+UPDATE acct SET bal = 0 WHERE id = 2
+ROLLBACK TRAN sp1
+COMMIT TRAN t1
+SELECT id, bal FROM acct ORDER BY id
+GO
+COMMIT
+GO
+ROLLBACK
+GO
+DROP TABLE acct
+GO

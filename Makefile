@@ -26,7 +26,7 @@ ASAN_UNIT_BIN := $(addprefix build/asan/tests/,$(UNIT_NAMES))
 
 ITER ?= 5
 
-.PHONY: all deps bench-deps sqltest test unit unit-asan run crashtest bench bench-engine clean fuzz-tds fuzz-sql
+.PHONY: all deps bench-deps sqltest scenario test unit unit-asan run crashtest bench bench-engine clean fuzz-tds fuzz-sql
 all: build/hadrd build/libhadr.a
 
 deps:
@@ -94,6 +94,10 @@ sqltest: deps build/hadrd
 	  set -- $$(sed -n 's/^sql: \([0-9]*\) passed, \([0-9]*\) failed/\1 \2/p' build/sqltest.out); \
 	  echo "$${1:-0} $${2:-1}" >> build/test-counts; exit $$rc
 
+# Multi-client stories against real hadrd processes (crash, bad input, ...).
+scenario: deps build/hadrd
+	tests/scenario/run.sh
+
 # Every suite appends "passed failed" to build/test-counts; the last line sums them.
 test: deps
 	@mkdir -p build && rm -f build/test-counts build/*.ran
@@ -102,6 +106,7 @@ test: deps
 	$(MAKE) unit-asan || [ -f build/unit-asan.ran ] || echo "0 1" >> build/test-counts
 	$(MAKE) crashtest ITER=$(ITER) || true
 	$(MAKE) sqltest || true
+	$(MAKE) scenario || true
 	@scripts/test-summary build/test-counts
 
 run: deps all

@@ -26,7 +26,7 @@ ASAN_UNIT_BIN := $(addprefix build/asan/tests/,$(UNIT_NAMES))
 
 ITER ?= 5
 
-.PHONY: all deps bench-deps sqltest scenario test unit unit-asan run crashtest bench bench-engine clean fuzz-tds fuzz-sql
+.PHONY: all deps bench-deps sqltest scenario fuzz test unit unit-asan run crashtest bench bench-engine clean fuzz-tds fuzz-sql
 all: build/hadrd build/libhadr.a
 
 deps:
@@ -107,6 +107,7 @@ test: deps
 	$(MAKE) crashtest ITER=$(ITER) || true
 	$(MAKE) sqltest || true
 	$(MAKE) scenario || true
+	$(MAKE) fuzz || true
 	@scripts/test-summary build/test-counts
 
 run: deps all
@@ -145,6 +146,14 @@ fuzz-sql: deps build/fuzz/fuzz_sql
 	@mkdir -p build/fuzz/corpus-sql
 	build/fuzz/fuzz_sql -max_total_time=$(FUZZ_TIME) -dict=tests/fuzz/sql.dict \
 	  -artifact_prefix=build/fuzz/ build/fuzz/corpus-sql tests/fuzz/sql-seeds
+
+# Both fuzz targets for a bounded time, as make test runs them; a crash fails.
+fuzz: deps
+	@mkdir -p build
+	@for t in tds sql; do \
+	  if $(MAKE) --no-print-directory fuzz-$$t > build/fuzz-$$t.out 2>&1; then echo "1 0" >> build/test-counts; \
+	     echo "fuzz-$$t: $$(grep -o 'Done [0-9]* runs' build/fuzz-$$t.out | tail -1), no crash"; \
+	  else echo "0 1" >> build/test-counts; tail -40 build/fuzz-$$t.out; echo "fuzz-$$t FAILED"; fi; done
 
 clean:
 	rm -rf build

@@ -143,7 +143,9 @@ int srv_run(server *s)
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        pthread_attr_setstacksize(&attr, 256 * 1024);   /* an idle session stays small */
+        /* deep expressions recurse (parser and executor cap nesting); stack
+         * pages count toward RSS only once touched, so an idle session stays small */
+        pthread_attr_setstacksize(&attr, 4u << 20);
         if (pthread_create(&c->thread, &attr, conn_main, c) != 0) {
             srv_remove_conn(s, c);
             close(fd);

@@ -21,28 +21,6 @@
 
 bool ex_name_eq(const char *a, const char *b) { return a && b && strcasecmp(a, b) == 0; }
 
-uint32_t ex_schema_id(const char *name)
-{
-    if (!name)
-        return 0;
-    if (!strcasecmp(name, "dbo")) return SCHEMA_DBO;
-    if (!strcasecmp(name, "guest")) return 2;
-    if (!strcasecmp(name, "INFORMATION_SCHEMA")) return 3;
-    if (!strcasecmp(name, "sys")) return SCHEMA_SYS;
-    return 0;
-}
-
-const char *ex_schema_name(uint32_t id)
-{
-    switch (id) {
-    case SCHEMA_DBO: return "dbo";
-    case 2: return "guest";
-    case 3: return "INFORMATION_SCHEMA";
-    case SCHEMA_SYS: return "sys";
-    }
-    return NULL;
-}
-
 void ex_env_init(ex_env *env, sql_session *s)
 {
     memset(env, 0, sizeof *env);
@@ -638,6 +616,7 @@ int ex_run_nested(sql_session *s, const char *text, size_t len, const char *cons
     s->stmt_arena = saved_stmt;
     s->row_arena = saved_row;
     s->scope_depth--;
+    ex_temp_cleanup(s, s->scope_depth + 1);   /* its #tables end with it */
     s->done_kind = saved_kind;
     s->scope_try_base = saved_try;
     /* the callee's variables die with its scope; the caller reads OUTPUT

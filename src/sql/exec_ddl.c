@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log/logrec.h"
 #include "sql/exec_int.h"
 
 #define META_TABLE "hdb_column_meta"
@@ -262,6 +263,215 @@ void ex_identity_seen(tmeta *m, __int128 v)
     pthread_mutex_unlock(&meta_mu);
 }
 
+/* ------------------------------------------------------------ schemas */
+
+static const struct { uint32_t id; const char *name; } builtin_schemas[] = {
+    { SCHEMA_DBO, "dbo" }, { 2, "guest" }, { 3, "INFORMATION_SCHEMA" }, { SCHEMA_SYS, "sys" },
+};
+
+/* User schemas live in the catalog's schema tree (key: big-endian id,
+ * value: the name as catalog.c writes it). Read without locks: a schema
+ * being created by an open transaction is already visible, as a table is. */
+int ex_schema_list(database *db, uint32_t *ids, char (*names)[130], int cap)
+{
+    int n = 0;
+    for (size_t i = 0; i < sizeof builtin_schemas / sizeof builtin_schemas[0] && n < cap; i++, n++) {
+        ids[n] = builtin_schemas[i].id;
+        snprintf(names[n], 130, "%s", builtin_schemas[i].name);
+    }
+    hdb_err e;
+    bt_cursor *c = bt_cursor_open(&db->sys[SYSOBJ_SCHEMAS], NULL, 0, 1, &e);
+    if (!c)
+        return n;
+    const uint8_t *k, *v;
+    size_t kl, vl;
+    while (n < cap && bt_cursor_next(c, &k, &kl, &v, &vl, &e) == 1) {
+        if (kl != 4)
+            continue;
+        uint32_t id = (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 | (uint32_t)k[2] << 8 | k[3];
+        if (id <= SCHEMA_SYS)
+            continue;
+        lread r;
+        lread_init(&r, v, vl);
+        ids[n] = id;
+        lread_str(&r, names[n], 130);
+        n++;
+    }
+    bt_cursor_close(c);
+    return n;
+}
+
+/* First user schema for which match() holds, scanning the schema tree. */
+static uint32_t schema_find(database *db, bool (*match)(uint32_t id, const char *name, const void *arg),
+                            const void *arg, char out[130])
+{
+    hdb_err e;
+    bt_cursor *c = bt_cursor_open(&db->sys[SYSOBJ_SCHEMAS], NULL, 0, 1, &e);
+    if (!c)
+        return 0;
+    const uint8_t *k, *v;
+    size_t kl, vl;
+    uint32_t found = 0;
+    char name[130];
+    while (!found && bt_cursor_next(c, &k, &kl, &v, &vl, &e) == 1) {
+        if (kl != 4)
+            continue;
+        uint32_t id = (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 | (uint32_t)k[2] << 8 | k[3];
+        if (id <= SCHEMA_SYS)
+            continue;
+        lread r;
+        lread_init(&r, v, vl);
+        lread_str(&r, name, sizeof name);
+        if (match(id, name, arg)) {
+            found = id;
+            if (out)
+                snprintf(out, 130, "%s", name);
+        }
+    }
+    bt_cursor_close(c);
+    return found;
+}
+
+static bool by_name(uint32_t id, const char *name, const void *arg) { (void)id; return !strcasecmp(name, arg); }
+static bool by_id(uint32_t id, const char *name, const void *arg) { (void)name; return id == *(const uint32_t *)arg; }
+
+uint32_t ex_schema_id(database *db, const char *name)
+{
+    if (!name)
+        return 0;
+    for (size_t i = 0; i < sizeof builtin_schemas / sizeof builtin_schemas[0]; i++)
+        if (!strcasecmp(name, builtin_schemas[i].name))
+            return builtin_schemas[i].id;
+    return db ? schema_find(db, by_name, name, NULL) : 0;
+}
+
+const char *ex_schema_name(database *db, uint32_t id, char buf[130])
+{
+    for (size_t i = 0; i < sizeof builtin_schemas / sizeof builtin_schemas[0]; i++)
+        if (builtin_schemas[i].id == id)
+            return builtin_schemas[i].name;
+    return db && schema_find(db, by_id, &id, buf) ? buf : NULL;
+}
+
+static int schema_key(uint8_t k[4], uint32_t id)
+{
+    k[0] = (uint8_t)(id >> 24);
+    k[1] = (uint8_t)(id >> 16);
+    k[2] = (uint8_t)(id >> 8);
+    k[3] = (uint8_t)id;
+    return 4;
+}
+
+static int lock_schema_name(sql_session *s, database *db, txn *t, const char *name)
+{
+    char up[CAT_NAME_MAX + 8];
+    size_t n = (size_t)snprintf(up, sizeof up, "S.");
+    for (const char *p = name; *p && n + 1 < sizeof up; p++)
+        up[n++] = (char)((*p >= 'a' && *p <= 'z') ? *p - 32 : *p);
+    lock_res res = lock_res_key(db->tdb.id, SYSOBJ_SCHEMAS, up, n);
+    return lock_acquire(txn_mgr_locks(t->mgr), &t->lo, &res, LOCK_X, t->lock_timeout_ms, &s->err);
+}
+
+static int run_create_table(sql_session *s, ast_stmt *st);
+
+static int create_schema(sql_session *s, ast_stmt *st)
+{
+    ast_create_schema *cs = &st->u.create_schema;
+    database *db = s->db;
+    if (strlen(cs->name) > CAT_NAME_MAX)
+        return ex_failf(s, 103, 15, 1, "The identifier that starts with '%.128s' is too long. Maximum length is 128.", cs->name);
+    if (ex_stmt_begin(s, true) < 0)
+        return EX_ERROR;
+    txn *t = ex_txn(s, true, &s->err);
+    if (!t)
+        return ex_stmt_end(s, -1), EX_ERROR;
+    int rc = lock_schema_name(s, db, t, cs->name);
+    if (rc == 0 && ex_schema_id(db, cs->name))
+        rc = ex_failf(s, 2714, 16, 6, "There is already an object named '%s' in the database.", cs->name);
+    uint32_t id = 5;
+    if (rc == 0) {
+        uint32_t *ids = arena_alloc(&s->stmt_arena, sizeof *ids * 1024);
+        char (*names)[130] = arena_alloc(&s->stmt_arena, sizeof *names * 1024);
+        int n = ids && names ? ex_schema_list(db, ids, names, 1024) : 0;
+        for (int i = 0; i < n; i++)
+            if (ids[i] >= id)
+                id = ids[i] + 1;
+        txn_part *p = txn_join(t, &db->tdb, &s->err);
+        lbuf v;
+        lbuf_init(&v);
+        lbuf_str(&v, cs->name);
+        uint8_t k[4];
+        int ins = p ? bt_insert(&db->sys[SYSOBJ_SCHEMAS], t, p, k, (size_t)schema_key(k, id), v.p, v.len, &s->err) : -1;
+        lbuf_free(&v);
+        if (ins == 1)
+            rc = ex_failf(s, 2714, 16, 6, "There is already an object named '%s' in the database.", cs->name);
+        else if (ins < 0)
+            rc = -1;
+    }
+    rc = ex_stmt_end(s, rc);
+    if (rc < 0)
+        return EX_ERROR;
+    /* CREATE SCHEMA s CREATE TABLE t (...): the elements, created in it */
+    for (int i = 0; i < cs->elements.n; i++) {
+        ast_stmt *el = cs->elements.v[i];
+        if (el->kind != STMT_CREATE_TABLE)
+            return ex_failf(s, 40024, 16, 1, "Only CREATE TABLE is supported inside CREATE SCHEMA.");
+        if (!el->u.create_table.name.schema)
+            el->u.create_table.name.schema = cs->name;
+        int r = run_create_table(s, el);
+        if (r != EX_OK)
+            return r;
+    }
+    return ex_done(s, 0, CMD_NONE, 0, false);
+}
+
+typedef struct schema_use { uint32_t sid; const char *table; } schema_use;
+
+static int uses_schema(void *ctx, table_def *td)
+{
+    schema_use *u = ctx;
+    if (td->schema_id == u->sid && !td->dropped) {
+        u->table = td->name;
+        return 1;
+    }
+    return 0;
+}
+
+static int drop_schema(sql_session *s, ast_stmt *st)
+{
+    ast_drop *d = &st->u.drop;
+    database *db = s->db;
+    for (int i = 0; i < d->names.n; i++) {
+        const char *name = d->names.v[i]->object;
+        uint32_t sid = ex_schema_id(db, name);
+        if (!sid) {
+            if (d->if_exists)
+                continue;
+            return ex_failf(s, 3701, 11, 1, "Cannot drop the schema '%s', because it does not exist or you do not have permission.", name);
+        }
+        if (sid <= SCHEMA_SYS)
+            return ex_failf(s, 15150, 16, 1, "Cannot drop the schema '%s'.", name);
+        schema_use u = { sid, NULL };
+        if (cat_foreach_table(db, uses_schema, &u, &s->err) < 0)
+            return EX_ERROR;
+        if (u.table)
+            return ex_failf(s, 3729, 16, 1, "Cannot drop schema '%s' because it is being referenced by object '%s'.", name, u.table);
+        if (ex_stmt_begin(s, true) < 0)
+            return EX_ERROR;
+        txn *t = ex_txn(s, true, &s->err);
+        if (!t)
+            return ex_stmt_end(s, -1), EX_ERROR;
+        int rc = lock_schema_name(s, db, t, name);
+        txn_part *p = rc == 0 ? txn_join(t, &db->tdb, &s->err) : NULL;
+        uint8_t k[4];
+        if (rc == 0 && (!p || bt_delete(&db->sys[SYSOBJ_SCHEMAS], t, p, k, (size_t)schema_key(k, sid), &s->err) < 0))
+            rc = -1;
+        if (ex_stmt_end(s, rc) < 0)
+            return EX_ERROR;
+    }
+    return ex_done(s, 0, CMD_NONE, 0, false);
+}
+
 /* ------------------------------------------------------------ USE */
 
 int ex_use(sql_session *s, const char *name, bool report)
@@ -315,18 +525,30 @@ static uint16_t coll_flags(const char *c)
 
 typedef struct uq { int n; int cols[TBL_MAX_KEYCOLS]; uint8_t desc[TBL_MAX_KEYCOLS]; const char *name; } uq;
 
-static int create_table(sql_session *s, ast_stmt *st)
+static int create_table(sql_session *s, ast_stmt *st, bool send_done)
 {
     ast_create_table *ct = &st->u.create_table;
     ast_objname *n = &ct->name;
-    if (n->object[0] == '#')
-        return ex_failf(s, 40009, 16, 1, "Temporary tables ('%s') are not supported yet.", n->object);
     if (strlen(n->object) > CAT_NAME_MAX)
         return ex_failf(s, 103, 15, 1, "The identifier that starts with '%.128s' is too long. Maximum length is 128.", n->object);
     database *db = s->db;
-    if (n->database && !(db = ex_find_db(s, n->database, &s->err)))
+    bool temp = n->object[0] == '#' || n->object[0] == '@';   /* #temp table or table variable */
+    char realname[140];
+    const char *tname = n->object;
+    if (temp) {
+        /* temporary tables go to tempdb, under a session-unique name */
+        if (!(db = ex_tempdb(s, &s->err)))
+            return EX_ERROR;
+        database *xdb;
+        table_def *xtd;
+        if (ex_temp_find(s, n->object, &xdb, &xtd))
+            return ex_failf(s, 2714, 16, 6, "There is already an object named '%s' in the database.", n->object);
+        ex_temp_real_name(s, n->object, realname, sizeof realname);
+        tname = realname;
+    } else if (n->database && !(db = ex_find_db(s, n->database, &s->err))) {
         return EX_ERROR;
-    uint32_t sid = n->schema ? ex_schema_id(n->schema) : SCHEMA_DBO;
+    }
+    uint32_t sid = n->schema && !temp ? ex_schema_id(db, n->schema) : SCHEMA_DBO;
     if (!sid || sid == SCHEMA_SYS || sid == 3)
         return ex_failf(s, 2760, 16, 1, "The specified schema name \"%s\" either does not exist or you do not have permission to use it.", n->schema);
     int ncols = ct->def.columns.n;
@@ -443,7 +665,7 @@ static int create_table(sql_session *s, ast_stmt *st)
     txn *t = ex_txn(s, true, &s->err);
     if (!t)
         return ex_stmt_end(s, -1), EX_ERROR;
-    table_spec spec = { .schema_id = sid, .name = n->object, .ncols = ncols, .cols = cols, .npk = npk,
+    table_spec spec = { .schema_id = sid, .name = tname, .ncols = ncols, .cols = cols, .npk = npk,
                         .pk_cols = pk, .pk_desc = pkdesc, .pk_name = pkname, .fg_id = fg };
     uint32_t obj = 0;
     int rc = cat_create_table(t, db, &spec, &obj, &s->err);
@@ -528,8 +750,85 @@ static int create_table(sql_session *s, ast_stmt *st)
     rc = ex_stmt_end(s, rc);
     if (rc < 0)
         return EX_ERROR;
-    return ex_done(s, 0, CMD_NONE, 0, false);
+    if (temp && n->object[1] != '#' && ex_temp_add(s, n->object, realname, obj) < 0)
+        return ex_failf(s, 701, 19, 1, "There is insufficient system memory to run this query.");
+    return send_done ? ex_done(s, 0, CMD_NONE, 0, false) : EX_OK;
 }
+
+/* DECLARE @t TABLE (...): the variable is a table in tempdb (see exec_temp.c) */
+int ex_declare_table(sql_session *s, ast_declare_var *d)
+{
+    database *db;
+    table_def *td;
+    if (ex_temp_find(s, d->name, &db, &td))
+        return EX_OK;                  /* a DECLARE run again (loop) keeps it */
+    ast_stmt st;
+    memset(&st, 0, sizeof st);
+    st.kind = STMT_CREATE_TABLE;
+    st.line = d->line;
+    st.u.create_table.name.object = d->name;
+    st.u.create_table.name.nparts = 1;
+    st.u.create_table.def = d->table;
+    return create_table(s, &st, false);
+}
+
+/* SELECT ... INTO t: a table shaped like the query's result. Runs inside the
+ * caller's statement transaction. */
+int ex_create_table_for(sql_session *s, const ast_objname *n, const sql_column *rc, int ncols,
+                        database **dbp, table_def **tdp)
+{
+    tbl_column *cols = arena_calloc(&s->stmt_arena, sizeof *cols * (size_t)(ncols ? ncols : 1));
+    if (!cols)
+        return ex_failf(s, 701, 19, 1, "There is insufficient system memory to run this query.");
+    for (int i = 0; i < ncols; i++) {
+        if (!rc[i].name || !rc[i].name[0])
+            return ex_failf(s, 1038, 15, 4, "An object or column name is missing or empty. For SELECT INTO "
+                            "statements, verify each column has a name. For other statements, look for empty "
+                            "alias names. Aliases defined as \"\" or [] are not allowed. Change the alias to a valid name.");
+        for (int k = 0; k < i; k++)
+            if (ex_name_eq(cols[k].name, rc[i].name))
+                return ex_failf(s, 2705, 16, 3, "Column names in each table must be unique. Column name '%s' in table '%s' is specified more than once.", rc[i].name, n->object);
+        snprintf(cols[i].name, sizeof cols[i].name, "%s", rc[i].name);
+        cols[i].type = rc[i].type;
+        cols[i].nullable = rc[i].nullable;
+    }
+    database *db = s->db;
+    bool temp = n->object[0] == '#';
+    char realname[140];
+    const char *tname = n->object;
+    if (temp) {
+        if (!(db = ex_tempdb(s, &s->err)))
+            return EX_ERROR;
+        database *xdb;
+        table_def *xtd;
+        if (ex_temp_find(s, n->object, &xdb, &xtd))
+            return ex_failf(s, 2714, 16, 6, "There is already an object named '%s' in the database.", n->object);
+        ex_temp_real_name(s, n->object, realname, sizeof realname);
+        tname = realname;
+    } else if (n->database && !(db = ex_find_db(s, n->database, &s->err))) {
+        return EX_ERROR;
+    }
+    uint32_t sid = n->schema && !temp ? ex_schema_id(db, n->schema) : SCHEMA_DBO;
+    if (!sid || sid == SCHEMA_SYS || sid == 3)
+        return ex_failf(s, 2760, 16, 1, "The specified schema name \"%s\" either does not exist or you do not have permission to use it.", n->schema);
+    txn *t = ex_txn(s, true, &s->err);
+    if (!t)
+        return EX_ERROR;
+    table_spec spec = { .schema_id = sid, .name = tname, .ncols = ncols, .cols = cols };
+    uint32_t obj;
+    if (cat_create_table(t, db, &spec, &obj, &s->err) < 0)
+        return EX_ERROR;
+    table_def *td = cat_get_table(db, obj, &s->err);
+    if (!td)
+        return EX_ERROR;
+    if (temp && n->object[1] != '#')
+        ex_temp_add(s, n->object, realname, obj);
+    *dbp = db;
+    *tdp = td;
+    return EX_OK;
+}
+
+static int run_create_table(sql_session *s, ast_stmt *st) { return create_table(s, st, true); }
 
 static int drop_table(sql_session *s, ast_stmt *st)
 {
@@ -561,10 +860,10 @@ static int drop_table(sql_session *s, ast_stmt *st)
         table_def *mt = rc == 0 ? meta_table(db) : NULL;
         if (mt) {
             table_scan *sc = table_scan_open(t, db, mt, ISO_READ_COMMITTED, &s->err);
-            sql_value keys[256][3];
+            sql_value (*keys)[3] = arena_alloc(&s->stmt_arena, sizeof *keys * 1024);
             int nk = 0;
             table_row r;
-            while (sc && nk < 256 && table_scan_next(sc, &r, &s->err) == 1) {
+            while (sc && keys && nk < 1024 && table_scan_next(sc, &r, &s->err) == 1) {
                 if (r.vals[0].u.i != (int64_t)obj)
                     continue;
                 keys[nk][0] = r.vals[0];
@@ -581,6 +880,8 @@ static int drop_table(sql_session *s, ast_stmt *st)
         if (rc < 0)
             return EX_ERROR;
         ex_tmeta_forget(db, obj);
+        if (n->object[0] == '#')
+            ex_temp_forget(s, n->object);
     }
     return ex_done(s, 0, CMD_NONE, 0, false);
 }
@@ -705,7 +1006,7 @@ static int alter_database(sql_session *s, ast_stmt *st)
 int ex_ddl(sql_session *s, ast_stmt *st)
 {
     switch (st->kind) {
-    case STMT_CREATE_TABLE: return create_table(s, st);
+    case STMT_CREATE_TABLE: return create_table(s, st, true);
     case STMT_DROP_TABLE: return drop_table(s, st);
     case STMT_CREATE_INDEX: return create_index(s, st);
     case STMT_CREATE_DATABASE: return create_database(s, st);
@@ -713,8 +1014,8 @@ int ex_ddl(sql_session *s, ast_stmt *st)
     case STMT_ALTER_DATABASE: return alter_database(s, st);
     case STMT_DROP_INDEX: return ex_failf(s, 40022, 16, 1, "DROP INDEX is not supported yet.");
     case STMT_ALTER_TABLE: return ex_failf(s, 40023, 16, 1, "ALTER TABLE is not supported yet.");
-    case STMT_CREATE_SCHEMA: return ex_failf(s, 40024, 16, 1, "CREATE SCHEMA is not supported yet.");
-    case STMT_DROP_SCHEMA: return ex_failf(s, 40024, 16, 1, "DROP SCHEMA is not supported yet.");
+    case STMT_CREATE_SCHEMA: return create_schema(s, st);
+    case STMT_DROP_SCHEMA: return drop_schema(s, st);
     default: break;
     }
     return ex_failf(s, 40001, 16, 1, "%s is not supported yet.", ast_stmt_kind_name(st->kind));

@@ -71,11 +71,18 @@ static int output_begin(sql_session *s, ast_output *ao, database *db, table_def 
 
 /* ------------------------------------------------------------ row checks */
 
+static const char *schema_of(database *db, table_def *td)
+{
+    static __thread char buf[130];
+    const char *n = ex_schema_name(db, td->schema_id, buf);
+    return n ? n : "dbo";
+}
+
 static int null_error(sql_session *s, database *db, table_def *td, int col, const char *verb)
 {
     return ex_failf(s, 515, 16, 2, "Cannot insert the value NULL into column '%s', table '%s.%s.%s'; column "
                     "does not allow nulls. %s fails.", td->cols[col].name, db->tdb.name,
-                    ex_schema_name(td->schema_id) ? ex_schema_name(td->schema_id) : "dbo", td->name, verb);
+                    schema_of(db, td), td->name, verb);
 }
 
 /* CHECK constraints against the new row (unknown passes, as in SQL Server). */
@@ -108,7 +115,7 @@ static int check_row(sql_session *s, ex_env *env, database *db, table_def *td, t
                 snprintf(colpart, sizeof colpart, ", column '%s'", td->cols[c->col].name);
             return ex_failf(s, 547, 16, 0, "The %s statement conflicted with the CHECK constraint \"%s\". The "
                             "conflict occurred in database \"%s\", table \"%s.%s\"%s.", verb, c->name,
-                            db->tdb.name, ex_schema_name(td->schema_id) ? ex_schema_name(td->schema_id) : "dbo",
+                            db->tdb.name, schema_of(db, td),
                             td->name, colpart);
         }
     }
@@ -122,7 +129,7 @@ static int convert_col(ex_env *env, database *db, table_def *td, int col, const 
         if (env->err->number == 8152) {
             char m[600];
             snprintf(m, sizeof m, "String or binary data would be truncated in table '%s.%s.%s', column '%s'.",
-                     db->tdb.name, ex_schema_name(td->schema_id) ? ex_schema_name(td->schema_id) : "dbo",
+                     db->tdb.name, schema_of(db, td),
                      td->name, td->cols[col].name);
             hdb_raise_text(env->err, 2628, 16, 1, m);
         }
@@ -152,10 +159,17 @@ static int eval_default(sql_session *s, ex_env *env, tmeta *m, table_def *td, da
 
 static int resolve_target(sql_session *s, ast_tableref *t, database **db, table_def **td)
 {
-    if (t->kind == TREF_VARIABLE)
-        return ex_failf(s, 40005, 16, 1, "Table variables (%s) are not supported yet.", t->var), ex_bind_fail(s);
+    ast_objname vn;
+    const ast_objname *name = &t->name;
+    if (t->kind == TREF_VARIABLE) {
+        memset(&vn, 0, sizeof vn);
+        vn.object = t->var;
+        vn.nparts = 1;
+        vn.line = t->line;
+        name = &vn;
+    }
     int view;
-    if (q_resolve_table(s, &t->name, db, td, &view) < 0)
+    if (q_resolve_table(s, name, db, td, &view) < 0)
         return ex_bind_fail(s);
     if (view)
         return ex_failf(s, 259, 16, 1, "Ad hoc updates to system catalogs are not allowed."), ex_bind_fail(s);

@@ -334,7 +334,17 @@ typedef struct run_ctx {
     int       ngroups, gcap;
     htab      gh;
     bool      null_warned;
+    /* window functions: every row's state, kept until the windows are known */
+    struct snap *snaps;
+    int       nsnap, capsnap;
+    bool      final_pass;
 } run_ctx;
+
+typedef struct snap {
+    sql_value **rows;
+    sql_value  *aggs;
+    sql_value  *wins;
+} snap;
 
 /* Evaluate the select list (+ hidden order keys) for the current row/group. */
 static int make_row(run_ctx *r, sql_value *row)
@@ -421,9 +431,40 @@ static int deliver(run_ctx *r, sql_value *row)
     return rc;
 }
 
+static int take_snap(run_ctx *r, ex_env *env)
+{
+    q_plan *p = r->p;
+    if (r->nsnap == r->capsnap) {
+        int nc = r->capsnap ? r->capsnap * 2 : 64;
+        snap *ns = arena_alloc(keep(env), sizeof *ns * (size_t)nc);
+        if (!ns)
+            return oom(env);
+        if (r->nsnap)
+            memcpy(ns, r->snaps, sizeof *ns * (size_t)r->nsnap);
+        r->snaps = ns;
+        r->capsnap = nc;
+    }
+    snap *sn = &r->snaps[r->nsnap++];
+    sn->rows = arena_calloc(keep(env), sizeof(sql_value *) * (size_t)(p->nsrc ? p->nsrc : 1));
+    sn->wins = arena_calloc(keep(env), sizeof(sql_value) * (size_t)p->nwin);
+    sn->aggs = NULL;
+    if (!sn->rows || !sn->wins)
+        return oom(env);
+    for (int i = 0; i < p->nsrc; i++)
+        if (env->rows && env->rows[i] && !(sn->rows[i] = q_copy_row(env, env->rows[i], p->srcs[i].ncols)))
+            return oom(env);
+    if (env->aggs && p->nagg && !(sn->aggs = q_copy_row(env, env->aggs, p->nagg)))
+        return oom(env);
+    if (env->reset_rows && env->a == &env->s->row_arena)
+        arena_reset(env->a);
+    return 0;
+}
+
 static int row_cb(void *ctx, ex_env *env)
 {
     run_ctx *r = ctx;
+    if (r->p->nwin && !r->final_pass)
+        return take_snap(r, env);
     int w = r->p->nitems + r->p->norder;
     sql_value *row = arena_alloc(env->a, sizeof *row * (size_t)(w ? w : 1));
     if (!row)
@@ -724,6 +765,162 @@ static int run_setop(ex_env *env, q_plan *p, q_emit_fn emit, void *ectx)
     return rc < 0 ? -1 : (int)r.count;
 }
 
+/* ------------------------------------------------------------ window functions */
+
+typedef struct wsort {
+    sql_value **keys;     /* per row: partition keys then order keys */
+    q_win *w;
+} wsort;
+
+static int wcmp(const void *a, const void *b, void *ctx)
+{
+    const wsort *ws = ctx;
+    int x = *(const int *)a, y = *(const int *)b;
+    const q_win *w = ws->w;
+    for (int i = 0; i < w->npart + w->nord; i++) {
+        const sql_type *t = i < w->npart ? &w->part[i]->t : &w->ord[i - w->npart]->t;
+        int c = value_compare(&ws->keys[x][i], &ws->keys[y][i], t);
+        if (c)
+            return (i >= w->npart && w->desc[i - w->npart]) ? -c : c;
+    }
+    return x < y ? -1 : x > y;       /* stable */
+}
+
+static bool same_keys(const q_win *w, sql_value *a, sql_value *b, int from, int to)
+{
+    for (int i = from; i < to; i++) {
+        const sql_type *t = i < w->npart ? &w->part[i]->t : &w->ord[i - w->npart]->t;
+        if (value_compare(&a[i], &b[i], t) != 0)
+            return false;
+    }
+    return true;
+}
+
+static void set_snap(ex_env *env, snap *sn)
+{
+    env->rows = sn->rows;
+    env->aggs = sn->aggs;
+}
+
+static int compute_windows(run_ctx *r)
+{
+    ex_env *env = r->env;
+    q_plan *p = r->p;
+    int n = r->nsnap;
+    if (!n)
+        return 0;
+    int *idx = arena_alloc(keep(env), sizeof(int) * (size_t)n);
+    sql_value **keys = arena_alloc(keep(env), sizeof(sql_value *) * (size_t)n);
+    sql_value *args = arena_alloc(keep(env), sizeof(sql_value) * (size_t)n);
+    if (!idx || !keys || !args)
+        return oom(env);
+    for (int wi = 0; wi < p->nwin; wi++) {
+        q_win *w = &p->wins[wi];
+        int nk = w->npart + w->nord;
+        for (int i = 0; i < n; i++) {
+            set_snap(env, &r->snaps[i]);
+            sql_value *k = arena_alloc(keep(env), sizeof(sql_value) * (size_t)(nk ? nk : 1));
+            if (!k)
+                return oom(env);
+            for (int j = 0; j < nk; j++) {
+                sql_value v;
+                if (ex_eval(env, j < w->npart ? w->part[j] : w->ord[j - w->npart], &v) < 0 ||
+                    cv_copy(keep(env), &v, &k[j]) < 0)
+                    return -1;
+            }
+            keys[i] = k;
+            args[i] = value_null(SQL_INT);
+            if (w->arg && w->fn != WIN_AGG) {
+                sql_value v;
+                if (ex_eval(env, w->arg, &v) < 0 || cv_copy(keep(env), &v, &args[i]) < 0)
+                    return -1;
+            }
+            idx[i] = i;
+        }
+        wsort ws = { keys, w };
+        qsort_r(idx, (size_t)n, sizeof *idx, wcmp, &ws);
+        for (int ps = 0; ps < n;) {
+            int pe = ps + 1;
+            while (pe < n && same_keys(w, keys[idx[ps]], keys[idx[pe]], 0, w->npart))
+                pe++;
+            int64_t rank = 0, dense = 0, size = pe - ps;
+            for (int k = ps; k < pe; k++) {
+                snap *sn = &r->snaps[idx[k]];
+                sql_value *out = &sn->wins[wi];
+                bool peer = k > ps && same_keys(w, keys[idx[k - 1]], keys[idx[k]], w->npart, nk);
+                if (!peer) {
+                    rank = k - ps + 1;
+                    dense++;
+                }
+                switch (w->fn) {
+                case WIN_ROW_NUMBER: *out = value_int(SQL_BIGINT, k - ps + 1); break;
+                case WIN_RANK: *out = value_int(SQL_BIGINT, rank); break;
+                case WIN_DENSE_RANK: *out = value_int(SQL_BIGINT, dense); break;
+                case WIN_NTILE: {
+                    int64_t nt = args[idx[k]].is_null || args[idx[k]].u.i <= 0 ? 1 : args[idx[k]].u.i;
+                    int64_t pos = k - ps, q = size / nt, rem = size % nt, tile;
+                    /* the first rem tiles have q + 1 rows */
+                    if (pos < rem * (q + 1))
+                        tile = pos / (q + 1) + 1;
+                    else
+                        tile = rem + (q ? (pos - rem * (q + 1)) / q : 0) + 1;
+                    *out = value_int(SQL_BIGINT, tile);
+                    break;
+                }
+                case WIN_LAG: case WIN_LEAD: {
+                    int64_t off = 1;
+                    set_snap(env, sn);
+                    if (w->arg2) {
+                        sql_value ov;
+                        if (ex_eval(env, w->arg2, &ov) < 0)
+                            return -1;
+                        off = ov.is_null ? 1 : ov.u.i;
+                    }
+                    int64_t at = w->fn == WIN_LAG ? k - off : k + off;
+                    if (at >= ps && at < pe) {
+                        *out = args[idx[at]];
+                    } else if (w->arg3) {
+                        sql_value dv;
+                        if (ex_eval(env, w->arg3, &dv) < 0 || cv_copy(keep(env), &dv, out) < 0)
+                            return -1;
+                    } else {
+                        *out = value_null(w->t.id);
+                    }
+                    break;
+                }
+                default:
+                    break;
+                }
+            }
+            if (w->fn == WIN_AGG) {
+                /* whole partition without ORDER BY; running (with peers) with it */
+                q_agg ag = { .fn = w->agg, .arg = w->arg, .t = w->t };
+                agg_state st;
+                memset(&st, 0, sizeof st);
+                for (int k = ps; k < pe;) {
+                    int ke = w->nord ? k + 1 : pe;
+                    while (w->nord && ke < pe && same_keys(w, keys[idx[k]], keys[idx[ke]], w->npart, nk))
+                        ke++;
+                    for (int j = k; j < ke; j++) {
+                        set_snap(env, &r->snaps[idx[j]]);
+                        if (agg_step(env, &ag, &st) < 0)
+                            return -1;
+                    }
+                    sql_value v;
+                    if (agg_final(env, &ag, &st, &v) < 0)
+                        return -1;
+                    for (int j = k; j < ke; j++)
+                        if (cv_copy(keep(env), &v, &r->snaps[idx[j]].wins[wi]) < 0)
+                            return oom(env);
+                    k = ke;
+                }
+            }
+            ps = pe;
+        }
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------ q_run */
 
 int q_run(ex_env *outer, q_plan *p, q_emit_fn emit, void *ectx)
@@ -758,7 +955,8 @@ int q_run(ex_env *outer, q_plan *p, q_emit_fn emit, void *ectx)
         return -1;
     if (p->fetch && eval_count(&env, p->fetch, &fetch, false) < 0)
         return -1;
-    r.buffered = !p->assign_var && (p->norder || p->distinct || p->grouped || p->with_ties || p->offset || percent);
+    r.buffered = !p->assign_var && (p->norder || p->distinct || p->grouped || p->with_ties || p->offset || percent ||
+                                    p->nwin);
     if (!r.buffered && !p->assign_var) {
         r.limit = top;
         if (env.s->opt.rowcount > 0 && (r.limit < 0 || r.limit > env.s->opt.rowcount))
@@ -812,6 +1010,19 @@ int q_run(ex_env *outer, q_plan *p, q_emit_fn emit, void *ectx)
     }
     if (rc < 0)
         return -1;
+    if (p->nwin) {
+        if (compute_windows(&r) < 0)
+            return -1;
+        r.final_pass = true;
+        for (int i = 0; i < r.nsnap; i++) {
+            env.rows = r.snaps[i].rows;
+            env.aggs = r.snaps[i].aggs;
+            env.wins = r.snaps[i].wins;
+            if (row_cb(&r, &env) < 0)
+                return -1;
+        }
+        env.wins = NULL;
+    }
     if (r.buffered && finish(&r, top, percent, offset, fetch) < 0)
         return -1;
     return r.count > INT32_MAX ? INT32_MAX : (int)r.count;

@@ -109,6 +109,14 @@ typedef struct ex_prepared {
     char *stmt;                   /* UTF-8 statement text */
 } ex_prepared;
 
+/* A temporary table (#t, ##t) of the session: a real table in tempdb. */
+typedef struct ex_temp {
+    char     name[130];           /* as the user writes it: "#t" */
+    char     real[140];           /* its name in tempdb */
+    uint32_t object_id;
+    int      depth;               /* scope that created it (dropped when it ends) */
+} ex_temp;
+
 /* SET options of a session. */
 typedef struct ex_opts {
     bool nocount, xact_abort, implicit_tx, ansi_nulls, ansi_warnings, ansi_padding;
@@ -188,6 +196,9 @@ struct sql_session {
     int             scope_try_base; /* try_depth when the current scope began */
     uint32_t        ident_ins_db, ident_ins_obj;  /* SET IDENTITY_INSERT ... ON */
     ast_cte_list   *ctes;         /* WITH ... of the statement being bound */
+    ex_temp        *temps;        /* temporary tables */
+    int             ntemps, cap_temps;
+    int             temp_seq;
 
     arena           batch_arena, stmt_arena, row_arena;
     const char     *batch_src;    /* text of the running batch */
@@ -200,7 +211,7 @@ struct sql_session {
 typedef enum bx_kind {
     BX_CONST, BX_COL, BX_VAR, BX_SYSVAR, BX_UNARY, BX_ARITH, BX_CONCAT, BX_CMP,
     BX_AND, BX_OR, BX_NOT, BX_ISNULL, BX_LIKE, BX_IN, BX_EXISTS, BX_SUBQ,
-    BX_QUANT, BX_CASE, BX_CAST, BX_FUNC, BX_AGG, BX_DEFAULT
+    BX_QUANT, BX_CASE, BX_CAST, BX_FUNC, BX_AGG, BX_DEFAULT, BX_WIN
 } bx_kind;
 
 struct q_plan;
@@ -226,7 +237,7 @@ struct bx {
         int var;                                      /* VAR: index in s->vars */
         int sysvar;                                   /* SYSVAR: SV_* */
         struct { struct q_plan *plan; bool all; } subq; /* SUBQ, EXISTS, IN, QUANT */
-        int agg;                                      /* AGG: index in the plan's aggs */
+        int agg;                                      /* AGG / WIN: index in the plan's aggs / wins */
         int style;                                    /* CAST: CONVERT style, -1 none */
         bool has_else;                                /* CASE: last arg is ELSE */
     } u;
@@ -246,6 +257,21 @@ typedef struct q_agg {
     int      line;
 } q_agg;
 
+/* Window functions: f(...) OVER ([PARTITION BY ...] [ORDER BY ...]) */
+enum { WIN_ROW_NUMBER = 1, WIN_RANK, WIN_DENSE_RANK, WIN_NTILE, WIN_LAG, WIN_LEAD, WIN_AGG };
+
+typedef struct q_win {
+    int      fn;           /* WIN_* */
+    int      agg;          /* WIN_AGG: AGG_* */
+    bx      *arg;          /* argument (aggregates, NTILE, LAG/LEAD value) */
+    bx      *arg2, *arg3;  /* LAG/LEAD offset and default */
+    int      npart, nord;
+    bx     **part, **ord;
+    bool    *desc;
+    sql_type t;
+    int      line;
+} q_win;
+
 /* ------------------------------------------------------------- sources */
 
 enum { SRC_TABLE = 1, SRC_ROWS, SRC_DERIVED };
@@ -264,6 +290,7 @@ typedef struct ex_src {
     table_def   *td;
     int          iso;            /* read mode from hints (0 = session's) */
     int          view;           /* SRC_ROWS: sysview id */
+    bx          *view_arg;       /* SRC_ROWS of a function (dm_db_log_info(db_id)) */
     struct q_plan *derived;      /* SRC_DERIVED */
     bool         outer_null;     /* may be NULL-extended by an outer join */
     bool         want_rowid;     /* heap target of UPDATE/DELETE: report row ids */
@@ -277,6 +304,10 @@ typedef struct q_from {
     struct q_from *l, *r;
     bx            *on;
     int            lo, hi;       /* sources [lo, hi) under this node */
+    /* equality conjuncts of ON between the two sides: a hash join on them */
+    int            nkeys;
+    bx           **lkeys, **rkeys;
+    sql_type      *ktypes;
 } q_from;
 
 /* A bound query. */
@@ -294,6 +325,8 @@ typedef struct q_plan {
     bool         grouped;        /* GROUP BY or aggregates */
     int          nagg;
     q_agg       *aggs;
+    int          nwin;
+    q_win       *wins;
 
     int          nitems;         /* visible columns */
     bx         **items;
@@ -328,6 +361,7 @@ typedef struct bscope {
     q_plan        *plan;         /* its srcs are visible; NULL = none */
     bool           allow_agg;    /* select list / HAVING / ORDER BY of a grouped query */
     bool           in_agg;       /* binding an aggregate's argument */
+    bool           allow_win;    /* select list / ORDER BY: window functions allowed */
     bool           no_columns;   /* VALUES, DEFAULT: no column references */
 } bscope;
 
@@ -338,6 +372,7 @@ typedef struct ex_env {
     arena          *a;           /* temporaries */
     sql_value     **rows;        /* rows[src] -> values of that source's current row */
     sql_value      *aggs;        /* current group's aggregate results */
+    sql_value      *wins;        /* current row's window function results */
     struct ex_env  *outer;       /* enclosing query's environment */
     hdb_err        *err;
     bool            reset_rows;  /* top-level query: may reset the row arena per row */
@@ -519,6 +554,9 @@ int  ex_truncate(sql_session *s, ast_stmt *st);
 /* exec_ddl.c */
 int  ex_ddl(sql_session *s, ast_stmt *st);
 int  ex_use(sql_session *s, const char *name, bool report);
+int  ex_declare_table(sql_session *s, ast_declare_var *d);
+int  ex_create_table_for(sql_session *s, const ast_objname *n, const sql_column *cols, int ncols,
+                         database **db, table_def **td);
 database *ex_find_db(sql_session *s, const char *name, hdb_err *err);
 
 /* table metadata the engine does not keep: identity seed/increment, defaults,
@@ -549,6 +587,15 @@ int  ex_identity_next(sql_session *s, database *db, table_def *td, tmeta *m, __i
 void ex_identity_seen(tmeta *m, __int128 v);
 void ex_tmeta_forget(database *db, uint32_t object_id);
 
+/* exec_temp.c: temporary tables */
+database *ex_tempdb(sql_session *s, hdb_err *err);
+int  ex_temp_find(sql_session *s, const char *name, database **db, table_def **td);   /* 1 found */
+int  ex_temp_real_name(sql_session *s, const char *name, char *out, size_t cap);
+int  ex_temp_add(sql_session *s, const char *name, const char *real, uint32_t object_id);
+void ex_temp_forget(sql_session *s, const char *name);
+void ex_temp_cleanup(sql_session *s, int min_depth);   /* drop those of scopes >= min_depth */
+void ex_temp_cleanup_vars(sql_session *s);             /* table variables of the ending batch */
+
 /* sysviews.c */
 enum { VIEW_NONE = 0 };
 int  sv_view_lookup(const char *schema, const char *name);      /* view id or 0 */
@@ -562,7 +609,9 @@ int  rpc_parse_params(sql_session *s, const char *decl, ast_declare_list *out, h
 
 /* names */
 bool ex_name_eq(const char *a, const char *b);
-uint32_t ex_schema_id(const char *name);   /* 0 = unknown */
-const char *ex_schema_name(uint32_t id);
+/* schemas: the four every database has, and CREATE SCHEMA's (exec_ddl.c) */
+uint32_t ex_schema_id(database *db, const char *name);          /* 0 = unknown */
+const char *ex_schema_name(database *db, uint32_t id, char buf[130]);   /* NULL = unknown */
+int ex_schema_list(database *db, uint32_t *ids, char (*names)[130], int cap);
 
 #endif

@@ -57,8 +57,22 @@ typedef struct iter {
 static int leaf_rows(ex_env *env, q_plan *p, int srcno, sql_value ***rows, int *n)
 {
     ex_src *src = &p->srcs[srcno];
-    if (src->kind == SRC_ROWS)
-        return sv_view_rows(env->s, src->db, src->view, keep(env), rows, n, env->err);
+    if (src->kind == SRC_ROWS) {
+        database *db = src->db;
+        if (src->view_arg) {
+            sql_value v;
+            if (ex_eval(env, src->view_arg, &v) < 0)
+                return -1;
+            if (!v.is_null) {
+                if (!ty_int(src->view_arg->t.id) || !(db = inst_database(env->s->in, (uint32_t)v.u.i))) {
+                    *rows = NULL;
+                    *n = 0;
+                    return 0;
+                }
+            }
+        }
+        return sv_view_rows(env->s, db, src->view, keep(env), rows, n, env->err);
+    }
     /* derived table: its plan was bound in the enclosing query's scope, so
      * it runs against that query's environment */
     if (env->outer)
@@ -304,6 +318,12 @@ static int copy_cb(void *ctx, ex_env *env)
     return 0;
 }
 
+static void set_right(ex_env *env, combos *r, int i)
+{
+    for (int k = 0; k < r->hi - r->lo; k++)
+        env->rows[r->lo + k] = r->rows[i][k];
+}
+
 typedef struct join_ctx {
     q_plan  *p;
     q_from  *f;
@@ -311,12 +331,48 @@ typedef struct join_ctx {
     bool    *matched;
     int    (*cb)(void *, ex_env *);
     void    *ctx;
+    /* hash join: buckets of right combos by key hash */
+    int      nb;
+    int     *head, *next;        /* combo index + 1 chains */
+    uint64_t *hash;
+    sql_value **keys;            /* per combo: its key values */
 } join_ctx;
 
-static void set_right(ex_env *env, combos *r, int i)
+/* Hash the right side's combos on the join keys (NULL keys never match). */
+static int build_hash(ex_env *env, join_ctx *j)
 {
-    for (int k = 0; k < r->hi - r->lo; k++)
-        env->rows[r->lo + k] = r->rows[i][k];
+    q_from *f = j->f;
+    combos *r = j->right;
+    int nb = 1;
+    while (nb < r->n * 2)
+        nb <<= 1;
+    j->nb = nb;
+    j->head = arena_calloc(keep(env), sizeof(int) * (size_t)nb);
+    j->next = arena_calloc(keep(env), sizeof(int) * (size_t)(r->n ? r->n : 1));
+    j->hash = arena_alloc(keep(env), sizeof(uint64_t) * (size_t)(r->n ? r->n : 1));
+    j->keys = arena_calloc(keep(env), sizeof(sql_value *) * (size_t)(r->n ? r->n : 1));
+    if (!j->head || !j->next || !j->hash || !j->keys)
+        return oom(env);
+    sql_value kv[16];
+    for (int i = 0; i < r->n; i++) {
+        set_right(env, r, i);
+        bool null = false;
+        for (int k = 0; k < f->nkeys && !null; k++) {
+            if (ex_eval(env, f->rkeys[k], &kv[k]) < 0)
+                return -1;
+            null = kv[k].is_null;
+        }
+        if (null)
+            continue;
+        j->keys[i] = q_copy_row(env, kv, f->nkeys);
+        if (!j->keys[i])
+            return oom(env);
+        j->hash[i] = q_row_hash(kv, f->ktypes, f->nkeys);
+        int b = (int)(j->hash[i] & (uint64_t)(nb - 1));
+        j->next[i] = j->head[b];
+        j->head[b] = i + 1;
+    }
+    return 0;
 }
 
 static void clear_side(ex_env *env, q_plan *p, int lo, int hi, sql_value **nulls)
@@ -330,7 +386,33 @@ static int join_cb(void *ctx, ex_env *env)
 {
     join_ctx *j = ctx;
     bool any = false;
-    for (int i = 0; i < j->right->n; i++) {
+    int cand = -1;
+    uint64_t h = 0;
+    sql_value kv[16];
+    kv[0] = value_null(SQL_INT);
+    if (j->nb) {
+        /* probe: only right combos with equal keys are candidates */
+        bool null = false;
+        for (int k = 0; k < j->f->nkeys && !null; k++) {
+            if (ex_eval(env, j->f->lkeys[k], &kv[k]) < 0)
+                return -1;
+            null = kv[k].is_null;
+        }
+        h = q_row_hash(kv, j->f->ktypes, j->f->nkeys);
+        cand = null ? 0 : j->head[h & (uint64_t)(j->nb - 1)];
+    }
+    for (int i = 0; j->nb ? cand > 0 : i < j->right->n; i++) {
+        if (j->nb) {
+            i = cand - 1;
+            cand = j->next[i];
+            if (j->hash[i] != h)
+                continue;
+            bool eq = true;
+            for (int k = 0; k < j->f->nkeys && eq; k++)
+                eq = value_compare(&kv[k], &j->keys[i][k], &j->f->ktypes[k]) == 0;
+            if (!eq)
+                continue;
+        }
         set_right(env, j->right, i);
         int t = 1;
         if (j->f->on && ex_truth(env, j->f->on, &t) < 0)
@@ -366,6 +448,8 @@ static int node_iter(ex_env *env, q_plan *p, q_from *f, int (*cb)(void *, ex_env
     if (rc < 0)
         return -1;
     join_ctx j = { .p = p, .f = f, .right = &right, .cb = cb, .ctx = ctx };
+    if (f->nkeys && right.n > 8 && build_hash(env, &j) < 0)
+        return -1;
     if (f->join == JOIN_FULL) {
         j.matched = arena_calloc(keep(env), (size_t)(right.n ? right.n : 1));
         if (!j.matched)

@@ -81,8 +81,13 @@ int q_resolve_table(sql_session *s, const ast_objname *n, database **dbp, table_
         s->err_line = n->line;
         return -1;
     }
-    if (n->object && n->object[0] == '#')
-        return bfail(s, n->line, 40009, 16, 1, "Temporary tables ('%s') are not supported yet.", n->object);
+    if (n->object && (n->object[0] == '#' || n->object[0] == '@')) {
+        if (ex_temp_find(s, n->object, dbp, tdp))
+            return 0;
+        if (n->object[0] == '@')
+            return bfail(s, n->line, 1087, 15, 2, "Must declare the table variable \"%s\".", n->object);
+        return bfail(s, n->line, 208, 16, 1, "Invalid object name '%s'.", full);
+    }
     database *db = s->db;
     if (n->database) {
         db = ex_find_db(s, n->database, &s->err);
@@ -98,7 +103,7 @@ int q_resolve_table(sql_session *s, const ast_objname *n, database **dbp, table_
         *view = v;
         return 0;
     }
-    uint32_t sid = ex_schema_id(schema);
+    uint32_t sid = ex_schema_id(db, schema);
     table_def *td = NULL;
     if (sid && sid != SCHEMA_SYS && sid != 3) {
         hdb_err e;
@@ -264,10 +269,46 @@ static int bind_tref(sql_session *s, bscope *sc, q_plan *p, ast_tableref *t, q_f
     }
     case TREF_DERIVED:
         return derived_src(s, sc, p, t->query, t->alias, &t->col_aliases, t->line, out);
-    case TREF_VARIABLE:
-        return bfail(s, t->line, 40005, 16, 1, "Table variables (%s) are not supported yet.", t->var);
-    case TREF_FUNCTION:
-        return bfail(s, t->line, 40010, 16, 1, "Table-valued functions (%s) are not supported yet.", t->name.object);
+    case TREF_VARIABLE: {
+        /* a table variable reads like the tempdb table behind it */
+        ast_tableref tv = *t;
+        tv.kind = TREF_TABLE;
+        memset(&tv.name, 0, sizeof tv.name);
+        tv.name.object = t->var;
+        tv.name.nparts = 1;
+        tv.name.line = t->line;
+        return bind_tref(s, sc, p, &tv, out);
+    }
+    case TREF_FUNCTION: {
+        int view = sv_view_lookup(t->name.schema ? t->name.schema : "sys", t->name.object);
+        if (!view || strcasecmp(t->name.object, "dm_db_log_info") != 0 || t->args.n != 1)
+            return bfail(s, t->line, 40010, 16, 1, "Table-valued functions (%s) are not supported yet.", t->name.object);
+        ex_src *src;
+        int idx = add_src(s, p, &src);
+        if (idx < 0)
+            return -1;
+        src->kind = SRC_ROWS;
+        src->view = view;
+        src->alias = t->alias;
+        src->table = t->name.object;
+        src->schema = "sys";
+        src->db = s->db;
+        src->dbname = s->db->tdb.name;
+        bscope asc = { .parent = sc->parent };
+        if (t->args.v[0]->kind != EXPR_DEFAULT && !(src->view_arg = bx_bind(s, &asc, t->args.v[0])))
+            return -1;
+        if (sv_view_columns(view, &src->ncols, &src->colnames, &src->types, &src->nullable) < 0)
+            return bfail(s, t->line, 208, 16, 1, "Invalid object name '%s'.", t->name.object);
+        q_from *f = salloc(s, sizeof *f);
+        if (!f)
+            return -1;
+        f->leaf = true;
+        f->src = idx;
+        f->lo = idx;
+        f->hi = idx + 1;
+        *out = f;
+        return 0;
+    }
     case TREF_JOIN: {
         if (t->join == JOIN_CROSS_APPLY || t->join == JOIN_OUTER_APPLY)
             return bfail(s, t->line, 40011, 16, 1, "%s is not supported yet.", t->join == JOIN_CROSS_APPLY ? "CROSS APPLY" : "OUTER APPLY");
@@ -374,6 +415,76 @@ static bx *and_of(sql_session *s, bx *a, bx *b)
     return e;
 }
 
+static bool has_outer(const q_from *f)
+{
+    if (!f || f->leaf)
+        return false;
+    if (f->join == JOIN_LEFT || f->join == JOIN_RIGHT || f->join == JOIN_FULL)
+        return true;
+    return has_outer(f->l) || has_outer(f->r);
+}
+
+static int64_t range_mask(int lo, int hi)
+{
+    int64_t m = 0;
+    for (int i = lo; i < hi && i < 62; i++)
+        m |= (int64_t)1 << i;
+    return m;
+}
+
+/* ON's equality conjuncts between the join's two sides become hash keys. */
+static int find_join_keys(sql_session *s, q_from *f)
+{
+    if (!f || f->leaf)
+        return 0;
+    if (find_join_keys(s, f->l) < 0 || find_join_keys(s, f->r) < 0)
+        return -1;
+    if (!f->on || f->hi > 62)
+        return 0;
+    int64_t lm = range_mask(f->l->lo, f->l->hi), rm = range_mask(f->r->lo, f->r->hi);
+    bx *stack[64];
+    int n = 0;
+    stack[n++] = f->on;
+    bx *lk[16], *rk[16];
+    int nk = 0;
+    while (n > 0 && nk < 16) {
+        bx *e = stack[--n];
+        if (e->kind == BX_AND) {
+            if (n + 2 <= 64) {
+                stack[n++] = e->args[0];
+                stack[n++] = e->args[1];
+            }
+            continue;
+        }
+        if (e->kind != BX_CMP || e->op != AST_OP_EQ)
+            continue;
+        int64_t a = src_mask(e->args[0]), b = src_mask(e->args[1]);
+        if (a <= 0 || b <= 0)
+            continue;
+        if ((a & ~lm) == 0 && (b & ~rm) == 0) {
+            lk[nk] = e->args[0];
+            rk[nk++] = e->args[1];
+        } else if ((a & ~rm) == 0 && (b & ~lm) == 0) {
+            lk[nk] = e->args[1];
+            rk[nk++] = e->args[0];
+        }
+    }
+    if (!nk)
+        return 0;
+    f->lkeys = salloc(s, sizeof(bx *) * (size_t)nk);
+    f->rkeys = salloc(s, sizeof(bx *) * (size_t)nk);
+    f->ktypes = salloc(s, sizeof(sql_type) * (size_t)nk);
+    if (!f->lkeys || !f->rkeys || !f->ktypes)
+        return -1;
+    for (int i = 0; i < nk; i++) {
+        f->lkeys[i] = lk[i];
+        f->rkeys[i] = rk[i];
+        f->ktypes[i] = lk[i]->t;
+    }
+    f->nkeys = nk;
+    return 0;
+}
+
 static int split_where(sql_session *s, q_plan *p, bx *w)
 {
     if (w->kind == BX_AND) {
@@ -382,6 +493,31 @@ static int split_where(sql_session *s, q_plan *p, bx *w)
         return 0;
     }
     int64_t m = src_mask(w);
+    if (m > 0 && (m & (m - 1)) != 0 && p->from && !has_outer(p->from)) {
+        /* an inner/cross join condition written in WHERE: give it to the
+         * lowest join whose two sides it connects (enables a hash join) */
+        q_from *f = p->from;
+        for (;;) {
+            if (f->leaf)
+                break;
+            int64_t lm = range_mask(f->l->lo, f->l->hi), rm = range_mask(f->r->lo, f->r->hi);
+            if ((m & ~lm) == 0) {
+                f = f->l;
+                continue;
+            }
+            if ((m & ~rm) == 0) {
+                f = f->r;
+                continue;
+            }
+            break;
+        }
+        if (!f->leaf) {
+            f->on = and_of(s, f->on, w);
+            if (f->join == JOIN_CROSS)
+                f->join = JOIN_INNER;
+            return f->on ? 0 : -1;
+        }
+    }
     if (m > 0 && (m & (m - 1)) == 0) {
         int src = __builtin_ctzll((unsigned long long)m);
         if (src < p->nsrc && !p->srcs[src].outer_null) {
@@ -455,7 +591,7 @@ static bool bx_equal(const bx *a, const bx *b)
         if (a->t.id != b->t.id || a->t.max_len != b->t.max_len || a->u.style != b->u.style)
             return false;
         break;
-    case BX_AGG: case BX_SUBQ: case BX_EXISTS: case BX_IN: case BX_QUANT:
+    case BX_AGG: case BX_WIN: case BX_SUBQ: case BX_EXISTS: case BX_IN: case BX_QUANT:
         return a == b;
     default:
         break;
@@ -605,6 +741,8 @@ static q_plan *bind_select(sql_session *s, bscope *parent, ast_select *sel)
         for (int i = 0; i < p->nsrc; i++)
             find_point_lookup(s, p, i);
     }
+    if (find_join_keys(s, p->from) < 0)
+        return NULL;
     if (sel->group_by.n) {
         p->group = salloc(s, sizeof(bx *) * (size_t)sel->group_by.n);
         if (!p->group)
@@ -620,6 +758,7 @@ static q_plan *bind_select(sql_session *s, bscope *parent, ast_select *sel)
     }
     bscope isc = sc;
     isc.allow_agg = true;
+    isc.allow_win = true;
     item_acc acc = { 0 };
     for (int i = 0; i < sel->items.n; i++) {
         ast_select_item *it = sel->items.v[i];
@@ -671,6 +810,7 @@ static q_plan *bind_select(sql_session *s, bscope *parent, ast_select *sel)
             p->cols[i].identity = p->srcs[e->u.col.src].td->cols[e->u.col.col].identity;
     }
     if (sel->having) {
+        isc.allow_win = false;
         p->having = bx_bind_pred(s, &isc, sel->having);
         if (!p->having)
             return NULL;
@@ -740,7 +880,7 @@ static int bind_order(sql_session *s, bscope *parent, q_plan *p, ast_order_list 
         }
         if (setop)
             return bfail(s, e->line, 104, 16, 1, "ORDER BY items must appear in the select list if the statement contains a UNION, INTERSECT or EXCEPT operator.%s", "");
-        bscope sc = { .parent = parent, .plan = p, .allow_agg = p->grouped };
+        bscope sc = { .parent = parent, .plan = p, .allow_agg = p->grouped, .allow_win = true };
         bx *b = bx_bind(s, &sc, e);
         if (!b)
             return -1;
@@ -767,6 +907,15 @@ static int bind_order(sql_session *s, bscope *parent, q_plan *p, ast_order_list 
 q_plan *q_bind(sql_session *s, bscope *parent, ast_query *q, bool top_level)
 {
     (void)top_level;
+    /* each query level costs a few KiB of stack when it runs; server threads
+     * have 256 KiB */
+    int depth = 0;
+    for (bscope *b = parent; b; b = b->parent)
+        depth++;
+    if (depth > 32) {
+        hdb_raise_text(&s->err, 191, 15, 1, "Some part of your SQL statement is nested too deeply. Rewrite the query or break it up into smaller queries.");
+        return NULL;
+    }
     ast_cte_list *saved = s->ctes;
     if (q->ctes.n)
         s->ctes = &q->ctes;
@@ -884,9 +1033,68 @@ static int emit_sink(void *ctx, sql_value *row, int ncols)
     return 0;
 }
 
+typedef struct into_ctx {
+    sql_session *s;
+    database *db;
+    table_def *td;
+    uint64_t rows;
+} into_ctx;
+
+static int emit_into(void *ctx, sql_value *row, int ncols)
+{
+    into_ctx *c = ctx;
+    sql_session *s = c->s;
+    ex_env env;
+    ex_env_init(&env, s);
+    env.a = &s->row_arena;
+    sql_column *cols = arena_alloc(&s->row_arena, sizeof *cols * (size_t)(ncols ? ncols : 1));
+    if (!cols)
+        return -1;
+    for (int i = 0; i < ncols; i++)
+        cols[i].type = c->td->types[i];
+    if (q_fit_row(&env, cols, ncols, row) < 0 || table_insert(s->tx, c->db, c->td, row, &s->err) < 0)
+        return -1;
+    c->rows++;
+    return 0;
+}
+
+/* SELECT ... INTO t FROM ...: create t from the result's shape, fill it. */
+static int select_into(sql_session *s, ast_query *q, ast_objname *into)
+{
+    q_plan *p = q_bind(s, NULL, q, true);
+    if (!p)
+        return ex_bind_fail(s);
+    if (p->assign_var)
+        return ex_failf(s, 141, 15, 1, "A SELECT statement that assigns a value to a variable must not be combined with data-retrieval operations.");
+    if (ex_stmt_begin(s, true) < 0)
+        return EX_ERROR;
+    into_ctx c = { .s = s };
+    int rc = ex_create_table_for(s, into, p->cols, p->nitems, &c.db, &c.td) == EX_OK ? 0 : -1;
+    if (rc == 0) {
+        ex_env env;
+        ex_env_init(&env, s);
+        env.reset_rows = true;
+        rc = q_run(&env, p, emit_into, &c) < 0 ? -1 : 0;
+    }
+    if (ex_stmt_end(s, rc) < 0)
+        return EX_ERROR;
+    s->rowcount = (int64_t)c.rows;
+    return ex_done(s, 0, CMD_SELECT, c.rows, true);
+}
+
 int ex_select(sql_session *s, ast_stmt *st)
 {
     ast_query *q = st->u.query;
+    ast_query *first = q;
+    while (first->kind != QUERY_SELECT && first->left)
+        first = first->left;
+    if (first->kind == QUERY_SELECT && first->select->into) {
+        ast_objname *into = first->select->into;
+        first->select->into = NULL;        /* bound as a plain query */
+        int rc = select_into(s, q, into);
+        first->select->into = into;
+        return rc;
+    }
     q_plan *p = q_bind(s, NULL, q, true);
     if (!p)
         return ex_bind_fail(s);
@@ -938,7 +1146,9 @@ q_plan *q_table_plan(sql_session *s, database *db, table_def *td, const char *al
         src->td = td;
         src->alias = ncopies > 0 ? aliases[k] : alias;
         src->table = td->name;
-        src->schema = ex_schema_name(td->schema_id);
+        char sb[130];
+        const char *sn = ex_schema_name(db, td->schema_id, sb);
+        src->schema = sn ? arena_strdup(&s->stmt_arena, sn) : "dbo";
         src->dbname = db->tdb.name;
         src->ncols = td->ncols;
         src->types = td->types;
@@ -967,8 +1177,18 @@ q_plan *q_bind_dml(sql_session *s, ast_tableref *target, ast_tableref_list *from
         return NULL;
     p->kind = QUERY_SELECT;
     bscope sc = { .plan = p };
+    ast_tableref tv;
+    if (target->kind == TREF_VARIABLE) {
+        tv = *target;
+        tv.kind = TREF_TABLE;
+        memset(&tv.name, 0, sizeof tv.name);
+        tv.name.object = target->var;
+        tv.name.nparts = 1;
+        tv.name.line = target->line;
+        target = &tv;
+    }
     if (target->kind != TREF_TABLE)
-        return bfail(s, target->line, 40005, 16, 1, "Table variables (%s) are not supported yet.", target->var ? target->var : ""), NULL;
+        return bfail(s, target->line, 102, 15, 1, "Incorrect syntax near '%s'.", "UPDATE"), NULL;
     if (from->n && q_bind_from(s, &sc, p, from) < 0)
         return NULL;
     *tsrc = -1;
@@ -1019,6 +1239,8 @@ q_plan *q_bind_dml(sql_session *s, ast_tableref *target, ast_tableref_list *from
         for (int i = 0; i < p->nsrc; i++)
             find_point_lookup(s, p, i);
     }
+    if (find_join_keys(s, p->from) < 0)
+        return NULL;
     return p;
 }
 

@@ -236,8 +236,12 @@ int ex_declare(sql_session *s, ast_stmt *st)
 {
     for (int i = 0; i < st->u.declare.n; i++) {
         ast_declare_var *d = st->u.declare.v[i];
-        if (d->is_table)
-            return ex_failf(s, 40005, 16, 1, "Table variables (DECLARE %s TABLE) are not supported yet.", d->name);
+        if (d->is_table) {
+            int rc = ex_declare_table(s, d);
+            if (rc != EX_OK)
+                return rc;
+            continue;
+        }
         if (d->type.t.id == SQL_TYPE_NONE) {
             s->err_line = d->line;
             ex_failf(s, 2715, 16, 3, "Column, parameter, or variable #%d: Cannot find data type %s.", i + 1,

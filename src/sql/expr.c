@@ -622,6 +622,20 @@ static int ev_case(ex_env *env, const bx *e, sql_value *out)
     return ex_eval(env, e->args[e->nargs - 1], out);
 }
 
+/* TRY_CAST / TRY_CONVERT: a failed conversion is NULL. Out of line: its
+ * error record is large and ex_eval's frame is on the recursion path. */
+__attribute__((noinline)) static int try_convert(ex_env *env, const bx *e, const sql_value *a, sql_value *out)
+{
+    hdb_err *saved = env->err, tmp;
+    hdb_err_clear(&tmp);
+    env->err = &tmp;
+    int rc = cv_convert(env, a, &e->args[0]->t, &e->t, e->u.style, false, out);
+    env->err = saved;
+    if (rc < 0)
+        *out = value_null(e->t.id);
+    return 0;
+}
+
 int ex_eval(ex_env *env, const bx *e, sql_value *out)
 {
     if (e->pred) {
@@ -700,16 +714,8 @@ int ex_eval(ex_env *env, const bx *e, sql_value *out)
         sql_value a;
         if (ex_eval(env, e->args[0], &a) < 0)
             return -1;
-        if (e->is_try) {
-            hdb_err *saved = env->err, tmp;
-            hdb_err_clear(&tmp);
-            env->err = &tmp;
-            int rc = cv_convert(env, &a, &e->args[0]->t, &e->t, e->u.style, false, out);
-            env->err = saved;
-            if (rc < 0)
-                *out = value_null(e->t.id);
-            return 0;
-        }
+        if (e->is_try)
+            return try_convert(env, e, &a, out);
         return cv_convert(env, &a, &e->args[0]->t, &e->t, e->u.style, false, out);
     }
     case BX_FUNC:
@@ -723,6 +729,10 @@ int ex_eval(ex_env *env, const bx *e, sql_value *out)
         return 0;
     case BX_DEFAULT:
         *out = value_null(SQL_INT);
+        return 0;
+    case BX_WIN:
+        *out = env->wins ? env->wins[e->u.agg] : value_null(e->t.id);
+        out->type = e->t.id;
         return 0;
     }
     return ev_fail(env, 40000, 16, 1, "internal error: unknown expression kind");

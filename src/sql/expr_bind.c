@@ -10,6 +10,7 @@
  * converted to the type it computes in.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,19 @@ static bx *bind_fail(sql_session *s, int line, int number, int severity, int sta
     hdb_raise_text(&s->err, number, severity, state, msg);
     s->err_line = line;
     return NULL;
+}
+
+/* Formatted binding error; kept out of line so the recursive binder's frame
+ * stays small (server threads have 256 KiB stacks). */
+__attribute__((noinline, format(printf, 6, 7)))
+static bx *bind_failf(sql_session *s, int line, int number, int severity, int state, const char *fmt, ...)
+{
+    char m[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m, sizeof m, fmt, ap);
+    va_end(ap);
+    return bind_fail(s, line, number, severity, state, m);
 }
 
 bool bx_is_const(const bx *e) { return e->kind == BX_CONST; }
@@ -152,7 +166,7 @@ static void qual_text(const ast_objname *q, const char *name, char *buf, size_t 
     }
 }
 
-static bx *bind_column(sql_session *s, bscope *sc, ast_expr *ae)
+__attribute__((noinline)) static bx *bind_column(sql_session *s, bscope *sc, ast_expr *ae)
 {
     const ast_objname *q = &ae->u.col.qual;
     const char *name = ae->u.col.name;
@@ -182,9 +196,7 @@ static bx *bind_column(sql_session *s, bscope *sc, ast_expr *ae)
             }
         }
         if (nfound > 1) {
-            char m[300];
-            snprintf(m, sizeof m, "Ambiguous column name '%s'.", name);
-            return bind_fail(s, ae->line, 209, 16, 1, m);
+            return bind_failf(s, ae->line, 209, 16, 1, "Ambiguous column name '%s'.", name);
         }
         if (nfound == 1) {
             bx *e = new_bx(s, BX_COL, ae->line, 0);
@@ -206,21 +218,16 @@ static bx *bind_column(sql_session *s, bscope *sc, ast_expr *ae)
             return e;
         }
         if (q->nparts > 0 && qual_found) {
-            char m[400];
-            snprintf(m, sizeof m, "Invalid column name '%s'.", name);
-            return bind_fail(s, ae->line, 207, 16, 1, m);
+            return bind_failf(s, ae->line, 207, 16, 1, "Invalid column name '%s'.", name);
         }
         depth++;
     }
-    char m[500];
     if (q->nparts > 0) {
         char full[400];
         qual_text(q, name, full, sizeof full);
-        snprintf(m, sizeof m, "The multi-part identifier \"%s\" could not be bound.", full);
-        return bind_fail(s, ae->line, 4104, 16, 1, m);
+        return bind_failf(s, ae->line, 4104, 16, 1, "The multi-part identifier \"%s\" could not be bound.", full);
     }
-    snprintf(m, sizeof m, "Invalid column name '%s'.", name);
-    return bind_fail(s, ae->line, 207, 16, 1, m);
+    return bind_failf(s, ae->line, 207, 16, 1, "Invalid column name '%s'.", name);
 }
 
 /* ------------------------------------------------------------ binding */
@@ -398,9 +405,7 @@ static bx *bind_agg(sql_session *s, bscope *sc, ast_expr *ae, int fn)
         ag.fn = fn == AGG_COUNT ? AGG_COUNT_STAR : AGG_COUNT_BIG_STAR;
     } else {
         if (ae->u.func.args.n != 1) {
-            char m[200];
-            snprintf(m, sizeof m, "The %s function requires 1 argument(s).", ae->u.func.name.object);
-            return bind_fail(s, ae->line, 174, 15, 1, m);
+            return bind_failf(s, ae->line, 174, 15, 1, "The %s function requires 1 argument(s).", ae->u.func.name.object);
         }
         bscope inner = *own;
         inner.allow_agg = false;
@@ -422,10 +427,8 @@ static bx *bind_agg(sql_session *s, bscope *sc, ast_expr *ae, int fn)
         break;
     case AGG_SUM: case AGG_AVG:
         if (!ty_num(at->id) || at->id == SQL_BIT) {
-            char m[200];
-            snprintf(m, sizeof m, "Operand data type %s is invalid for %s operator.", value_type_name(at->id),
+            return bind_failf(s, ae->line, 8117, 16, 1, "Operand data type %s is invalid for %s operator.", value_type_name(at->id),
                      ag.fn == AGG_SUM ? "sum" : "avg");
-            return bind_fail(s, ae->line, 8117, 16, 1, m);
         }
         if (at->id == SQL_TINYINT || at->id == SQL_SMALLINT || at->id == SQL_INT)
             ag.t = value_type(SQL_INT, 0, 0, 0);
@@ -620,31 +623,143 @@ static bx *bind_in(sql_session *s, bscope *sc, ast_expr *ae)
     return e;
 }
 
+/* f(...) OVER (PARTITION BY ... ORDER BY ...): registered with the query,
+ * computed after its rows are known (exec_group.c). */
+static bx *bind_window(sql_session *s, bscope *sc, ast_expr *ae)
+{
+    const char *name = ae->u.func.name.object;
+    bscope *own = sc;
+    while (own && !own->plan)
+        own = own->parent;
+    if (!own || !own->allow_win)
+        return bind_fail(s, ae->line, 4108, 16, 1, "Windowed functions can only appear in the SELECT or ORDER BY clauses.");
+    q_plan *p = own->plan;
+    q_win w = { .line = ae->line };
+    int nargs = ae->u.func.args.n;
+    int agg = ae->u.func.name.nparts <= 1 ? fn_agg_lookup(name) : 0;
+    if (!strcasecmp(name, "ROW_NUMBER")) w.fn = WIN_ROW_NUMBER;
+    else if (!strcasecmp(name, "RANK")) w.fn = WIN_RANK;
+    else if (!strcasecmp(name, "DENSE_RANK")) w.fn = WIN_DENSE_RANK;
+    else if (!strcasecmp(name, "NTILE")) w.fn = WIN_NTILE;
+    else if (!strcasecmp(name, "LAG")) w.fn = WIN_LAG;
+    else if (!strcasecmp(name, "LEAD")) w.fn = WIN_LEAD;
+    else if (agg) { w.fn = WIN_AGG; w.agg = agg; }
+    else {
+        return bind_failf(s, ae->line, 195, 15, 10, "'%s' is not a recognized windowing function.", name);
+    }
+    bool ranking = w.fn <= WIN_NTILE;
+    if (ranking && !ae->u.func.over->order_by.n) {
+        return bind_failf(s, ae->line, 4112, 15, 1, "The function '%s' must have an OVER clause with ORDER BY.", name);
+    }
+    int want_min = w.fn == WIN_NTILE ? 1 : (w.fn == WIN_LAG || w.fn == WIN_LEAD) ? 1 : w.fn == WIN_AGG ? (ae->u.func.star ? 0 : 1) : 0;
+    int want_max = w.fn == WIN_NTILE ? 1 : (w.fn == WIN_LAG || w.fn == WIN_LEAD) ? 3 : w.fn == WIN_AGG ? 1 : 0;
+    if (nargs < want_min || nargs > want_max) {
+        return bind_failf(s, ae->line, 174, 15, 1, "The function '%s' takes %d argument(s).", name, want_max);
+    }
+    if (ae->u.func.distinct)
+        return bind_fail(s, ae->line, 10759, 15, 1, "Use of DISTINCT is not allowed with the OVER clause.");
+    bscope asc = *own;
+    asc.allow_win = false;
+    if (nargs && !(w.arg = bind(s, &asc, ae->u.func.args.v[0])))
+        return NULL;
+    if (nargs > 1 && !(w.arg2 = bind(s, &asc, ae->u.func.args.v[1])))
+        return NULL;
+    if (nargs > 2 && !(w.arg3 = bind(s, &asc, ae->u.func.args.v[2])))
+        return NULL;
+    if (w.fn == WIN_AGG && ae->u.func.star)
+        w.agg = agg == AGG_COUNT ? AGG_COUNT_STAR : agg == AGG_COUNT_BIG ? AGG_COUNT_BIG_STAR : agg;
+    ast_window *ow = ae->u.func.over;
+    w.npart = ow->partition_by.n;
+    w.nord = ow->order_by.n;
+    w.part = arena_alloc(&s->stmt_arena, sizeof(bx *) * (size_t)(w.npart + 1));
+    w.ord = arena_alloc(&s->stmt_arena, sizeof(bx *) * (size_t)(w.nord + 1));
+    w.desc = arena_alloc(&s->stmt_arena, sizeof(bool) * (size_t)(w.nord + 1));
+    if (!w.part || !w.ord || !w.desc)
+        return oom(s);
+    for (int i = 0; i < w.npart; i++)
+        if (!(w.part[i] = bind(s, &asc, ow->partition_by.v[i])))
+            return NULL;
+    for (int i = 0; i < w.nord; i++) {
+        if (!(w.ord[i] = bind(s, &asc, ow->order_by.v[i]->expr)))
+            return NULL;
+        w.desc[i] = ow->order_by.v[i]->desc;
+    }
+    switch (w.fn) {
+    case WIN_ROW_NUMBER:
+        w.t = value_type(SQL_BIGINT, 0, 0, 0);
+        break;
+    case WIN_RANK: case WIN_DENSE_RANK: case WIN_NTILE:
+        w.t = value_type(SQL_BIGINT, 0, 0, 0);
+        if (w.fn == WIN_NTILE && (!ty_int(w.arg->t.id)))
+            return bind_fail(s, ae->line, 8116, 16, 1, "Argument data type is invalid for argument 1 of ntile function.");
+        break;
+    case WIN_LAG: case WIN_LEAD:
+        w.t = w.arg->t;
+        if (w.arg2 && !ty_int(w.arg2->t.id))
+            return bind_fail(s, ae->line, 8116, 16, 1, "Argument data type is invalid for argument 2 of lag/lead function.");
+        if (w.arg3 && !(w.arg3 = bx_cast_to(s, w.arg3, &w.t)))
+            return NULL;
+        break;
+    default: {
+        /* the aggregate's result type, as for GROUP BY */
+        q_agg tmp = { .fn = w.agg, .arg = w.arg };
+        const sql_type *at = w.arg ? &w.arg->t : NULL;
+        switch (tmp.fn) {
+        case AGG_COUNT_STAR: case AGG_COUNT: w.t = value_type(SQL_INT, 0, 0, 0); break;
+        case AGG_COUNT_BIG_STAR: case AGG_COUNT_BIG: w.t = value_type(SQL_BIGINT, 0, 0, 0); break;
+        case AGG_SUM: case AGG_AVG:
+            if (!at || !ty_num(at->id) || at->id == SQL_BIT)
+                return bind_fail(s, ae->line, 8117, 16, 1, "Operand data type is invalid for sum/avg operator.");
+            if (at->id == SQL_TINYINT || at->id == SQL_SMALLINT || at->id == SQL_INT)
+                w.t = value_type(SQL_INT, 0, 0, 0);
+            else if (at->id == SQL_REAL)
+                w.t = value_type(SQL_FLOAT, 0, 53, 0);
+            else if (ty_dec(at->id))
+                w.t = value_type(at->id, 0, 38, (uint8_t)(tmp.fn == AGG_AVG ? (at->scale > 6 ? at->scale : 6) : at->scale));
+            else if (at->id == SQL_SMALLMONEY)
+                w.t = value_type(SQL_MONEY, 0, 0, 0);
+            else
+                w.t = *at;
+            break;
+        case AGG_STDEV: case AGG_VAR: w.t = value_type(SQL_FLOAT, 0, 53, 0); break;
+        default: w.t = *at; break;
+        }
+        break;
+    }
+    }
+    q_win *nw = arena_alloc(&s->stmt_arena, sizeof *nw * (size_t)(p->nwin + 1));
+    if (!nw)
+        return oom(s);
+    if (p->nwin)
+        memcpy(nw, p->wins, sizeof *nw * (size_t)p->nwin);
+    nw[p->nwin] = w;
+    p->wins = nw;
+    bx *e = new_bx(s, BX_WIN, ae->line, 0);
+    if (!e)
+        return oom(s);
+    e->u.agg = p->nwin++;
+    e->t = w.t;
+    return e;
+}
+
 static bx *bind_func(sql_session *s, bscope *sc, ast_expr *ae)
 {
     const ast_objname *fname = &ae->u.func.name;
     const char *name = fname->object;
-    if (ae->u.func.over) {
-        char m[200];
-        snprintf(m, sizeof m, "Window functions (%s ... OVER) are not supported yet.", name);
-        return bind_fail(s, ae->line, 40002, 16, 1, m);
-    }
+    if (ae->u.func.over)
+        return bind_window(s, sc, ae);
     if (fname->nparts <= 1 || (fname->schema && ex_name_eq(fname->schema, "dbo") == false && !fname->database)) {
         int agg = fname->nparts <= 1 ? fn_agg_lookup(name) : 0;
         if (agg)
             return bind_agg(s, sc, ae, agg);
     }
     if (fname->nparts > 1) {
-        char m[300];
-        snprintf(m, sizeof m, "Cannot find either column \"%s\" or the user-defined function or aggregate "
+        return bind_failf(s, ae->line, 4121, 16, 1, "Cannot find either column \"%s\" or the user-defined function or aggregate "
                  "\"%s.%s\", or the name is ambiguous.", fname->schema ? fname->schema : "",
                  fname->schema ? fname->schema : "", name);
-        return bind_fail(s, ae->line, 4121, 16, 1, m);
     }
     int id;
-    hdb_err ferr;
-    if (fn_lookup(name, ae->u.func.args.n, &id, &ferr) < 0) {
-        s->err = ferr;
+    if (fn_lookup(name, ae->u.func.args.n, &id, &s->err) < 0) {
         s->err_line = ae->line;
         return NULL;
     }
@@ -672,11 +787,7 @@ static bx *bind_func(sql_session *s, bscope *sc, ast_expr *ae)
             return NULL;
         e->args[i] = b;
     }
-    hdb_err berr;
-    hdb_err_clear(&berr);
-    if (fn_bind(s, e, &berr) < 0) {
-        if (berr.number)
-            s->err = berr;
+    if (fn_bind(s, e, &s->err) < 0) {
         s->err_line = ae->line;
         return NULL;
     }
@@ -697,9 +808,7 @@ static bx *bind(sql_session *s, bscope *sc, ast_expr *ae)
     case EXPR_VARIABLE: {
         int idx = ex_var_find(s, ae->u.name);
         if (idx < 0) {
-            char m[200];
-            snprintf(m, sizeof m, "Must declare the scalar variable \"%s\".", ae->u.name);
-            return bind_fail(s, ae->line, 137, 15, 2, m);
+            return bind_failf(s, ae->line, 137, 15, 2, "Must declare the scalar variable \"%s\".", ae->u.name);
         }
         bx *e = new_bx(s, BX_VAR, ae->line, 0);
         if (!e)
@@ -711,9 +820,7 @@ static bx *bind(sql_session *s, bscope *sc, ast_expr *ae)
     case EXPR_SYSVAR: {
         int sv = sv_lookup(ae->u.name);
         if (sv < 0) {
-            char m[200];
-            snprintf(m, sizeof m, "Must declare the scalar variable \"%s\".", ae->u.name);
-            return bind_fail(s, ae->line, 137, 15, 2, m);
+            return bind_failf(s, ae->line, 137, 15, 2, "Must declare the scalar variable \"%s\".", ae->u.name);
         }
         bx *e = new_bx(s, BX_SYSVAR, ae->line, 0);
         if (!e)
@@ -755,10 +862,8 @@ static bx *bind(sql_session *s, bscope *sc, ast_expr *ae)
         }
         bool bitnot = ae->u.unary.op == AST_OP_BITNOT;
         if (!ty_num(x->t.id) || (bitnot && !ty_int(x->t.id) && x->t.id != SQL_BIT)) {
-            char m[200];
-            snprintf(m, sizeof m, "Operand data type %s is invalid for %s operator.",
+            return bind_failf(s, ae->line, 8117, 16, 1, "Operand data type %s is invalid for %s operator.",
                      value_type_name(x->t.id), bitnot ? "~" : "minus");
-            return bind_fail(s, ae->line, 8117, 16, 1, m);
         }
         bx *e = new_bx(s, BX_UNARY, ae->line, 1);
         if (!e)
@@ -784,18 +889,23 @@ static bx *bind(sql_session *s, bscope *sc, ast_expr *ae)
         return e;
     }
     case EXPR_BETWEEN: {
-        /* x BETWEEN a AND b  ==  x >= a AND x <= b */
-        ast_expr ge = { .kind = EXPR_BINARY, .line = ae->line };
-        ge.u.binary.op = AST_OP_GE;
-        ge.u.binary.left = ae->u.between.operand;
-        ge.u.binary.right = ae->u.between.low;
-        ast_expr le = ge;
-        le.u.binary.op = AST_OP_LE;
-        le.u.binary.right = ae->u.between.high;
+        /* x BETWEEN a AND b  ==  x >= a AND x <= b (nodes in the arena:
+         * this frame is on the recursion path) */
+        ast_expr *ge = arena_calloc(&s->stmt_arena, sizeof *ge), *le = arena_calloc(&s->stmt_arena, sizeof *le);
+        if (!ge || !le)
+            return oom(s);
+        ge->kind = EXPR_BINARY;
+        ge->line = ae->line;
+        ge->u.binary.op = AST_OP_GE;
+        ge->u.binary.left = ae->u.between.operand;
+        ge->u.binary.right = ae->u.between.low;
+        *le = *ge;
+        le->u.binary.op = AST_OP_LE;
+        le->u.binary.right = ae->u.between.high;
         bx *e = new_bx(s, BX_AND, ae->line, 2);
         if (!e)
             return oom(s);
-        if (!(e->args[0] = bind_binary(s, sc, &ge)) || !(e->args[1] = bind_binary(s, sc, &le)))
+        if (!(e->args[0] = bind_binary(s, sc, ge)) || !(e->args[1] = bind_binary(s, sc, le)))
             return NULL;
         e->pred = true;
         e->t = value_type(SQL_BIT, 0, 0, 0);
@@ -846,9 +956,7 @@ static bx *bind(sql_session *s, bscope *sc, ast_expr *ae)
             return NULL;
         sql_type t = ae->u.cast.type.t;
         if (t.id == SQL_TYPE_NONE) {
-            char m[200];
-            snprintf(m, sizeof m, "Type %s is not a defined system type.", ae->u.cast.type.name);
-            return bind_fail(s, ae->line, 243, 16, 2, m);
+            return bind_failf(s, ae->line, 243, 16, 2, "Type %s is not a defined system type.", ae->u.cast.type.name);
         }
         int style = -1;
         if (ae->u.cast.style) {
@@ -860,10 +968,8 @@ static bx *bind(sql_session *s, bscope *sc, ast_expr *ae)
             style = st->u.k.is_null ? -1 : (int)st->u.k.u.i;
         }
         if (!cv_allowed(x->t.id, t.id, true) && !x->null_lit) {
-            char m[200];
-            snprintf(m, sizeof m, "Explicit conversion from data type %s to %s is not allowed.",
+            return bind_failf(s, ae->line, 529, 16, 2, "Explicit conversion from data type %s to %s is not allowed.",
                      value_type_name(x->t.id), value_type_name(t.id));
-            return bind_fail(s, ae->line, 529, 16, 2, m);
         }
         bx *e = new_bx(s, BX_CAST, ae->line, 1);
         if (!e)
@@ -925,9 +1031,7 @@ bx *bx_bind_pred(sql_session *s, bscope *sc, ast_expr *e)
 {
     bx *b = bind(s, sc, e);
     if (b && !b->pred) {
-        char m[300];
-        snprintf(m, sizeof m, "An expression of non-boolean type specified in a context where a condition is expected.");
-        return bind_fail(s, e->line, 4145, 15, 1, m);
+        return bind_failf(s, e->line, 4145, 15, 1, "An expression of non-boolean type specified in a context where a condition is expected.");
     }
     return b;
 }

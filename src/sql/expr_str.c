@@ -99,6 +99,27 @@ static long find_units(const uint8_t *h, size_t hn, const uint8_t *nd, size_t nn
 
 /* ------------------------------------------------------------ fn_eval */
 
+/* ISDATE / ISNUMERIC: whether the string converts (out of line: the error
+ * record it needs is large and fn_eval's frame is on the recursion path). */
+__attribute__((noinline)) static int converts(ex_env *env, bool date, const sql_value *v, const sql_type *at)
+{
+    hdb_err tmp, *saved = env->err;
+    hdb_err_clear(&tmp);
+    env->err = &tmp;
+    sql_value r;
+    int ok;
+    if (date) {
+        sql_type dt = value_type(SQL_DATETIME, 0, 0, 0);
+        ok = cv_convert(env, v, at, &dt, -1, false, &r) == 0;
+    } else {
+        sql_type ft = value_type(SQL_FLOAT, 0, 53, 0), mt = value_type(SQL_MONEY, 0, 0, 0);
+        ok = (v->len > 0 && cv_convert(env, v, at, &ft, -1, false, &r) == 0) ||
+             (hdb_err_clear(&tmp), v->len > 0 && cv_convert(env, v, at, &mt, -1, false, &r) == 0);
+    }
+    env->err = saved;
+    return ok;
+}
+
 int fn_eval(ex_env *env, const bx *e, sql_value *out)
 {
     sql_value v[4];
@@ -481,8 +502,10 @@ int fn_eval(ex_env *env, const bx *e, sql_value *out)
         }
         if (dec < 0) dec = 0;
         if (dec > 16) dec = 16;
-        char buf[8100];
-        int n = snprintf(buf, sizeof buf, "%*.*f", len, dec, v[0].u.f);
+        char *buf = arena_alloc(env->a, (size_t)len + 340);
+        if (!buf)
+            return oom(env);
+        int n = snprintf(buf, (size_t)len + 340, "%*.*f", len, dec, v[0].u.f);
         if (n > len) {
             memset(buf, '*', (size_t)len);
             n = len;
@@ -515,21 +538,7 @@ int fn_eval(ex_env *env, const bx *e, sql_value *out)
             *out = value_int(SQL_INT, ok);
             return 0;
         }
-        hdb_err tmp, *saved = env->err;
-        hdb_err_clear(&tmp);
-        env->err = &tmp;
-        sql_value r;
-        int ok;
-        if (e->op == F_ISDATE) {
-            sql_type dt = value_type(SQL_DATETIME, 0, 0, 0);
-            ok = cv_convert(env, &v[0], at, &dt, -1, false, &r) == 0;
-        } else {
-            sql_type ft = value_type(SQL_FLOAT, 0, 53, 0), mt = value_type(SQL_MONEY, 0, 0, 0);
-            ok = (v[0].len > 0 && cv_convert(env, &v[0], at, &ft, -1, false, &r) == 0) ||
-                 (hdb_err_clear(&tmp), v[0].len > 0 && cv_convert(env, &v[0], at, &mt, -1, false, &r) == 0);
-        }
-        env->err = saved;
-        *out = value_int(SQL_INT, ok);
+        *out = value_int(SQL_INT, converts(env, e->op == F_ISDATE, &v[0], at));
         return 0;
     }
     case F_ABS: {

@@ -194,8 +194,14 @@ int fn_eval_sys(ex_env *env, const bx *e, const sql_value *v, sql_value *out)
             *out = value_null(SQL_INT);
             return 0;
         }
+        if (parts[2][0] == '#') {
+            database *tdb;
+            table_def *ttd;
+            *out = ex_temp_find(s, parts[2], &tdb, &ttd) ? value_int(SQL_INT, ttd->object_id) : value_null(SQL_INT);
+            return 0;
+        }
         database *db = parts[0][0] ? inst_find_database(s->in, parts[0]) : s->db;
-        uint32_t sid = parts[1][0] ? ex_schema_id(parts[1]) : SCHEMA_DBO;
+        uint32_t sid = parts[1][0] && db ? ex_schema_id(db, parts[1]) : SCHEMA_DBO;
         if (e->nargs > 1 && !v[1].is_null) {
             char *type = arg_utf8(env, e->args[1], &v[1]);
             if (type && strncasecmp(type, "U", 1) != 0) {
@@ -226,15 +232,17 @@ int fn_eval_sys(ex_env *env, const bx *e, const sql_value *v, sql_value *out)
         *out = fn_nstr(env, c.name);
         return 0;
     }
-    case F_SCHEMA_NAME:
-        *out = fn_nstr(env, e->nargs == 0 ? "dbo" : v[0].is_null ? NULL : ex_schema_name((uint32_t)v[0].u.i));
+    case F_SCHEMA_NAME: {
+        char sb[130];
+        *out = fn_nstr(env, e->nargs == 0 ? "dbo" : v[0].is_null ? NULL : ex_schema_name(s->db, (uint32_t)v[0].u.i, sb));
         return 0;
+    }
     case F_SCHEMA_ID: {
         if (e->nargs == 0) {
             *out = value_int(SQL_INT, SCHEMA_DBO);
             return 0;
         }
-        uint32_t id = v[0].is_null ? 0 : ex_schema_id(arg_utf8(env, e->args[0], &v[0]));
+        uint32_t id = v[0].is_null ? 0 : ex_schema_id(s->db, arg_utf8(env, e->args[0], &v[0]));
         *out = id ? value_int(SQL_INT, id) : value_null(SQL_INT);
         return 0;
     }
@@ -263,7 +271,7 @@ int fn_eval_sys(ex_env *env, const bx *e, const sql_value *v, sql_value *out)
         if (!name || split_name(name, parts) < 0)
             return 0;
         database *db = parts[0][0] ? inst_find_database(s->in, parts[0]) : s->db;
-        uint32_t sid = parts[1][0] ? ex_schema_id(parts[1]) : SCHEMA_DBO;
+        uint32_t sid = parts[1][0] && db ? ex_schema_id(db, parts[1]) : SCHEMA_DBO;
         hdb_err tmp;
         table_def *td = db && sid ? cat_find_table(db, sid, parts[2], &tmp) : NULL;
         tmeta *m = td ? ex_tmeta(s, db, td) : NULL;

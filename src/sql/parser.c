@@ -444,12 +444,28 @@ static bool at_list_end(parser *P, bool until_end)
     return until_end && t->kind == TK_IDENT && t->kw == KW_END;
 }
 
+/* Between top-level statements no grammar function holds a token, so the
+ * token blocks wholly before the last consumed token can go: a long batch
+ * then keeps only a window of tokens, not all of them. */
+static void release_old_tokens(parser *P)
+{
+    int keep_from = P->pos - 1;   /* the last consumed token stays (messages) */
+    while (P->first_live_block < P->nblocks &&
+           (P->first_live_block + 1) * PARSE_TOK_BLOCK <= keep_from) {
+        free(P->blocks[P->first_live_block]);
+        P->blocks[P->first_live_block] = NULL;
+        P->first_live_block++;
+    }
+}
+
 void parse_stmt_list(parser *P, ast_stmt_list *out, bool until_end)
 {
     P->terminated = true;
     for (;;) {
         while (parse_accept_op(P, OP_SEMI))
             P->terminated = true;
+        if (P->nest == 0)
+            release_old_tokens(P);
         if (at_list_end(P, until_end))
             break;
         ast_stmt *s = parse_statement(P);

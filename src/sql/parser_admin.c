@@ -617,8 +617,10 @@ ast_stmt *parse_restore(parser *P)
     }
     if (parse_accept_kw(P, KW_WITH))
         parse_options(P, &r->with, restore_opts, "RESTORE");
-    else if (!info && r->from.n == 0)
+    else if (!info && r->from.n == 0 && r->files.n == 0)
         parse_error_near(P);   /* recover-only needs WITH RECOVERY etc. */
+    /* "RESTORE DATABASE db FILEGROUP = fg" alone brings an offline filegroup
+     * back (seed 004). */
     return s;
 }
 

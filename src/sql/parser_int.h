@@ -64,8 +64,9 @@ typedef struct parser {
     lexer lx;
     /* Tokens lexed so far, in fixed blocks that never move, so a token
      * pointer stays valid while more tokens are lexed behind it. */
-    lex_token **blocks;       /* malloc'd */
+    lex_token **blocks;       /* malloc'd; NULL once released */
     int nblocks;
+    int first_live_block;     /* blocks before it are released */
     int ntok;
     int pos;                  /* current token */
     jmp_buf jb;

@@ -146,12 +146,14 @@ static int parse_decl(sql_session *s, arena *a, const char *decl, pdecl **out, i
         return 0;
     ast_batch *b;
     hdb_err e;
+    hdb_err_clear(&e);
     int line;
     parse_opts po = { .quoted_identifier = true, .no_variable_check = true };
     if (parse_batch(a, buf, o, &po, &b, &e, &line) < 0 || b->stmts.n != 1 || b->stmts.v[0]->kind != STMT_DECLARE) {
-        s->err = e.number ? e : s->err;
-        if (!e.number)
-            ex_failf(s, 102, 15, 1, "Incorrect syntax near '%s'.", decl);
+        if (e.number)
+            s->err = e;
+        else
+            ex_failf(s, 102, 15, 1, "Incorrect syntax near '%.100s'.", decl);
         return -1;
     }
     ast_declare_list *dl = &b->stmts.v[0]->u.declare;

@@ -175,6 +175,8 @@ void sql_session_close(sql_session *s)
     ex_session_unregister(s);
     s->sink = NULL;
     ex_tran_abort(s);
+    ex_temp_cleanup(s, 0);
+    free(s->temps);
     if (s->db)
         s->db->users--;
     free_vars(s);
@@ -192,6 +194,7 @@ void sql_session_reset(sql_session *s)
     const sql_sink *saved = s->sink;
     s->sink = NULL;           /* a reset sends no ENVCHANGE for the rollback */
     ex_tran_abort(s);
+    ex_temp_cleanup(s, 0);
     s->sink = saved;
     ex_reset_options(s);
     database *db = inst_find_database(s->in, s->login_db);
@@ -267,6 +270,7 @@ int sql_execute_batch(sql_session *s, const char *text, size_t len, uint64_t txn
         ex_done(s, 0, CMD_NONE, 0, false);
     if (s->interrupted && !s->killed && rc != EX_FATAL && s->dones_sent == 0)
         ex_done(s, SQL_DONE_ERROR, CMD_NONE, 0, false);
+    ex_temp_cleanup_vars(s);
     ex_vars_pop(s, 0);
     return request_end(s, rc);
 }

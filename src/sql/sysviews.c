@@ -13,7 +13,8 @@
 #include "sql/exec_int.h"
 
 enum { V_DATABASES = 1, V_TABLES, V_OBJECTS, V_COLUMNS, V_SCHEMAS, V_INDEXES, V_TYPES, V_SESSIONS,
-       V_TRAN_ACTIVE, V_IS_TABLES, V_IS_COLUMNS, V_COUNT };
+       V_TRAN_ACTIVE, V_IS_TABLES, V_IS_COLUMNS, V_MASTER_FILES, V_DATABASE_FILES, V_FILEGROUPS,
+       V_REQUESTS, V_TRAN_DB, V_LOG_INFO, V_COUNT };
 
 typedef struct vcol { const char *name; uint8_t id; int32_t len; uint8_t nullable; uint8_t prec, scale; } vcol;
 
@@ -97,6 +98,43 @@ static const vcol c_is_columns[] = {
     { "COLLATION_NAME", NV(128), 1, 0, 0 }, { NULL, 0, 0, 0, 0, 0 }
 };
 
+static const vcol c_files[] = {
+    { "database_id", SQL_INT, 0, 0, 0, 0 }, { "file_id", SQL_INT, 0, 0, 0, 0 },
+    { "type", SQL_TINYINT, 0, 0, 0, 0 }, { "type_desc", NV(60), 1, 0, 0 },
+    { "data_space_id", SQL_INT, 0, 0, 0, 0 }, { "name", NV(128), 0, 0, 0 },
+    { "physical_name", NV(260), 0, 0, 0 }, { "state", SQL_TINYINT, 0, 1, 0, 0 },
+    { "state_desc", NV(60), 1, 0, 0 }, { "size", SQL_INT, 0, 0, 0, 0 }, { "max_size", SQL_INT, 0, 0, 0, 0 },
+    { "growth", SQL_INT, 0, 0, 0, 0 }, { "is_percent_growth", SQL_BIT, 0, 0, 0, 0 },
+    { "is_read_only", SQL_BIT, 0, 0, 0, 0 }, { NULL, 0, 0, 0, 0, 0 }
+};
+static const vcol c_filegroups[] = {
+    { "name", NV(128), 0, 0, 0 }, { "data_space_id", SQL_INT, 0, 0, 0, 0 }, { "type", SQL_CHAR, 2, 0, 0, 0 },
+    { "type_desc", NV(60), 1, 0, 0 }, { "is_default", SQL_BIT, 0, 1, 0, 0 },
+    { "is_system", SQL_BIT, 0, 1, 0, 0 }, { "is_read_only", SQL_BIT, 0, 0, 0, 0 }, { NULL, 0, 0, 0, 0, 0 }
+};
+static const vcol c_requests[] = {
+    { "session_id", SQL_SMALLINT, 0, 0, 0, 0 }, { "request_id", SQL_INT, 0, 0, 0, 0 },
+    { "start_time", SQL_DATETIME, 0, 0, 0, 0 }, { "status", NV(30), 0, 0, 0 }, { "command", NV(32), 0, 0, 0 },
+    { "database_id", SQL_SMALLINT, 0, 0, 0, 0 }, { "blocking_session_id", SQL_SMALLINT, 0, 1, 0, 0 },
+    { "wait_type", NV(60), 1, 0, 0 }, { "percent_complete", SQL_REAL, 0, 0, 0, 0 },
+    { "transaction_id", SQL_BIGINT, 0, 0, 0, 0 }, { "open_transaction_count", SQL_INT, 0, 0, 0, 0 },
+    { "transaction_isolation_level", SQL_SMALLINT, 0, 0, 0, 0 }, { "lock_timeout", SQL_INT, 0, 0, 0, 0 },
+    { NULL, 0, 0, 0, 0, 0 }
+};
+static const vcol c_tran_db[] = {
+    { "transaction_id", SQL_BIGINT, 0, 0, 0, 0 }, { "database_id", SQL_INT, 0, 0, 0, 0 },
+    { "database_transaction_begin_time", SQL_DATETIME, 0, 1, 0, 0 },
+    { "database_transaction_type", SQL_INT, 0, 0, 0, 0 }, { "database_transaction_state", SQL_INT, 0, 0, 0, 0 },
+    { "database_transaction_begin_lsn", SQL_NUMERIC, 0, 1, 25, 0 },
+    { "database_transaction_last_lsn", SQL_NUMERIC, 0, 1, 25, 0 }, { NULL, 0, 0, 0, 0, 0 }
+};
+static const vcol c_log_info[] = {
+    { "database_id", SQL_INT, 0, 0, 0, 0 }, { "file_id", SQL_INT, 0, 0, 0, 0 },
+    { "vlf_begin_offset", SQL_BIGINT, 0, 0, 0, 0 }, { "vlf_size_mb", SQL_FLOAT, 0, 0, 53, 0 },
+    { "vlf_sequence_number", SQL_BIGINT, 0, 0, 0, 0 }, { "vlf_active", SQL_BIT, 0, 0, 0, 0 },
+    { "vlf_status", SQL_INT, 0, 0, 0, 0 }, { "vlf_first_lsn", NV(24), 1, 0, 0 }, { NULL, 0, 0, 0, 0, 0 }
+};
+
 static const struct vdef {
     const char *schema, *name;
     int id;
@@ -107,6 +145,12 @@ static const struct vdef {
     { "sys", "schemas", V_SCHEMAS, c_schemas }, { "sys", "indexes", V_INDEXES, c_indexes },
     { "sys", "types", V_TYPES, c_types }, { "sys", "dm_exec_sessions", V_SESSIONS, c_sessions },
     { "sys", "dm_tran_active_transactions", V_TRAN_ACTIVE, c_tran_active },
+    { "sys", "master_files", V_MASTER_FILES, c_files },
+    { "sys", "database_files", V_DATABASE_FILES, c_files },
+    { "sys", "filegroups", V_FILEGROUPS, c_filegroups },
+    { "sys", "dm_exec_requests", V_REQUESTS, c_requests },
+    { "sys", "dm_tran_database_transactions", V_TRAN_DB, c_tran_db },
+    { "sys", "dm_db_log_info", V_LOG_INFO, c_log_info },
     { "INFORMATION_SCHEMA", "TABLES", V_IS_TABLES, c_is_tables },
     { "INFORMATION_SCHEMA", "COLUMNS", V_IS_COLUMNS, c_is_columns },
     { NULL, NULL, 0, NULL }
@@ -305,7 +349,8 @@ static int per_table(void *ctx, table_def *td)
     rb *b = c->b;
     if (!visible_table(td))
         return 0;
-    const char *schema = ex_schema_name(td->schema_id);
+    char sbuf[130];
+    const char *schema = ex_schema_name(c->db, td->schema_id, sbuf);
     switch (c->view) {
     case V_TABLES: case V_OBJECTS:
         if (rb_row(b) < 0)
@@ -479,6 +524,127 @@ static void per_txn(void *ctx, const txn *t)
         rb_null(b);
 }
 
+static const char *cmd_text(int cmd)
+{
+    switch (cmd) {
+    case CMD_SELECT: return "SELECT";
+    case CMD_INSERT: return "INSERT";
+    case CMD_UPDATE: return "UPDATE";
+    case CMD_DELETE: return "DELETE";
+    case CMD_SET: return "SET OPTION ON";
+    case CMD_BEGIN_TRAN: return "BEGIN TRANSACTION";
+    case CMD_COMMIT: return "COMMIT TRANSACTION";
+    case CMD_ROLLBACK: return "ROLLBACK TRANSACTION";
+    case CMD_EXECUTE: return "EXECUTE";
+    default: return "UNKNOWN";
+    }
+}
+
+static void per_request(void *ctx, const sql_session *s)
+{
+    sess_ctx *c = ctx;
+    rb *b = c->b;
+    if (!s->in_request)
+        return;
+    if (rb_row(b) < 0) {
+        c->failed = 1;
+        return;
+    }
+    rb_i(b, SQL_SMALLINT, s->spid);
+    rb_i(b, SQL_INT, 0);
+    rb_dt(b, s->last_batch_us);
+    rb_s(b, "running");
+    rb_s(b, cmd_text(s->stmt_cmd));
+    rb_i(b, SQL_SMALLINT, s->db ? s->db->tdb.id : 1);
+    rb_i(b, SQL_SMALLINT, 0);
+    rb_null(b);
+    b->cur[b->col++] = value_float(SQL_REAL, 0);
+    rb_i(b, SQL_BIGINT, s->tx ? (int64_t)s->tx->id : 0);
+    rb_i(b, SQL_INT, s->trancount);
+    int iso = s->opt.iso == ISO_READ_UNCOMMITTED ? 1 : s->opt.iso == ISO_READ_COMMITTED ? 2 :
+              s->opt.iso == ISO_REPEATABLE_READ ? 3 : s->opt.iso == ISO_SERIALIZABLE ? 4 : 5;
+    rb_i(b, SQL_SMALLINT, iso);
+    rb_i(b, SQL_INT, s->opt.lock_timeout);
+}
+
+static void per_txn_db(void *ctx, const txn *t)
+{
+    sess_ctx *c = ctx;
+    rb *b = c->b;
+    for (int i = 0; i < t->nparts; i++) {
+        if (rb_row(b) < 0) {
+            c->failed = 1;
+            return;
+        }
+        rb_i(b, SQL_BIGINT, (int64_t)t->id);
+        rb_i(b, SQL_INT, t->parts[i].db->id);
+        rb_dt(b, t->begin_time_us);
+        rb_i(b, SQL_INT, 1);
+        rb_i(b, SQL_INT, t->state == TXN_PREPARED ? 5 : t->state == TXN_COMMITTED ? 6 : t->state == TXN_ABORTED ? 8 : 4);
+        b->cur[b->col++] = value_decimal((__int128)t->parts[i].first_lsn);
+        b->cur[b->col - 1].type = SQL_NUMERIC;
+        b->cur[b->col++] = value_decimal((__int128)t->parts[i].last_lsn);
+        b->cur[b->col - 1].type = SQL_NUMERIC;
+    }
+}
+
+/* sys.master_files / sys.database_files rows of one database */
+static int files_of(rb *b, database *d, bool with_db)
+{
+    boot_files bf;
+    pthread_mutex_lock(&d->boot_mu);
+    bf = d->files;
+    pthread_mutex_unlock(&d->boot_mu);
+    bool two_used = false;
+    int maxid = 0;
+    for (int i = 0; i < BOOT_MAX_FILES; i++) {
+        const boot_file *f = &bf.files[i];
+        if (!f->file_id)
+            continue;
+        if (f->file_id == 2)
+            two_used = true;
+        if (f->file_id > maxid)
+            maxid = f->file_id;
+        if (rb_row(b) < 0)
+            return -1;
+        rb_i(b, SQL_INT, with_db ? d->tdb.id : 0);
+        rb_i(b, SQL_INT, f->file_id);
+        rb_i(b, SQL_TINYINT, 0);
+        rb_s(b, "ROWS");
+        rb_i(b, SQL_INT, f->fg_id);
+        rb_s(b, f->logical);
+        rb_s(b, f->path);
+        static const char *const st[] = { "ONLINE", "OFFLINE", "DEFUNCT", "RESTORING" };
+        rb_i(b, SQL_TINYINT, f->state);
+        rb_s(b, f->state < 4 ? st[f->state] : "ONLINE");
+        rb_i(b, SQL_INT, df_file_pages(d->df, f->file_id));
+        rb_i(b, SQL_INT, f->max_pages ? (int64_t)f->max_pages : -1);
+        rb_i(b, SQL_INT, f->growth_pages);
+        rb_i(b, SQL_BIT, 0);
+        rb_i(b, SQL_BIT, 0);
+    }
+    /* the log: file 2 by SQL Server's convention, unless a data file has it */
+    if (rb_row(b) < 0)
+        return -1;
+    rb_i(b, SQL_INT, with_db ? d->tdb.id : 0);
+    rb_i(b, SQL_INT, two_used ? maxid + 1 : 2);
+    rb_i(b, SQL_TINYINT, 1);
+    rb_s(b, "LOG");
+    rb_i(b, SQL_INT, 0);
+    char lname[160];
+    snprintf(lname, sizeof lname, "%s_log", d->tdb.name);
+    rb_s(b, lname);
+    rb_s(b, d->log_path);
+    rb_i(b, SQL_TINYINT, 0);
+    rb_s(b, "ONLINE");
+    rb_i(b, SQL_INT, (int64_t)(log_file_size(d->tdb.log) / 8192));
+    rb_i(b, SQL_INT, -1);
+    rb_i(b, SQL_INT, (int64_t)(log_vlf_size(d->tdb.log) / 8192));
+    rb_i(b, SQL_BIT, 0);
+    rb_i(b, SQL_BIT, 0);
+    return 0;
+}
+
 static const char *recovery_desc(int m)
 {
     return m == RECOVERY_SIMPLE ? "SIMPLE" : m == RECOVERY_BULK_LOGGED ? "BULK_LOGGED" : "FULL";
@@ -528,13 +694,17 @@ int sv_view_rows(sql_session *s, database *db, int view, arena *a, sql_value ***
         }
         break;
     case V_SCHEMAS: {
-        static const struct { const char *n; int id; } sch[] = { { "dbo", 1 }, { "guest", 2 }, { "INFORMATION_SCHEMA", 3 }, { "sys", 4 } };
-        for (int i = 0; i < 4; i++) {
+        uint32_t *ids = arena_alloc(a, sizeof *ids * 1024);
+        char (*names)[130] = arena_alloc(a, sizeof *names * 1024);
+        if (!names || !ids)
+            goto oom;
+        int ns = ex_schema_list(db, ids, names, 1024);
+        for (int i = 0; i < ns; i++) {
             if (rb_row(&b) < 0)
                 goto oom;
-            rb_s(&b, sch[i].n);
-            rb_i(&b, SQL_INT, sch[i].id);
-            rb_i(&b, SQL_INT, sch[i].id);
+            rb_s(&b, names[i]);
+            rb_i(&b, SQL_INT, ids[i]);
+            rb_i(&b, SQL_INT, ids[i] <= 4 ? ids[i] : 1);
         }
         break;
     }
@@ -556,6 +726,91 @@ int sv_view_rows(sql_session *s, database *db, int view, arena *a, sql_value ***
             rb_i(&b, SQL_BIT, 0);
         }
         break;
+    case V_MASTER_FILES:
+        for (uint32_t id = 1; id < INST_MAX_DBS; id++) {
+            database *d = inst_database(s->in, id);
+            if (d && files_of(&b, d, true) < 0)
+                goto oom;
+        }
+        break;
+    case V_DATABASE_FILES:
+        if (files_of(&b, db, false) < 0)
+            goto oom;
+        for (int i = 0; i < b.n; i++)      /* sys.database_files has no database_id: keep it 0 */
+            b.rows[i][0] = value_int(SQL_INT, 0);
+        break;
+    case V_FILEGROUPS: {
+        boot_files bf;
+        pthread_mutex_lock(&db->boot_mu);
+        bf = db->files;
+        pthread_mutex_unlock(&db->boot_mu);
+        bool any = false;
+        for (int i = 0; i < BOOT_MAX_FGS; i++) {
+            if (!bf.fgs[i].fg_id)
+                continue;
+            any = true;
+            if (rb_row(&b) < 0)
+                goto oom;
+            rb_s(&b, bf.fgs[i].name);
+            rb_i(&b, SQL_INT, bf.fgs[i].fg_id);
+            b.cur[b.col++] = value_bytes(SQL_CHAR, "FG", 2);
+            rb_s(&b, "ROWS_FILEGROUP");
+            rb_i(&b, SQL_BIT, bf.fgs[i].fg_id == 1);
+            rb_i(&b, SQL_BIT, 0);
+            rb_i(&b, SQL_BIT, 0);
+        }
+        if (!any) {
+            if (rb_row(&b) < 0)
+                goto oom;
+            rb_s(&b, "PRIMARY");
+            rb_i(&b, SQL_INT, 1);
+            b.cur[b.col++] = value_bytes(SQL_CHAR, "FG", 2);
+            rb_s(&b, "ROWS_FILEGROUP");
+            rb_i(&b, SQL_BIT, 1);
+            rb_i(&b, SQL_BIT, 0);
+            rb_i(&b, SQL_BIT, 0);
+        }
+        break;
+    }
+    case V_REQUESTS: {
+        sess_ctx c = { &b, 0 };
+        ex_foreach_session(s->in, per_request, &c);
+        if (c.failed)
+            goto oom;
+        break;
+    }
+    case V_TRAN_DB: {
+        sess_ctx c = { &b, 0 };
+        txn_mgr_foreach(s->in->txns, per_txn_db, &c);
+        if (c.failed)
+            goto oom;
+        break;
+    }
+    case V_LOG_INFO: {
+        int n = log_vlfs(db->tdb.log, NULL, 0);
+        log_vlf_info *vi = arena_alloc(a, sizeof *vi * (size_t)(n > 0 ? n : 1));
+        if (!vi)
+            goto oom;
+        int got = log_vlfs(db->tdb.log, vi, n);
+        if (got < n)
+            n = got;
+        uint64_t vs = log_vlf_size(db->tdb.log);
+        for (int i = 0; i < n; i++) {
+            if (rb_row(&b) < 0)
+                goto oom;
+            rb_i(&b, SQL_INT, db->tdb.id);
+            rb_i(&b, SQL_INT, 2);
+            rb_i(&b, SQL_BIGINT, (int64_t)vi[i].file_offset);
+            b.cur[b.col++] = value_float(SQL_FLOAT, (double)(vi[i].size ? vi[i].size : vs) / 1048576.0);
+            rb_i(&b, SQL_BIGINT, (int64_t)vi[i].seq);
+            rb_i(&b, SQL_BIT, vi[i].active);
+            rb_i(&b, SQL_INT, vi[i].active ? 2 : 0);
+            char lsn[32];
+            snprintf(lsn, sizeof lsn, "%llu", (unsigned long long)vi[i].first_lsn);
+            rb_s(&b, vi[i].first_lsn ? lsn : NULL);
+        }
+        break;
+    }
     case V_SESSIONS: {
         sess_ctx c = { &b, 0 };
         ex_foreach_session(s->in, per_session, &c);

@@ -48,24 +48,30 @@ static arena_chunk *chunk_new(arena *a, size_t size)
     return c;
 }
 
-void *arena_alloc(arena *a, size_t n)
+/* n bytes at an offset that is a multiple of `align` (1 or 16). Alignment
+ * applies to where a block starts, not to its size, so strings pack
+ * tightly between aligned nodes. */
+static void *alloc_aligned(arena *a, size_t n, size_t align)
 {
-    if (n > SIZE_MAX - ARENA_ALIGN)
+    if (n > SIZE_MAX - 2 * ARENA_ALIGN)
         return NULL;
-    size_t need = align_up(n ? n : 1);
+    if (n == 0)
+        n = 1;
     arena_chunk *c = a->head;
-    if (c && c->size - c->used >= need) {
-        void *p = c->data + c->used;
-        c->used += need;
-        return p;
+    if (c) {
+        size_t off = (c->used + (align - 1)) & ~(align - 1);
+        if (off <= c->size && c->size - off >= n) {
+            c->used = off + n;
+            return c->data + off;
+        }
     }
-    if (need > a->chunk_size / 4) {
+    if (n > a->chunk_size / 4) {
         /* A big block gets its own chunk, linked behind the current one so the
          * current chunk's free space stays in use. */
-        arena_chunk *big = chunk_new(a, need);
+        arena_chunk *big = chunk_new(a, align_up(n));
         if (!big)
             return NULL;
-        big->used = need;
+        big->used = big->size;
         if (c) {
             big->next = c->next;
             c->next = big;
@@ -80,8 +86,13 @@ void *arena_alloc(arena *a, size_t n)
         return NULL;
     fresh->next = c;
     a->head = fresh;
-    fresh->used = need;
+    fresh->used = n;
     return fresh->data;
+}
+
+void *arena_alloc(arena *a, size_t n)
+{
+    return alloc_aligned(a, n, ARENA_ALIGN);
 }
 
 void *arena_calloc(arena *a, size_t n)
@@ -94,7 +105,7 @@ void *arena_calloc(arena *a, size_t n)
 
 void *arena_memdup(arena *a, const void *src, size_t n)
 {
-    void *p = arena_alloc(a, n);
+    void *p = alloc_aligned(a, n, 1);
     if (p && n)
         memcpy(p, src, n);
     return p;
@@ -104,7 +115,7 @@ char *arena_strndup(arena *a, const char *s, size_t n)
 {
     if (n == SIZE_MAX)
         return NULL;
-    char *p = arena_alloc(a, n + 1);
+    char *p = alloc_aligned(a, n + 1, 1);
     if (!p)
         return NULL;
     if (n)

@@ -40,6 +40,7 @@ void arena_set_limit(arena *a, size_t limit);
  * limit. n == 0 returns a valid unique pointer. */
 void *arena_alloc(arena *a, size_t n);
 void *arena_calloc(arena *a, size_t n);
+/* Copies are byte-aligned (they hold text and bytes), so they pack tightly. */
 void *arena_memdup(arena *a, const void *p, size_t n);
 /* NUL-terminated copy of the first n bytes of s (s need not be terminated). */
 char *arena_strndup(arena *a, const char *s, size_t n);

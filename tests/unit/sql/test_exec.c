@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <stdbool.h>
 
 #include "unit/engine/engine_harness.h"
 #include "sql/session.h"
@@ -420,6 +421,15 @@ static void queries(void **state)
     EXPECT(s, "SELECT * FROM emp WHERE id = 2", "ROW 2|1|bob|200.00\nDONE COUNT n=1");
     EXPECT(s, "WITH big AS (SELECT * FROM emp WHERE sal > 60) SELECT COUNT(*) FROM big", "ROW 2");
     EXPECT(s, "SELECT * FROM (SELECT dept, MAX(sal) AS m FROM emp GROUP BY dept) AS x WHERE m > 60", "ROW 1|200.00");
+    /* window functions */
+    EXPECT(s, "SELECT name, ROW_NUMBER() OVER (ORDER BY sal DESC) AS rn, RANK() OVER (PARTITION BY dept ORDER BY sal) AS rk, "
+              "SUM(sal) OVER (PARTITION BY dept) AS tot, LAG(name) OVER (ORDER BY id) AS prev FROM emp ORDER BY id",
+           "ROW ann|2|1|300.50|NULL\nROW bob|1|2|300.50|ann\nROW cy|3|1|50.00|bob\nROW dee|4|1|10.00|cy");
+    EXPECT(s, "SELECT name FROM (SELECT name, ROW_NUMBER() OVER (ORDER BY id) AS rn FROM emp) x WHERE rn = 3", "ROW cy\nDONE");
+    EXPECT(s, "SELECT id FROM emp WHERE ROW_NUMBER() OVER (ORDER BY id) = 1", "ERR 4108");
+    /* an equi-join large enough for the hash join */
+    EXPECT(s, "SELECT CASE WHEN (SELECT COUNT(*) FROM sys.columns a JOIN sys.columns b ON a.object_id = b.object_id "
+              "AND a.column_id = b.column_id) = (SELECT COUNT(*) FROM sys.columns) THEN 'same' END", "ROW same");
     sql_session_close(s);
 }
 
@@ -543,6 +553,172 @@ static void error_scopes(void **state)
     sql_session_close(s);
 }
 
+
+static void schemas_temp_tables(void **state)
+{
+    (void)state;
+    sql_session *s = open_session(63, 1);
+    EXPECT(s, "CREATE SCHEMA sales", "DONE");
+    EXPECT(s, "CREATE TABLE sales.orders (id int PRIMARY KEY, amt money); INSERT sales.orders VALUES (1, 10)", "DONE COUNT n=1");
+    EXPECT(s, "SELECT s.name, t.name FROM sys.tables t JOIN sys.schemas s ON s.schema_id = t.schema_id WHERE s.name = 'sales'",
+           "ROW sales|orders");
+    EXPECT(s, "SELECT * FROM orders", "ERR 208");
+    EXPECT(s, "DROP SCHEMA sales", "ERR 3729");
+    EXPECT(s, "DROP TABLE sales.orders; DROP SCHEMA sales; SELECT SCHEMA_ID('sales')", "ROW NULL");
+    EXPECT(s, "CREATE SCHEMA dbo", "ERR 2714");
+    /* temporary tables */
+    EXPECT(s, "CREATE TABLE #t (id int IDENTITY PRIMARY KEY, v varchar(10) DEFAULT 'd'); "
+              "INSERT #t (v) VALUES ('a'); INSERT #t DEFAULT VALUES; SELECT * FROM #t", "ROW 1|a\nROW 2|d");
+    EXPECT(s, "SELECT COUNT(*) FROM #t", "ROW 2");       /* lives across batches */
+    EXPECT(s, "IF OBJECT_ID('tempdb..#t') IS NOT NULL DROP TABLE #t; SELECT * FROM #t", "ERR 208");
+    EXPECT(s, "EXEC('CREATE TABLE #inner (a int); INSERT #inner VALUES (1); SELECT * FROM #inner'); SELECT * FROM #inner",
+           "ROW 1");
+    HAS("ERR 208");                                       /* ended with its scope */
+    EXPECT(s, "BEGIN TRAN; CREATE TABLE #r (a int); ROLLBACK; SELECT * FROM #r", "ERR 208");
+    sql_session *other = open_session(64, 1);
+    run(s, "CREATE TABLE #mine (a int)");
+    EXPECT(other, "SELECT * FROM #mine", "ERR 208");      /* private to its session */
+    EXPECT(other, "CREATE TABLE #mine (b int); INSERT #mine VALUES (7); SELECT * FROM #mine", "ROW 7");
+    sql_session_close(other);
+    /* table variables */
+    EXPECT(s, "DECLARE @t TABLE (id int PRIMARY KEY, v varchar(10)); INSERT @t VALUES (1, 'a'), (2, 'b'); "
+              "UPDATE @t SET v = 'bb' WHERE id = 2; DELETE FROM @t WHERE id = 1; SELECT * FROM @t",
+           "ROW 2|bb\nDONE COUNT n=1");
+    EXPECT(s, "SELECT * FROM @t", "ERR 1087");
+    /* SELECT INTO */
+    EXPECT(s, "SELECT name, database_id INTO #dbs FROM sys.databases WHERE database_id <= 4; SELECT COUNT(*) FROM #dbs",
+           "DONE COUNT n=2\nCOLS -:int\nROW 2");
+    EXPECT(s, "SELECT 1 INTO badtab", "ERR 1038");
+    /* more catalog views */
+    EXPECT(s, "SELECT type_desc, name FROM sys.master_files WHERE database_id = 1 ORDER BY file_id", "ROW ROWS|master\nROW LOG|master_log");
+    EXPECT(s, "SELECT name FROM sys.filegroups", "ROW PRIMARY");
+    EXPECT(s, "SELECT command FROM sys.dm_exec_requests WHERE session_id = @@SPID", "ROW SELECT");
+    EXPECT(s, "SELECT COUNT(*) FROM sys.dm_db_log_info(DB_ID()) WHERE vlf_active = 1", "ROW 1");
+    EXPECT(s, "BEGIN TRAN; INSERT #dbs VALUES ('x', 99); SELECT COUNT(*) FROM sys.dm_tran_database_transactions "
+              "WHERE transaction_id = (SELECT transaction_id FROM sys.dm_exec_requests WHERE session_id = @@SPID); ROLLBACK",
+           "ROW 1");
+    sql_session_close(s);
+}
+
+
+typedef struct bg_arg {
+    sql_session *s;
+    const char *sql;
+    cap c;
+} bg_arg;
+
+static void *bg_run(void *arg)
+{
+    bg_arg *b = arg;
+    sql_sink k = SINK;
+    k.ctx = &b->c;
+    sql_execute_batch(b->s, b->sql, strlen(b->sql), 0, &k);
+    return NULL;
+}
+
+
+/* Server threads have 256 KiB stacks: the deepest nesting the parser allows
+ * must run inside one. */
+static void *deep_run(void *arg)
+{
+    bg_arg *b = arg;
+    return bg_run(b);
+}
+
+static void deep_nesting(void **state)
+{
+    (void)state;
+    sql_session *s = open_session(68, 1);
+    char *sql = malloc(65536);
+    assert_non_null(sql);
+    /* expressions nested 120 deep */
+    size_t o = (size_t)sprintf(sql, "SELECT ");
+    for (int i = 0; i < 120; i++)
+        o += (size_t)sprintf(sql + o, "UPPER(");
+    o += (size_t)sprintf(sql + o, "'x'");
+    for (int i = 0; i < 120; i++)
+        sql[o++] = ')';
+    o += (size_t)sprintf(sql + o, ", ");
+    for (int i = 0; i < 100; i++)
+        o += (size_t)sprintf(sql + o, "1 + ");
+    o += (size_t)sprintf(sql + o, "1; SELECT ");
+    /* subqueries nested 30 deep, then too deep */
+    for (int i = 0; i < 30; i++)
+        o += (size_t)sprintf(sql + o, "(SELECT ");
+    o += (size_t)sprintf(sql + o, "1");
+    for (int i = 0; i < 30; i++)
+        sql[o++] = ')';
+    o += (size_t)sprintf(sql + o, "; SELECT ");
+    for (int i = 0; i < 60; i++)
+        o += (size_t)sprintf(sql + o, "(SELECT ");
+    o += (size_t)sprintf(sql + o, "1");
+    for (int i = 0; i < 60; i++)
+        sql[o++] = ')';
+    sql[o] = 0;
+    bg_arg bg = { .s = s, .sql = sql };
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setstacksize(&at, 256 * 1024);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, &at, deep_run, &bg), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    pthread_attr_destroy(&at);
+    const char *t = bg.c.text ? bg.c.text : "";
+    if (!strstr(t, "ROW X|101\n") || !strstr(t, "ROW 1\n") || !strstr(t, "ERR 191"))
+        fail_msg("got:\n%s", t);
+    free(bg.c.text);
+    free(sql);
+    sql_session_close(s);
+}
+
+static void deadlock_victim(void **state)
+{
+    (void)state;
+    sql_session *a = open_session(65, 1), *b = open_session(66, 1);
+    run(a, "CREATE TABLE dl (id int PRIMARY KEY, v int); INSERT dl VALUES (1, 0), (2, 0)");
+    EXPECT(a, "BEGIN TRAN; UPDATE dl SET v = 1 WHERE id = 1", "DONE COUNT INXACT n=1");
+    EXPECT(b, "BEGIN TRAN; UPDATE dl SET v = 2 WHERE id = 2", "DONE COUNT INXACT n=1");
+    /* a waits for b's row in the background; b then waits for a's: one is the victim */
+    bg_arg bg = { .s = a, .sql = "UPDATE dl SET v = 1 WHERE id = 2; SELECT 'a goes on'" };
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, bg_run, &bg), 0);
+    usleep(200 * 1000);
+    run(b, "UPDATE dl SET v = 2 WHERE id = 1; SELECT 'b goes on'");
+    assert_int_equal(pthread_join(th, NULL), 0);
+    const char *ta = bg.c.text ? bg.c.text : "", *tb = C.text ? C.text : "";
+    bool a_victim = strstr(ta, "ERR 1205") != NULL, b_victim = strstr(tb, "ERR 1205") != NULL;
+    if (a_victim == b_victim)
+        fail_msg("exactly one victim expected\na:\n%s\nb:\n%s", ta, tb);
+    const char *vt = a_victim ? ta : tb, *wt = a_victim ? tb : ta;
+    /* the victim's transaction is rolled back and its batch ends */
+    if (!strstr(vt, "ENVTX ROLLBACK") || strstr(vt, "goes on"))
+        fail_msg("victim:\n%s", vt);
+    if (!strstr(wt, "goes on"))
+        fail_msg("survivor:\n%s", wt);
+    sql_session *w = a_victim ? b : a, *v = a_victim ? a : b;
+    EXPECT(v, "SELECT @@TRANCOUNT", "ROW 0");
+    EXPECT(w, "COMMIT; SELECT COUNT(*) FROM dl WHERE v = 0", "ROW 0");
+    free(bg.c.text);
+    sql_session_close(a);
+    sql_session_close(b);
+}
+
+static void three_part_names(void **state)
+{
+    (void)state;
+    sql_session *s = open_session(67, 1);
+    EXPECT(s, "CREATE DATABASE other; CREATE TABLE other.dbo.o (id int PRIMARY KEY, v varchar(10))", "DONE");
+    EXPECT(s, "INSERT other.dbo.o VALUES (1, 'x'); INSERT INTO other..o VALUES (2, 'y')", "DONE COUNT n=1");
+    EXPECT(s, "SELECT DB_NAME(), COUNT(*) FROM other.dbo.o", "ROW master|2");
+    EXPECT(s, "BEGIN TRAN; UPDATE other.dbo.o SET v = 'z'; CREATE TABLE here (a int); INSERT here VALUES (1); COMMIT",
+           "ENVTX COMMIT");
+    EXPECT(s, "SELECT COUNT(*) FROM other.dbo.o o JOIN master.dbo.here h ON h.a = o.id WHERE o.v = 'z'", "ROW 1");
+    EXPECT(s, "USE other; SELECT DB_NAME(); USE master", "ROW other");
+    EXPECT(s, "SELECT * FROM nodb.dbo.x", "ERR 911");
+    EXPECT(s, "DROP DATABASE other; SELECT DB_ID('other')", "ROW NULL");
+    sql_session_close(s);
+}
+
 typedef struct lock_arg {
     sql_session *s;
     const char *sql;
@@ -576,6 +752,10 @@ int main(void)
         cmocka_unit_test(rpc_calls),
         cmocka_unit_test(lock_timeout),
         cmocka_unit_test(error_scopes),
+        cmocka_unit_test(schemas_temp_tables),
+        cmocka_unit_test(deadlock_victim),
+        cmocka_unit_test(three_part_names),
+        cmocka_unit_test(deep_nesting),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

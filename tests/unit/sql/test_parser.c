@@ -1169,6 +1169,54 @@ static void statement_spans(void **state)
     assert_int_equal(parse_ok(" -- nothing\n;;")->stmts.n, 0);
 }
 
+/* The T-SQL of the seed documents, as written there (batches split at GO). */
+static void seed_examples(void **state)
+{
+    (void)state;
+    const char *seed003[] = {
+        "USE AdventureWorks  \n",
+        "BEGIN TRANSACTION ListPriceUpdate  \n   WITH MARK 'UPDATE Product list prices';  \n",
+        "\nUPDATE Production.Product  \n   SET ListPrice = ListPrice * 1.10  \n"
+        "   WHERE ProductNumber LIKE 'BK-%';  \n",
+        "\nCOMMIT TRANSACTION ListPriceUpdate;  \n",
+        "\n-- Time passes. Regular database   \n-- and log backups are taken.  \n"
+        "-- An error occurs in the database.  \nUSE master  \n",
+        "\nRESTORE DATABASE AdventureWorks  \nFROM AdventureWorksBackups  \n"
+        "WITH FILE = 3, NORECOVERY;  \n",
+        "\nRESTORE LOG AdventureWorks  \n   FROM AdventureWorksBackups   \n   WITH FILE = 4,  \n"
+        "   RECOVERY,   \n   STOPATMARK = 'ListPriceUpdate';  \n",
+        "CREATE PROCEDURE sp_SetMark  \n@name nvarchar (128)  \nAS  \n"
+        "BEGIN TRANSACTION @name WITH MARK  \nUPDATE coyote.dbo.Marks SET one = 1  \n"
+        "COMMIT TRANSACTION;  \n",
+        "CREATE PROCEDURE sp_MarkAll  \n@name nvarchar (128)  \nAS  \nBEGIN TRANSACTION  \n"
+        "EXEC instance0.coyote.dbo.sp_SetMark @name  \nEXEC instance1.coyote.dbo.sp_SetMark @name  \n"
+        "EXEC instance2.coyote.dbo.sp_SetMark @name  \nCOMMIT TRANSACTION;  \n",
+        /* seed 004 */
+        "RESTORE DATABASE database_name FILEGROUP=filegroup_name",
+        "ALTER DATABASE database_name SET EMERGENCY",
+        "DBCC CHECKDB (database_name, REPAIR_ALLOW_DATA_LOSS)",
+        /* seeds 000 / 001 */
+        "ALTER DATABASE AdventureWorks SET PARTNER FAILOVER",
+        "ALTER DATABASE AdventureWorks SET PARTNER = 'TCP://PARTNERHOST5.COMPANYDOMAIN.COM:5022'",
+    };
+    for (size_t i = 0; i < sizeof seed003 / sizeof seed003[0]; i++)
+        parse_ok(seed003[i]);
+
+    const ast_stmt *s = one(seed003[1]);
+    assert_int_equal(s->kind, STMT_BEGIN_TRAN);
+    assert_string_equal(s->u.tran.name, "ListPriceUpdate");
+    assert_expr(s->u.tran.mark_desc, "'UPDATE Product list prices'");
+    s = one(seed003[8]);
+    const ast_create_proc *p = &s->u.create_proc;
+    assert_int_equal(p->body.n, 5);
+    assert_null(p->body.v[0]->u.tran.name);
+    assert_string_equal(p->body.v[1]->u.exec.proc.server, "instance0");
+    assert_string_equal(p->body.v[1]->u.exec.args.v[0]->value->u.name, "@name");
+    s = one(seed003[9]);
+    assert_int_equal(s->u.restore.files.n, 1);
+    assert_string_equal(s->u.restore.files.v[0]->word, "filegroup_name");
+}
+
 /* --------------------------------------------------------------- bad input */
 
 struct bad {
@@ -1467,7 +1515,8 @@ int main(void)
         T(insert_update_delete), T(create_database), T(create_table), T(create_procedure),
         T(control_flow), T(declare_and_set), T(quoted_identifier), T(variables_scope),
         T(transactions), T(exec_kill_shutdown), T(backup), T(restore), T(alter_database),
-        T(dbcc_endpoint_unsupported), T(statement_spans), T(bad_input), T(nesting_limits),
+        T(dbcc_endpoint_unsupported), T(statement_spans), T(seed_examples), T(bad_input),
+        T(nesting_limits),
         T(memory_limit), T(round_trip),
 #undef T
     };

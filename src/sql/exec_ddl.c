@@ -1,15 +1,7 @@
 /*
- * exec_ddl.c — CREATE/DROP DATABASE, CREATE/DROP TABLE, CREATE INDEX,
- * ALTER DATABASE SET RECOVERY / PAGE_VERIFY, USE; and the table metadata the
- * engine's catalog does not keep (IDENTITY seed/increment, DEFAULT and CHECK
- * constraints).
- *
- * That metadata lives in a hidden table of each database,
- * sys.hdb_column_meta (object_id, column_id, kind, seed, incr, name,
- * definition), written in the same transaction as the CREATE TABLE, so it
- * rolls back, survives restarts and travels with backups exactly like the
- * catalog. Definitions are stored as canonical T-SQL (ast_expr_to_sql) and
- * parsed again when a table is first used.
+ * exec_ddl.c — CREATE/DROP DATABASE, CREATE/DROP SCHEMA, CREATE/DROP TABLE
+ * (identity, defaults, CHECK and UNIQUE constraints: see exec_meta.c),
+ * CREATE INDEX, ALTER DATABASE SET RECOVERY / PAGE_VERIFY, USE.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,250 +10,6 @@
 #include "log/logrec.h"
 #include "sql/exec_int.h"
 
-#define META_TABLE "hdb_column_meta"
-enum { META_IDENTITY = 1, META_DEFAULT = 2, META_CHECK = 3 };
-
-/* ------------------------------------------------------------ metadata cache */
-
-typedef struct tmeta_entry {
-    uint8_t  guid[16];           /* database identity (ids are reused after DROP) */
-    uint32_t object_id;
-    bool     dropped;
-    tmeta    m;
-    struct tmeta_entry *next;
-} tmeta_entry;
-
-static pthread_mutex_t meta_mu = PTHREAD_MUTEX_INITIALIZER;
-static tmeta_entry *meta_head;
-
-void ex_tmeta_forget(database *db, uint32_t object_id)
-{
-    pthread_mutex_lock(&meta_mu);
-    for (tmeta_entry *e = meta_head; e; e = e->next)
-        if (e->object_id == object_id && memcmp(e->guid, db->boot.guid, 16) == 0)
-            e->dropped = true;   /* kept: another session may still hold it */
-    pthread_mutex_unlock(&meta_mu);
-}
-
-static table_def *meta_table(database *db)
-{
-    hdb_err e;
-    return cat_find_table(db, SCHEMA_SYS, META_TABLE, &e);
-}
-
-static int ensure_meta_table(sql_session *s, database *db, txn *t, table_def **out)
-{
-    *out = meta_table(db);
-    if (*out)
-        return 0;
-    tbl_column c[7];
-    memset(c, 0, sizeof c);
-    static const char *names[7] = { "object_id", "column_id", "kind", "seed", "incr", "name", "definition" };
-    sql_type types[7] = { value_type(SQL_INT, 0, 0, 0), value_type(SQL_INT, 0, 0, 0), value_type(SQL_TINYINT, 0, 0, 0),
-                          value_type(SQL_BIGINT, 0, 0, 0), value_type(SQL_BIGINT, 0, 0, 0),
-                          value_type(SQL_VARBINARY, 256, 0, 0), value_type(SQL_VARBINARY, VALUE_LEN_MAX, 0, 0) };
-    for (int i = 0; i < 7; i++) {
-        snprintf(c[i].name, sizeof c[i].name, "%s", names[i]);
-        c[i].type = types[i];
-        c[i].nullable = i >= 3;
-    }
-    int pk[3] = { 0, 1, 2 };
-    table_spec spec = { .schema_id = SCHEMA_SYS, .name = META_TABLE, .ncols = 7, .cols = c, .npk = 3, .pk_cols = pk,
-                        .pk_name = "PK_hdb_column_meta" };
-    if (cat_create_table(t, db, &spec, NULL, &s->err) < 0) {
-        if (s->err.number == 2714 && (*out = meta_table(db)))
-            return 0;
-        return -1;
-    }
-    *out = meta_table(db);
-    return *out ? 0 : -1;
-}
-
-static int meta_put(sql_session *s, database *db, txn *t, table_def *mt, uint32_t obj, int col, int kind,
-                    int64_t seed, int64_t incr, bool has_nums, const char *name, const char *def)
-{
-    sql_value v[7] = {
-        value_int(SQL_INT, obj), value_int(SQL_INT, col), value_int(SQL_TINYINT, kind),
-        has_nums ? value_int(SQL_BIGINT, seed) : value_null(SQL_BIGINT),
-        has_nums ? value_int(SQL_BIGINT, incr) : value_null(SQL_BIGINT),
-        name ? value_bytes(SQL_VARBINARY, name, (uint32_t)strlen(name)) : value_null(SQL_VARBINARY),
-        def ? value_bytes(SQL_VARBINARY, def, (uint32_t)strlen(def)) : value_null(SQL_VARBINARY),
-    };
-    return table_insert(t, db, mt, v, &s->err);
-}
-
-static char *bytes_str(arena *a, const sql_value *v)
-{
-    if (v->is_null)
-        return NULL;
-    return arena_strndup(a, (const char *)v->bytes, v->len);
-}
-
-/* Parse a stored expression: "SELECT <text>" (defaults) or "SELECT 1 WHERE
- * <text>" (checks). */
-static ast_expr *parse_stored(arena *a, const char *text, bool pred)
-{
-    size_t n = strlen(text) + 32;
-    char *sql = arena_alloc(a, n);
-    if (!sql)
-        return NULL;
-    snprintf(sql, n, pred ? "SELECT 1 WHERE %s" : "SELECT %s", text);
-    ast_batch *b;
-    hdb_err e;
-    int line;
-    parse_opts po = { .quoted_identifier = true, .no_variable_check = true };
-    if (parse_batch(a, sql, strlen(sql), &po, &b, &e, &line) < 0 || b->stmts.n != 1 ||
-        b->stmts.v[0]->kind != STMT_SELECT || !b->stmts.v[0]->u.query->select)
-        return NULL;
-    ast_select *sel = b->stmts.v[0]->u.query->select;
-    if (pred)
-        return sel->where;
-    return sel->items.n == 1 ? sel->items.v[0]->expr : NULL;
-}
-
-static void load_meta(sql_session *s, database *db, table_def *td, tmeta *m)
-{
-    m->object_id = td->object_id;
-    m->ident_col = -1;
-    m->ncols = td->ncols;
-    arena_init(&m->a, 4096);
-    for (int i = 0; i < td->ncols; i++)
-        if (td->cols[i].identity) {
-            m->ident_col = i;
-            m->seed = 1;
-            m->incr = 1;
-        }
-    table_def *mt = meta_table(db);
-    if (!mt)
-        return;
-    /* the rows may belong to a transaction still open (CREATE TABLE in a user
-     * transaction): read without locks */
-    txn *t = txn_begin(s->in->txns, s->spid, "meta", s->login);
-    if (!t)
-        return;
-    hdb_err e;
-    table_scan *sc = table_scan_open(t, db, mt, ISO_READ_UNCOMMITTED, &e);
-    table_row r;
-    int nchecks = 0;
-    tmeta_check checks[64];
-    while (sc && table_scan_next(sc, &r, &e) == 1) {
-        if (r.vals[0].u.i != (int64_t)td->object_id)
-            continue;
-        int col = (int)r.vals[1].u.i, kind = (int)r.vals[2].u.i;
-        if (kind == META_IDENTITY && !r.vals[3].is_null) {
-            m->seed = r.vals[3].u.i;
-            m->incr = r.vals[4].is_null ? 1 : r.vals[4].u.i;
-        } else if (kind == META_DEFAULT && col >= 0 && col < td->ncols) {
-            if (!m->defaults) {
-                m->defaults = arena_calloc(&m->a, sizeof(ast_expr *) * (size_t)td->ncols);
-                m->default_text = arena_calloc(&m->a, sizeof(char *) * (size_t)td->ncols);
-                m->default_name = arena_calloc(&m->a, sizeof(char *) * (size_t)td->ncols);
-            }
-            if (m->defaults) {
-                m->default_text[col] = bytes_str(&m->a, &r.vals[6]);
-                m->default_name[col] = bytes_str(&m->a, &r.vals[5]);
-                m->defaults[col] = m->default_text[col] ? parse_stored(&m->a, m->default_text[col], false) : NULL;
-            }
-        } else if (kind == META_CHECK && nchecks < 64) {
-            tmeta_check *c = &checks[nchecks++];
-            c->name = bytes_str(&m->a, &r.vals[5]);
-            c->text = bytes_str(&m->a, &r.vals[6]);
-            c->col = r.vals[3].is_null ? -1 : (int)r.vals[3].u.i;
-            c->expr = c->text ? parse_stored(&m->a, c->text, true) : NULL;
-        }
-    }
-    table_scan_close(sc);
-    txn_commit(t, &e);
-    txn_free(t);
-    if (nchecks) {
-        m->checks = arena_memdup(&m->a, checks, sizeof checks[0] * (size_t)nchecks);
-        m->nchecks = m->checks ? nchecks : 0;
-    }
-}
-
-tmeta *ex_tmeta(sql_session *s, database *db, table_def *td)
-{
-    pthread_mutex_lock(&meta_mu);
-    for (tmeta_entry *e = meta_head; e; e = e->next) {
-        if (!e->dropped && e->object_id == td->object_id && memcmp(e->guid, db->boot.guid, 16) == 0) {
-            pthread_mutex_unlock(&meta_mu);
-            return &e->m;
-        }
-    }
-    tmeta_entry *e = calloc(1, sizeof *e);
-    if (!e) {
-        pthread_mutex_unlock(&meta_mu);
-        return NULL;
-    }
-    memcpy(e->guid, db->boot.guid, 16);
-    e->object_id = td->object_id;
-    load_meta(s, db, td, &e->m);
-    e->next = meta_head;
-    meta_head = e;
-    pthread_mutex_unlock(&meta_mu);
-    return &e->m;
-}
-
-/* Highest value in the identity column, scanned once per table and process. */
-static int ident_load(sql_session *s, database *db, table_def *td, tmeta *m, hdb_err *err)
-{
-    txn *t = txn_begin(s->in->txns, s->spid, "identity", s->login);
-    if (!t)
-        return hdb_raise_text(err, 701, 19, 1, "There is insufficient system memory to run this query.");
-    table_scan *sc = table_scan_open(t, db, td, ISO_READ_UNCOMMITTED, err);
-    bool any = false;
-    __int128 best = 0;
-    table_row r;
-    int k = 0;
-    while (sc && (k = table_scan_next(sc, &r, err)) == 1) {
-        sql_value *v = &r.vals[m->ident_col];
-        if (v->is_null)
-            continue;
-        __int128 x = (td->types[m->ident_col].id == SQL_DECIMAL || td->types[m->ident_col].id == SQL_NUMERIC) ? v->u.dec : v->u.i;
-        if (!any || (m->incr > 0 ? x > best : x < best)) {
-            best = x;
-            any = true;
-        }
-    }
-    table_scan_close(sc);
-    hdb_err e;
-    txn_commit(t, &e);
-    txn_free(t);
-    if (!sc || k < 0)
-        return -1;
-    m->ident_loaded = true;
-    m->ident_used = any;
-    m->ident_last = any ? best : m->seed;
-    return 0;
-}
-
-int ex_identity_next(sql_session *s, database *db, table_def *td, tmeta *m, __int128 *out, hdb_err *err)
-{
-    pthread_mutex_lock(&meta_mu);
-    int rc = 0;
-    if (!m->ident_loaded)
-        rc = ident_load(s, db, td, m, err);
-    if (rc == 0 && out) {
-        __int128 v = m->ident_used ? m->ident_last + m->incr : m->seed;
-        m->ident_last = v;
-        m->ident_used = true;
-        *out = v;
-    }
-    pthread_mutex_unlock(&meta_mu);
-    return rc;
-}
-
-void ex_identity_seen(tmeta *m, __int128 v)
-{
-    if (!m || m->ident_col < 0)
-        return;
-    pthread_mutex_lock(&meta_mu);
-    if (m->ident_loaded && (!m->ident_used || (m->incr > 0 ? v > m->ident_last : v < m->ident_last))) {
-        m->ident_last = v;
-        m->ident_used = true;
-    }
-    pthread_mutex_unlock(&meta_mu);
-}
 
 /* ------------------------------------------------------------ schemas */
 
@@ -610,16 +358,12 @@ static int create_table(sql_session *s, ast_stmt *st, bool send_done)
                 uqs[nuq].cols[0] = i;
                 uqs[nuq].desc[0] = 0;
                 uqs[nuq++].name = c->name;
-            } else if (c->kind == CONSTR_FOREIGN_KEY) {
-                return ex_failf(s, 40019, 16, 1, "FOREIGN KEY constraints are not supported yet.");
             }
         }
     }
     for (int k = 0; k < ct->def.constraints.n; k++) {
         ast_constraint *c = ct->def.constraints.v[k];
-        if (c->kind == CONSTR_FOREIGN_KEY)
-            return ex_failf(s, 40019, 16, 1, "FOREIGN KEY constraints are not supported yet.");
-        if (c->kind == CONSTR_DEFAULT)
+        if (c->kind == CONSTR_DEFAULT || c->kind == CONSTR_FOREIGN_KEY)
             continue;
         if (c->kind != CONSTR_PRIMARY_KEY && c->kind != CONSTR_UNIQUE)
             continue;
@@ -685,6 +429,15 @@ static int create_table(sql_session *s, ast_stmt *st, bool send_done)
         if (!td)
             rc = -1;
     }
+    /* foreign keys: checked and recorded now that the table exists */
+    int nfk = 0;
+    for (int i = 0; rc == 0 && i < ncols; i++)
+        for (int k = 0; rc == 0 && k < ct->def.columns.v[i]->constraints.n; k++)
+            if (ct->def.columns.v[i]->constraints.v[k]->kind == CONSTR_FOREIGN_KEY)
+                rc = ex_fk_define(s, db, t, td, ct->def.columns.v[i]->constraints.v[k], i, nfk++, false);
+    for (int k = 0; rc == 0 && k < ct->def.constraints.n; k++)
+        if (ct->def.constraints.v[k]->kind == CONSTR_FOREIGN_KEY)
+            rc = ex_fk_define(s, db, t, td, ct->def.constraints.v[k], -1, nfk++, false);
     /* identity, defaults and checks go to the metadata table */
     bool need_meta = ident >= 0;
     for (int i = 0; i < ncols; i++)
@@ -699,9 +452,9 @@ static int create_table(sql_session *s, ast_stmt *st, bool send_done)
                 need_meta = true;
     if (rc == 0 && need_meta) {
         table_def *mt;
-        rc = ensure_meta_table(s, db, t, &mt);
+        rc = ex_meta_ensure(s, db, t, &mt);
         if (rc == 0 && ident >= 0)
-            rc = meta_put(s, db, t, mt, obj, ident, META_IDENTITY, seed, incr, true, NULL, NULL);
+            rc = ex_meta_put(s, db, t, mt, obj, ident, META_IDENTITY, seed, incr, true, NULL, NULL);
         int nchk = 0;
         for (int i = 0; rc == 0 && i < ncols; i++) {
             ast_coldef *cd = ct->def.columns.v[i];
@@ -712,7 +465,7 @@ static int create_table(sql_session *s, ast_stmt *st, bool send_done)
                     snprintf(nm, sizeof nm, "%s", cd->default_name);
                 else
                     snprintf(nm, sizeof nm, "DF__%.40s__%.20s__%08X", n->object, cd->name, obj);
-                rc = txt ? meta_put(s, db, t, mt, obj, i, META_DEFAULT, 0, 0, false, nm, txt) : -1;
+                rc = txt ? ex_meta_put(s, db, t, mt, obj, i, META_DEFAULT, 0, 0, false, nm, txt) : -1;
             }
             for (int k = 0; rc == 0 && k < cd->constraints.n; k++) {
                 ast_constraint *c = cd->constraints.v[k];
@@ -724,7 +477,7 @@ static int create_table(sql_session *s, ast_stmt *st, bool send_done)
                     snprintf(nm, sizeof nm, "%s", c->name);
                 else
                     snprintf(nm, sizeof nm, "CK__%.40s__%.20s__%08X", n->object, cd->name, obj + (uint32_t)nchk);
-                rc = txt ? meta_put(s, db, t, mt, obj, nchk++, META_CHECK, i, 0, true, nm, txt) : -1;
+                rc = txt ? ex_meta_put(s, db, t, mt, obj, nchk++, META_CHECK, i, 0, true, nm, txt) : -1;
             }
         }
         for (int k = 0; rc == 0 && k < ct->def.constraints.n; k++) {
@@ -737,11 +490,11 @@ static int create_table(sql_session *s, ast_stmt *st, bool send_done)
                 else
                     snprintf(nm, sizeof nm, "CK__%.60s__%08X", n->object, obj + (uint32_t)nchk);
                 /* seed = -1: a table-level constraint */
-                rc = txt ? meta_put(s, db, t, mt, obj, nchk++, META_CHECK, -1, 0, true, nm, txt) : -1;
+                rc = txt ? ex_meta_put(s, db, t, mt, obj, nchk++, META_CHECK, -1, 0, true, nm, txt) : -1;
             } else if (c->kind == CONSTR_DEFAULT && c->columns.n == 1) {
                 int col = find_col(cols, ncols, c->columns.v[0]->name);
                 char *txt = col >= 0 ? ast_expr_to_sql(a, c->default_value) : NULL;
-                rc = txt ? meta_put(s, db, t, mt, obj, col, META_DEFAULT, 0, 0, false, c->name, txt) : -1;
+                rc = txt ? ex_meta_put(s, db, t, mt, obj, col, META_DEFAULT, 0, 0, false, c->name, txt) : -1;
                 if (col < 0)
                     ex_failf(s, 1911, 16, 1, "Column name '%s' does not exist in the target table or view.", c->columns.v[0]->name);
             }
@@ -849,6 +602,8 @@ static int drop_table(sql_session *s, ast_stmt *st)
         }
         if (view)
             return ex_failf(s, 3701, 11, 5, "Cannot drop the table '%s', because it does not exist or you do not have permission.", n->object);
+        if (ex_fk_referenced(s, db, td, false) < 0)
+            return EX_ERROR;
         if (ex_stmt_begin(s, true) < 0)
             return EX_ERROR;
         txn *t = ex_txn(s, true, &s->err);
@@ -857,7 +612,7 @@ static int drop_table(sql_session *s, ast_stmt *st)
         uint32_t obj = td->object_id;
         int rc = cat_drop_table(t, db, td, &s->err);
         /* its metadata rows go too */
-        table_def *mt = rc == 0 ? meta_table(db) : NULL;
+        table_def *mt = rc == 0 ? ex_meta_table(db) : NULL;
         if (mt) {
             table_scan *sc = table_scan_open(t, db, mt, ISO_READ_COMMITTED, &s->err);
             sql_value (*keys)[3] = arena_alloc(&s->stmt_arena, sizeof *keys * 1024);
@@ -879,7 +634,8 @@ static int drop_table(sql_session *s, ast_stmt *st)
         rc = ex_stmt_end(s, rc);
         if (rc < 0)
             return EX_ERROR;
-        ex_tmeta_forget(db, obj);
+        ex_tmeta_forget_all();     /* tables it referenced lose a foreign key */
+        (void)obj;
         if (n->object[0] == '#')
             ex_temp_forget(s, n->object);
     }
@@ -1013,7 +769,7 @@ int ex_ddl(sql_session *s, ast_stmt *st)
     case STMT_DROP_DATABASE: return drop_database(s, st);
     case STMT_ALTER_DATABASE: return alter_database(s, st);
     case STMT_DROP_INDEX: return ex_failf(s, 40022, 16, 1, "DROP INDEX is not supported yet.");
-    case STMT_ALTER_TABLE: return ex_failf(s, 40023, 16, 1, "ALTER TABLE is not supported yet.");
+    case STMT_ALTER_TABLE: return ex_alter_table(s, st);
     case STMT_CREATE_SCHEMA: return create_schema(s, st);
     case STMT_DROP_SCHEMA: return drop_schema(s, st);
     default: break;

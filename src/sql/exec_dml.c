@@ -155,6 +155,57 @@ static int eval_default(sql_session *s, ex_env *env, tmeta *m, table_def *td, da
     return 0;
 }
 
+/* ------------------------------------------------------------ deferred FK checks */
+
+/* Foreign keys are checked when the statement's rows are all written, as
+ * SQL Server does: rows of one INSERT may reference each other, and one
+ * DELETE may remove parents with their children. */
+typedef struct fk_pend {
+    const tmeta_fk *fk;        /* parent-exists check of a child row */
+    sql_value *row;            /* the row (copy) */
+    sql_value *newv;           /* no-children check: the parent's new values, NULL on delete */
+} fk_pend;
+
+typedef struct fk_list {
+    fk_pend *v;
+    int n, cap;
+} fk_list;
+
+static int pend_add(sql_session *s, fk_list *l, const tmeta_fk *fk, const sql_value *row, const sql_value *newv, int ncols)
+{
+    if (l->n == l->cap) {
+        int nc = l->cap ? l->cap * 2 : 16;
+        fk_pend *nv = arena_alloc(&s->stmt_arena, sizeof *nv * (size_t)nc);
+        if (!nv)
+            return oom(s);
+        if (l->n)
+            memcpy(nv, l->v, sizeof *nv * (size_t)l->n);
+        l->v = nv;
+        l->cap = nc;
+    }
+    ex_env env;
+    ex_env_init(&env, s);
+    fk_pend *p = &l->v[l->n++];
+    p->fk = fk;
+    p->row = q_copy_row(&env, row, ncols);
+    p->newv = newv ? q_copy_row(&env, newv, ncols) : NULL;
+    return p->row && (!newv || p->newv) ? 0 : oom(s);
+}
+
+static int pend_run(sql_session *s, database *db, table_def *td, tmeta *m, txn *t, fk_list *l, const char *verb)
+{
+    ex_env env;
+    ex_env_init(&env, s);
+    for (int i = 0; i < l->n; i++) {
+        fk_pend *p = &l->v[i];
+        int rc = p->fk ? ex_fk_parent_exists(s, &env, db, t, p->fk, p->row, verb)
+                       : ex_fk_no_children(s, db, t, td, m, p->row, p->newv, verb);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------ INSERT */
 
 static int resolve_target(sql_session *s, ast_tableref *t, database **db, table_def **td)
@@ -301,6 +352,7 @@ int ex_insert(sql_session *s, ast_stmt *st)
     if (!vals || !given)
         return ex_stmt_end(s, -1), oom(s);
     int64_t count = 0;
+    fk_list pend = { 0 };
     rc = 0;
     for (int r = 0; r < nrows && rc == 0; r++) {
         memset(given, 0, (size_t)td->ncols);
@@ -362,6 +414,8 @@ int ex_insert(sql_session *s, ast_stmt *st)
                 rc = null_error(s, db, td, c, "INSERT");
         if (rc == 0)
             rc = check_row(s, &env, db, td, m, vals, "INSERT");
+        for (int f = 0; rc == 0 && m && f < m->nfks; f++)
+            rc = pend_add(s, &pend, &m->fks[f], vals, NULL, td->ncols);
         if (rc == 0)
             rc = table_insert(t, db, td, vals, &s->err);
         if (rc == 0 && has_ident) {
@@ -376,6 +430,8 @@ int ex_insert(sql_session *s, ast_stmt *st)
         if (rc == 0 && (count & 1023) == 0 && ex_cancelled(s))
             rc = ex_failf(s, 3980, 16, 1, "The request was cancelled.");
     }
+    if (rc == 0)
+        rc = pend_run(s, db, td, m, t, &pend, "INSERT");
     rc = ex_stmt_end(s, rc);
     if (s->sink_failed)
         return EX_FATAL;
@@ -674,6 +730,7 @@ int ex_update(sql_session *s, ast_stmt *st)
     if (!nv || !old)
         return ex_stmt_end(s, -1), oom(s);
     int64_t count = 0;
+    fk_list pend = { 0 };
     env.a = &s->row_arena;
     for (int i = 0; i < f.n && rc == 0; i++) {
         table_row row;
@@ -722,6 +779,17 @@ int ex_update(sql_session *s, ast_stmt *st)
                 rc = null_error(s, db, td, c, "UPDATE");
         if (rc == 0)
             rc = check_row(s, &env, db, td, m, nv, "UPDATE");
+        for (int f = 0; rc == 0 && m && f < m->nfks; f++) {
+            /* only a changed reference needs its parent checked */
+            const tmeta_fk *fk = &m->fks[f];
+            bool changed = false;
+            for (int k = 0; k < fk->ncols && !changed; k++)
+                changed = value_compare(&old[fk->ccols[k]], &nv[fk->ccols[k]], &td->types[fk->ccols[k]]) != 0;
+            if (changed)
+                rc = pend_add(s, &pend, fk, nv, NULL, td->ncols);
+        }
+        if (rc == 0 && m && m->nrefs)
+            rc = pend_add(s, &pend, NULL, old, nv, td->ncols);
         if (rc == 0) {
             int r = table_update(t, db, td, f.m[i].key, nv, &s->err);
             if (r < 0)
@@ -734,6 +802,8 @@ int ex_update(sql_session *s, ast_stmt *st)
         table_row_free(&row);
         arena_reset(&s->row_arena);
     }
+    if (rc == 0)
+        rc = pend_run(s, db, td, m, t, &pend, "UPDATE");
     rc = ex_stmt_end(s, rc);
     if (s->sink_failed)
         return EX_FATAL;
@@ -755,6 +825,7 @@ int ex_delete(sql_session *s, ast_stmt *st)
     ex_src *src = &p->srcs[tsrc];
     database *db = src->db;
     table_def *td = src->td;
+    tmeta *m = ex_tmeta(s, db, td);
     int64_t limit;
     int rc = dml_top(s, d->top, d->top_percent, &limit);
     if (rc != 0)
@@ -772,6 +843,7 @@ int ex_delete(sql_session *s, ast_stmt *st)
     if (!t || find_targets(s, &env, p, tsrc, limit, &f) < 0)
         return ex_stmt_end(s, -1), EX_ERROR;
     int64_t count = 0;
+    fk_list pend = { 0 };
     env.a = &s->row_arena;
     for (int i = 0; i < f.n && rc == 0; i++) {
         table_row row;
@@ -782,6 +854,11 @@ int ex_delete(sql_session *s, ast_stmt *st)
         }
         if (g == 0)
             continue;
+        if (m && m->nrefs && pend_add(s, &pend, NULL, row.vals, NULL, td->ncols) < 0) {
+            rc = -1;
+            table_row_free(&row);
+            break;
+        }
         int r = table_delete(t, db, td, f.m[i].key, &s->err);
         if (r < 0)
             rc = -1;
@@ -792,6 +869,8 @@ int ex_delete(sql_session *s, ast_stmt *st)
         table_row_free(&row);
         arena_reset(&s->row_arena);
     }
+    if (rc == 0)
+        rc = pend_run(s, db, td, m, t, &pend, "DELETE");
     rc = ex_stmt_end(s, rc);
     if (s->sink_failed)
         return EX_FATAL;
@@ -813,6 +892,8 @@ int ex_truncate(sql_session *s, ast_stmt *st)
         return ex_bind_fail(s);
     if (view)
         return ex_failf(s, 259, 16, 1, "Ad hoc updates to system catalogs are not allowed.");
+    if (ex_fk_referenced(s, db, td, true) < 0)
+        return EX_ERROR;
     if (ex_stmt_begin(s, true) < 0)
         return EX_ERROR;
     txn *t = ex_txn(s, true, &s->err);

@@ -147,6 +147,7 @@ struct sql_session {
     int             trancount;    /* @@TRANCOUNT: 0 when tx is a statement txn */
     bool            tx_stmt;      /* tx is the current statement's autocommit txn */
     bool            doomed;       /* XACT_STATE() = -1 */
+    bool            tx_ddl;       /* the transaction changed table metadata */
     uint64_t        tx_desc;      /* descriptor sent in ENVCHANGE 8 */
     char            tx_name[TXN_NAME_MAX + 1];
     int             stmt_save;    /* depth of the statement savepoint, 0 = none */
@@ -196,6 +197,7 @@ struct sql_session {
     int             scope_try_base; /* try_depth when the current scope began */
     uint32_t        ident_ins_db, ident_ins_obj;  /* SET IDENTITY_INSERT ... ON */
     ast_cte_list   *ctes;         /* WITH ... of the statement being bound */
+    int             bind_depth;   /* expression nesting while binding */
     ex_temp        *temps;        /* temporary tables */
     int             ntemps, cap_temps;
     int             temp_seq;
@@ -567,6 +569,12 @@ typedef struct tmeta_check {
     ast_expr *expr;
     int       col;                /* column constraint: its column, else -1 */
 } tmeta_check;
+typedef struct tmeta_fk {
+    char     *name;
+    uint32_t  child_obj, parent_obj;
+    int       ncols;
+    int       ccols[TBL_MAX_KEYCOLS], pcols[TBL_MAX_KEYCOLS];
+} tmeta_fk;
 typedef struct tmeta {
     uint32_t   object_id;
     int        ident_col;         /* -1 none */
@@ -580,12 +588,31 @@ typedef struct tmeta {
     char     **default_name;
     int        nchecks;
     tmeta_check *checks;
+    int        nfks, nrefs;
+    tmeta_fk  *fks;               /* its foreign keys */
+    tmeta_fk  *refs;              /* foreign keys of other tables referencing it */
     arena      a;
 } tmeta;
 tmeta *ex_tmeta(sql_session *s, database *db, table_def *td);
+#define META_TABLE "hdb_column_meta"
+enum { META_IDENTITY = 1, META_DEFAULT = 2, META_CHECK = 3, META_FK = 4 };
+table_def *ex_meta_table(database *db);                              /* NULL if none yet */
+int  ex_meta_ensure(sql_session *s, database *db, txn *t, table_def **out);
+int  ex_meta_put(sql_session *s, database *db, txn *t, table_def *mt, uint32_t obj, int col, int kind,
+                 int64_t seed, int64_t incr, bool has_nums, const char *name, const char *def);
 int  ex_identity_next(sql_session *s, database *db, table_def *td, tmeta *m, __int128 *out, hdb_err *err);
 void ex_identity_seen(tmeta *m, __int128 v);
 void ex_tmeta_forget(database *db, uint32_t object_id);
+void ex_tmeta_forget_all(void);                       /* after DDL was rolled back */
+int  ex_alter_table(sql_session *s, ast_stmt *st);    /* exec_alter.c */
+/* exec_fk.c */
+int  ex_fk_define(sql_session *s, database *db, txn *t, table_def *child, ast_constraint *c, int colcol,
+                  int ordinal, bool verify);
+int  ex_fk_parent_exists(sql_session *s, ex_env *env, database *db, txn *t, const tmeta_fk *fk,
+                         const sql_value *row, const char *verb);
+int  ex_fk_no_children(sql_session *s, database *db, txn *t, table_def *ptd, tmeta *pm, const sql_value *old,
+                       const sql_value *newv, const char *verb);
+int  ex_fk_referenced(sql_session *s, database *db, table_def *td, bool truncate);
 
 /* exec_temp.c: temporary tables */
 database *ex_tempdb(sql_session *s, hdb_err *err);

@@ -450,10 +450,8 @@ static int find_join_keys(sql_session *s, q_from *f)
     while (n > 0 && nk < 16) {
         bx *e = stack[--n];
         if (e->kind == BX_AND) {
-            if (n + 2 <= 64) {
-                stack[n++] = e->args[0];
-                stack[n++] = e->args[1];
-            }
+            for (int i = 0; i < e->nargs && n < 64; i++)
+                stack[n++] = e->args[i];
             continue;
         }
         if (e->kind != BX_CMP || e->op != AST_OP_EQ)
@@ -488,8 +486,9 @@ static int find_join_keys(sql_session *s, q_from *f)
 static int split_where(sql_session *s, q_plan *p, bx *w)
 {
     if (w->kind == BX_AND) {
-        if (split_where(s, p, w->args[0]) < 0 || split_where(s, p, w->args[1]) < 0)
-            return -1;
+        for (int i = 0; i < w->nargs; i++)
+            if (split_where(s, p, w->args[i]) < 0)
+                return -1;
         return 0;
     }
     int64_t m = src_mask(w);
@@ -546,10 +545,8 @@ static void find_point_lookup(sql_session *s, q_plan *p, int src)
     while (n > 0) {
         bx *e = stack[--n];
         if (e->kind == BX_AND) {
-            if (n + 2 <= 64) {
-                stack[n++] = e->args[0];
-                stack[n++] = e->args[1];
-            }
+            for (int i = 0; i < e->nargs && n < 64; i++)
+                stack[n++] = e->args[i];
             continue;
         }
         if (e->kind != BX_CMP || e->op != AST_OP_EQ)

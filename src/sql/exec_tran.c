@@ -107,9 +107,12 @@ int ex_stmt_end(sql_session *s, int rc)
             }
         } else {
             txn_rollback(s->tx, &e);
+            if (s->tx_ddl)
+                ex_tmeta_forget_all();
         }
         free_tx(s);
         s->tx_stmt = false;
+        s->tx_ddl = false;
     } else if (s->tx && s->stmt_save) {
         if (rc >= 0 || deadlock) {
             /* release the statement savepoint (kept savepoints would pile up) */
@@ -117,6 +120,8 @@ int ex_stmt_end(sql_session *s, int rc)
                 s->tx->nsaves--;
         } else {
             hdb_err e;
+            if (s->tx_ddl)
+                ex_tmeta_forget_all();
             if (txn_rollback_to(s->tx, STMT_SAVE, &e) == 0) {
                 if (s->tx->nsaves > 0 && strcmp(s->tx->saves[s->tx->nsaves - 1].name, STMT_SAVE) == 0)
                     s->tx->nsaves--;
@@ -167,6 +172,7 @@ int ex_commit_user(sql_session *s, hdb_err *err)
     hdb_err e;
     hdb_err_clear(&e);
     int rc = txn_commit(s->tx, &e);
+    s->tx_ddl = false;
     uint64_t desc = s->tx_desc;
     free_tx(s);
     s->trancount = 0;
@@ -198,6 +204,9 @@ void ex_tran_abort(sql_session *s)
     }
     hdb_err e;
     txn_rollback(s->tx, &e);
+    if (s->tx_ddl)
+        ex_tmeta_forget_all();
+    s->tx_ddl = false;
     bool user = !s->tx_stmt;
     uint64_t desc = s->tx_desc;
     free_tx(s);
@@ -330,6 +339,8 @@ int ex_tran_stmt(sql_session *s, ast_stmt *st)
             if (s->doomed)
                 return hdb_raise_text(&s->err, 3931, 16, 1, "The current transaction cannot be committed and cannot "
                                       "be rolled back to a savepoint. Roll back the entire transaction."), EX_ERROR;
+            if (s->tx_ddl)
+                ex_tmeta_forget_all();
             if (txn_rollback_to(s->tx, name, &s->err) < 0)
                 return EX_ERROR;
             return ex_done(s, 0, CMD_ROLLBACK, 0, false);

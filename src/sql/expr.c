@@ -41,7 +41,11 @@ static int int_range_ok(__int128 r, uint8_t id)
     }
 }
 
-static int ev_arith(ex_env *env, const bx *e, sql_value *out)
+static int arith(ex_env *env, const bx *e, sql_value a, sql_value b, sql_value *out);
+
+/* Operands here, the arithmetic out of line (its many locals stay off the
+ * recursion path). */
+__attribute__((noinline)) static int ev_arith(ex_env *env, const bx *e, sql_value *out)
 {
     sql_value a, b;
     if (ex_eval(env, e->args[0], &a) < 0 || ex_eval(env, e->args[1], &b) < 0)
@@ -50,6 +54,11 @@ static int ev_arith(ex_env *env, const bx *e, sql_value *out)
         *out = value_null(e->t.id);
         return 0;
     }
+    return arith(env, e, a, b, out);
+}
+
+__attribute__((noinline)) static int arith(ex_env *env, const bx *e, sql_value a, sql_value b, sql_value *out)
+{
     int op = e->op;
     uint8_t id = e->t.id;
     *out = value_null(id);
@@ -188,7 +197,7 @@ static int ev_arith(ex_env *env, const bx *e, sql_value *out)
     return 0;
 }
 
-static int ev_concat(ex_env *env, const bx *e, sql_value *out)
+__attribute__((noinline)) static int ev_concat(ex_env *env, const bx *e, sql_value *out)
 {
     sql_value a, b;
     if (ex_eval(env, e->args[0], &a) < 0 || ex_eval(env, e->args[1], &b) < 0)
@@ -309,7 +318,7 @@ static bool like_match(const lstr *t, const lstr *p, int esc)
     return pi == p->n;
 }
 
-static int ev_like(ex_env *env, const bx *e, int *truth)
+__attribute__((noinline)) static int ev_like(ex_env *env, const bx *e, int *truth)
 {
     sql_value a, p, es;
     if (ex_eval(env, e->args[0], &a) < 0 || ex_eval(env, e->args[1], &p) < 0)
@@ -405,7 +414,7 @@ static int sub_rows(ex_env *env, const bx *e, int limit, sql_value **vals, int *
     return 0;
 }
 
-static int ev_in(ex_env *env, const bx *e, int *truth)
+__attribute__((noinline)) static int ev_in(ex_env *env, const bx *e, int *truth)
 {
     sql_value x;
     if (ex_eval(env, e->args[0], &x) < 0)
@@ -453,7 +462,7 @@ static int ev_in(ex_env *env, const bx *e, int *truth)
     return 0;
 }
 
-static int ev_quant(ex_env *env, const bx *e, int *truth)
+__attribute__((noinline)) static int ev_quant(ex_env *env, const bx *e, int *truth)
 {
     sql_value x;
     if (ex_eval(env, e->args[0], &x) < 0)
@@ -495,68 +504,71 @@ static int ev_quant(ex_env *env, const bx *e, int *truth)
     return 0;
 }
 
-int ex_truth(ex_env *env, const bx *e, int *truth)
+/* The recursive entry points (ex_truth, ex_eval) keep no addressable
+ * locals: every case with some lives in its own out-of-line helper, so one
+ * level of nesting costs little stack (server threads have 256 KiB). */
+#define NOINLINE __attribute__((noinline))
+
+NOINLINE static int truth_andor(ex_env *env, const bx *e, int *truth)
+{
+    /* n-ary: FALSE (AND) / TRUE (OR) decides, else UNKNOWN if any is */
+    bool and_ = e->kind == BX_AND;
+    bool unknown = false;
+    for (int i = 0; i < e->nargs; i++) {
+        int t;
+        if (ex_truth(env, e->args[i], &t) < 0)
+            return -1;
+        if (t == (and_ ? 0 : 1)) {
+            *truth = t;
+            return 0;
+        }
+        if (t < 0)
+            unknown = true;
+    }
+    *truth = unknown ? -1 : and_ ? 1 : 0;
+    return 0;
+}
+
+NOINLINE static int truth_not(ex_env *env, const bx *e, int *truth)
+{
+    int a;
+    if (ex_truth(env, e->args[0], &a) < 0)
+        return -1;
+    *truth = a < 0 ? -1 : !a;
+    return 0;
+}
+
+NOINLINE static int truth_cmp(ex_env *env, const bx *e, int *truth)
+{
+    sql_value a, b;
+    if (ex_eval(env, e->args[0], &a) < 0 || ex_eval(env, e->args[1], &b) < 0)
+        return -1;
+    if (a.is_null || b.is_null) {
+        if (!env->s->opt.ansi_nulls && (e->op == AST_OP_EQ || e->op == AST_OP_NE) &&
+            (e->args[0]->null_lit || e->args[1]->null_lit || e->args[0]->kind == BX_VAR ||
+             e->args[1]->kind == BX_VAR)) {
+            bool eq = a.is_null && b.is_null;
+            *truth = e->op == AST_OP_EQ ? eq : !eq;
+            return 0;
+        }
+        *truth = -1;
+        return 0;
+    }
+    int c = value_compare(&a, &b, &e->ct);
+    switch (e->op) {
+    case AST_OP_EQ: *truth = c == 0; break;
+    case AST_OP_NE: *truth = c != 0; break;
+    case AST_OP_LT: *truth = c < 0; break;
+    case AST_OP_LE: *truth = c <= 0; break;
+    case AST_OP_GT: *truth = c > 0; break;
+    default: *truth = c >= 0; break;
+    }
+    return 0;
+}
+
+NOINLINE static int truth_other(ex_env *env, const bx *e, int *truth)
 {
     switch (e->kind) {
-    case BX_AND: {
-        int a, b;
-        if (ex_truth(env, e->args[0], &a) < 0)
-            return -1;
-        if (a == 0) {
-            *truth = 0;
-            return 0;
-        }
-        if (ex_truth(env, e->args[1], &b) < 0)
-            return -1;
-        *truth = b == 0 ? 0 : (a == 1 && b == 1) ? 1 : -1;
-        return 0;
-    }
-    case BX_OR: {
-        int a, b;
-        if (ex_truth(env, e->args[0], &a) < 0)
-            return -1;
-        if (a == 1) {
-            *truth = 1;
-            return 0;
-        }
-        if (ex_truth(env, e->args[1], &b) < 0)
-            return -1;
-        *truth = b == 1 ? 1 : (a == 0 && b == 0) ? 0 : -1;
-        return 0;
-    }
-    case BX_NOT: {
-        int a;
-        if (ex_truth(env, e->args[0], &a) < 0)
-            return -1;
-        *truth = a < 0 ? -1 : !a;
-        return 0;
-    }
-    case BX_CMP: {
-        sql_value a, b;
-        if (ex_eval(env, e->args[0], &a) < 0 || ex_eval(env, e->args[1], &b) < 0)
-            return -1;
-        if (a.is_null || b.is_null) {
-            if (!env->s->opt.ansi_nulls && (e->op == AST_OP_EQ || e->op == AST_OP_NE) &&
-                (e->args[0]->null_lit || e->args[1]->null_lit || e->args[0]->kind == BX_VAR ||
-                 e->args[1]->kind == BX_VAR)) {
-                bool eq = a.is_null && b.is_null;
-                *truth = e->op == AST_OP_EQ ? eq : !eq;
-                return 0;
-            }
-            *truth = -1;
-            return 0;
-        }
-        int c = value_compare(&a, &b, &e->ct);
-        switch (e->op) {
-        case AST_OP_EQ: *truth = c == 0; break;
-        case AST_OP_NE: *truth = c != 0; break;
-        case AST_OP_LT: *truth = c < 0; break;
-        case AST_OP_LE: *truth = c <= 0; break;
-        case AST_OP_GT: *truth = c > 0; break;
-        default: *truth = c >= 0; break;
-        }
-        return 0;
-    }
     case BX_ISNULL: {
         sql_value a;
         if (ex_eval(env, e->args[0], &a) < 0)
@@ -571,10 +583,6 @@ int ex_truth(ex_env *env, const bx *e, int *truth)
         *truth = (e->negated && t >= 0) ? !t : t;
         return 0;
     }
-    case BX_IN:
-        return ev_in(env, e, truth);
-    case BX_QUANT:
-        return ev_quant(env, e, truth);
     case BX_EXISTS: {
         sql_value *vals;
         int n;
@@ -593,7 +601,25 @@ int ex_truth(ex_env *env, const bx *e, int *truth)
     }
 }
 
-static int ev_case(ex_env *env, const bx *e, sql_value *out)
+int ex_truth(ex_env *env, const bx *e, int *truth)
+{
+    switch (e->kind) {
+    case BX_AND: case BX_OR:
+        return truth_andor(env, e, truth);
+    case BX_NOT:
+        return truth_not(env, e, truth);
+    case BX_CMP:
+        return truth_cmp(env, e, truth);
+    case BX_IN:
+        return ev_in(env, e, truth);
+    case BX_QUANT:
+        return ev_quant(env, e, truth);
+    default:
+        return truth_other(env, e, truth);
+    }
+}
+
+NOINLINE static int ev_case(ex_env *env, const bx *e, sql_value *out)
 {
     bool simple = e->ct.id != SQL_TYPE_NONE;
     int k = 0;
@@ -636,15 +662,71 @@ __attribute__((noinline)) static int try_convert(ex_env *env, const bx *e, const
     return 0;
 }
 
-int ex_eval(ex_env *env, const bx *e, sql_value *out)
+NOINLINE static int eval_pred(ex_env *env, const bx *e, sql_value *out)
 {
-    if (e->pred) {
-        int t;
-        if (ex_truth(env, e, &t) < 0)
-            return -1;
-        *out = t < 0 ? value_null(SQL_BIT) : value_int(SQL_BIT, t);
+    int t;
+    if (ex_truth(env, e, &t) < 0)
+        return -1;
+    *out = t < 0 ? value_null(SQL_BIT) : value_int(SQL_BIT, t);
+    return 0;
+}
+
+NOINLINE static int eval_unary(ex_env *env, const bx *e, sql_value *out)
+{
+    sql_value a;
+    if (ex_eval(env, e->args[0], &a) < 0)
+        return -1;
+    *out = a;
+    out->type = e->t.id;
+    if (a.is_null)
+        return 0;
+    if (e->op == AST_OP_BITNOT) {
+        int64_t r = ~a.u.i;
+        if (e->t.id == SQL_TINYINT) r &= 0xFF;
+        if (e->t.id == SQL_BIT) r &= 1;
+        out->u.i = r;
         return 0;
     }
+    if (ty_dec(e->t.id))
+        out->u.dec = -a.u.dec;
+    else if (e->t.id == SQL_FLOAT || e->t.id == SQL_REAL)
+        out->u.f = -a.u.f;
+    else {
+        if (!int_range_ok(-(__int128)a.u.i, e->t.id))
+            return cv_overflow(env->err, &e->t);
+        out->u.i = -a.u.i;
+    }
+    return 0;
+}
+
+NOINLINE static int eval_subq(ex_env *env, const bx *e, sql_value *out)
+{
+    sql_value *vals;
+    int n;
+    if (sub_rows(env, e, 2, &vals, &n) < 0)
+        return -1;
+    if (n > 1)
+        return ev_fail(env, 512, 16, 1, "Subquery returned more than 1 value. This is not permitted when "
+                       "the subquery follows =, !=, <, <= , >, >= or when the subquery is used as an expression.");
+    *out = n ? vals[0] : value_null(e->t.id);
+    out->type = e->t.id;
+    return 0;
+}
+
+NOINLINE static int eval_cast(ex_env *env, const bx *e, sql_value *out)
+{
+    sql_value a;
+    if (ex_eval(env, e->args[0], &a) < 0)
+        return -1;
+    if (e->is_try)
+        return try_convert(env, e, &a, out);
+    return cv_convert(env, &a, &e->args[0]->t, &e->t, e->u.style, false, out);
+}
+
+int ex_eval(ex_env *env, const bx *e, sql_value *out)
+{
+    if (e->pred)
+        return eval_pred(env, e, out);
     switch (e->kind) {
     case BX_CONST:
         *out = e->u.k;
@@ -666,58 +748,18 @@ int ex_eval(ex_env *env, const bx *e, sql_value *out)
         return 0;
     case BX_SYSVAR:
         return sv_eval(env, e->u.sysvar, out);
-    case BX_UNARY: {
-        sql_value a;
-        if (ex_eval(env, e->args[0], &a) < 0)
-            return -1;
-        *out = a;
-        out->type = e->t.id;
-        if (a.is_null)
-            return 0;
-        if (e->op == AST_OP_BITNOT) {
-            int64_t r = ~a.u.i;
-            if (e->t.id == SQL_TINYINT) r &= 0xFF;
-            if (e->t.id == SQL_BIT) r &= 1;
-            out->u.i = r;
-            return 0;
-        }
-        if (ty_dec(e->t.id))
-            out->u.dec = -a.u.dec;
-        else if (e->t.id == SQL_FLOAT || e->t.id == SQL_REAL)
-            out->u.f = -a.u.f;
-        else {
-            if (!int_range_ok(-(__int128)a.u.i, e->t.id))
-                return cv_overflow(env->err, &e->t);
-            out->u.i = -a.u.i;
-        }
-        return 0;
-    }
+    case BX_UNARY:
+        return eval_unary(env, e, out);
     case BX_ARITH:
         return ev_arith(env, e, out);
     case BX_CONCAT:
         return ev_concat(env, e, out);
-    case BX_SUBQ: {
-        sql_value *vals;
-        int n;
-        if (sub_rows(env, e, 2, &vals, &n) < 0)
-            return -1;
-        if (n > 1)
-            return ev_fail(env, 512, 16, 1, "Subquery returned more than 1 value. This is not permitted when "
-                           "the subquery follows =, !=, <, <= , >, >= or when the subquery is used as an expression.");
-        *out = n ? vals[0] : value_null(e->t.id);
-        out->type = e->t.id;
-        return 0;
-    }
+    case BX_SUBQ:
+        return eval_subq(env, e, out);
     case BX_CASE:
         return ev_case(env, e, out);
-    case BX_CAST: {
-        sql_value a;
-        if (ex_eval(env, e->args[0], &a) < 0)
-            return -1;
-        if (e->is_try)
-            return try_convert(env, e, &a, out);
-        return cv_convert(env, &a, &e->args[0]->t, &e->t, e->u.style, false, out);
-    }
+    case BX_CAST:
+        return eval_cast(env, e, out);
     case BX_FUNC:
         return fn_eval(env, e, out);
     case BX_AGG:

@@ -234,7 +234,7 @@ __attribute__((noinline)) static bx *bind_column(sql_session *s, bscope *sc, ast
 
 static bx *bind(sql_session *s, bscope *sc, ast_expr *e);
 
-static bx *bind_literal(sql_session *s, ast_expr *ae)
+__attribute__((noinline)) static bx *bind_literal(sql_session *s, ast_expr *ae)
 {
     sql_type t = ae->u.lit.type;
     sql_value v = ae->u.lit.v;
@@ -256,20 +256,36 @@ static bx *bind_literal(sql_session *s, ast_expr *ae)
     return b;
 }
 
+/* a OR b OR c ... is one n-ary node: generated SQL writes long chains, and a
+ * left-deep tree of them would recurse once per term. */
+__attribute__((noinline)) static bx *bind_andor(sql_session *s, bscope *sc, ast_expr *ae)
+{
+    ast_op op = ae->u.binary.op;
+    int n = 0;
+    for (ast_expr *x = ae; x->kind == EXPR_BINARY && x->u.binary.op == op; x = x->u.binary.left)
+        n++;
+    bx *e = new_bx(s, op == AST_OP_AND ? BX_AND : BX_OR, ae->line, n + 1);
+    if (!e)
+        return oom(s);
+    /* right operands from the top down, the leftmost leaf last */
+    ast_expr *x = ae;
+    for (int i = n; i >= 1; i--) {
+        if (!(e->args[i] = bx_bind_pred(s, sc, x->u.binary.right)))
+            return NULL;
+        x = x->u.binary.left;
+    }
+    if (!(e->args[0] = bx_bind_pred(s, sc, x)))
+        return NULL;
+    e->pred = true;
+    e->t = value_type(SQL_BIT, 0, 0, 0);
+    return e;
+}
+
 static bx *bind_binary(sql_session *s, bscope *sc, ast_expr *ae)
 {
     int op = ae->u.binary.op;
-    if (op == AST_OP_AND || op == AST_OP_OR) {
-        bx *e = new_bx(s, op == AST_OP_AND ? BX_AND : BX_OR, ae->line, 2);
-        if (!e)
-            return oom(s);
-        if (!(e->args[0] = bx_bind_pred(s, sc, ae->u.binary.left)) ||
-            !(e->args[1] = bx_bind_pred(s, sc, ae->u.binary.right)))
-            return NULL;
-        e->pred = true;
-        e->t = value_type(SQL_BIT, 0, 0, 0);
-        return e;
-    }
+    if (op == AST_OP_AND || op == AST_OP_OR)
+        return bind_andor(s, sc, ae);
     bx *l = bind(s, sc, ae->u.binary.left);
     if (!l)
         return NULL;
@@ -361,7 +377,7 @@ static bx *bind_binary(sql_session *s, bscope *sc, ast_expr *ae)
     return e;
 }
 
-static bx *bind_subquery(sql_session *s, bscope *sc, int kind, ast_query *q, int line)
+__attribute__((noinline)) static bx *bind_subquery(sql_session *s, bscope *sc, int kind, ast_query *q, int line)
 {
     bx *e = new_bx(s, kind, line, 0);
     if (!e)
@@ -384,7 +400,7 @@ static bx *bind_subquery(sql_session *s, bscope *sc, int kind, ast_query *q, int
     return e;
 }
 
-static bx *bind_agg(sql_session *s, bscope *sc, ast_expr *ae, int fn)
+__attribute__((noinline)) static bx *bind_agg(sql_session *s, bscope *sc, ast_expr *ae, int fn)
 {
     bscope *own = sc;
     while (own && !own->plan)
@@ -467,7 +483,7 @@ static bx *bind_agg(sql_session *s, bscope *sc, ast_expr *ae, int fn)
     return e;
 }
 
-static bx *bind_case(sql_session *s, bscope *sc, ast_expr *ae)
+__attribute__((noinline)) static bx *bind_case(sql_session *s, bscope *sc, ast_expr *ae)
 {
     /* args: [operand] (when, then)* [else] */
     int nw = ae->u.case_.whens.n;
@@ -546,7 +562,7 @@ static bx *bind_case(sql_session *s, bscope *sc, ast_expr *ae)
     return e;
 }
 
-static bx *bind_like(sql_session *s, bscope *sc, ast_expr *ae)
+__attribute__((noinline)) static bx *bind_like(sql_session *s, bscope *sc, ast_expr *ae)
 {
     bx *e = new_bx(s, BX_LIKE, ae->line, ae->u.like.escape ? 3 : 2);
     if (!e)
@@ -572,7 +588,7 @@ static bx *bind_like(sql_session *s, bscope *sc, ast_expr *ae)
     return e;
 }
 
-static bx *bind_in(sql_session *s, bscope *sc, ast_expr *ae)
+__attribute__((noinline)) static bx *bind_in(sql_session *s, bscope *sc, ast_expr *ae)
 {
     bx *x = bind(s, sc, ae->u.in.operand);
     if (!x)
@@ -625,7 +641,7 @@ static bx *bind_in(sql_session *s, bscope *sc, ast_expr *ae)
 
 /* f(...) OVER (PARTITION BY ... ORDER BY ...): registered with the query,
  * computed after its rows are known (exec_group.c). */
-static bx *bind_window(sql_session *s, bscope *sc, ast_expr *ae)
+__attribute__((noinline)) static bx *bind_window(sql_session *s, bscope *sc, ast_expr *ae)
 {
     const char *name = ae->u.func.name.object;
     bscope *own = sc;
@@ -742,7 +758,7 @@ static bx *bind_window(sql_session *s, bscope *sc, ast_expr *ae)
     return e;
 }
 
-static bx *bind_func(sql_session *s, bscope *sc, ast_expr *ae)
+__attribute__((noinline)) static bx *bind_func(sql_session *s, bscope *sc, ast_expr *ae)
 {
     const ast_objname *fname = &ae->u.func.name;
     const char *name = fname->object;
@@ -794,7 +810,29 @@ static bx *bind_func(sql_session *s, bscope *sc, ast_expr *ae)
     return e;
 }
 
+static bx *bind_node(sql_session *s, bscope *sc, ast_expr *ae);
+
+/* Expression nesting is bounded so that binding and evaluating fit the
+ * 256 KiB stack of a server thread (error 191, as SQL Server's limit). */
+#if defined(__SANITIZE_ADDRESS__)
+#define BIND_MAX_DEPTH 128      /* AddressSanitizer's frames are several times larger */
+#else
+#define BIND_MAX_DEPTH 256
+#endif
+
 static bx *bind(sql_session *s, bscope *sc, ast_expr *ae)
+{
+    if (++s->bind_depth > BIND_MAX_DEPTH) {
+        s->bind_depth--;
+        return bind_fail(s, ae ? ae->line : 0, 191, 15, 1, "Some part of your SQL statement is nested too deeply. "
+                         "Rewrite the query or break it up into smaller queries.");
+    }
+    bx *e = bind_node(s, sc, ae);
+    s->bind_depth--;
+    return e;
+}
+
+static bx *bind_node(sql_session *s, bscope *sc, ast_expr *ae)
 {
     if (!ae)
         return bind_fail(s, 0, 102, 15, 1, "Incorrect syntax.");

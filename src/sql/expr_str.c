@@ -120,11 +120,34 @@ __attribute__((noinline)) static int converts(ex_env *env, bool date, const sql_
     return ok;
 }
 
-int fn_eval(ex_env *env, const bx *e, sql_value *out)
+static int fn_compute(ex_env *env, const bx *e, sql_value *v, int nv, sql_value *out);
+static int fn_lazy(ex_env *env, const bx *e, sql_value *out);
+
+/* Out of line: the four argument slots are the only locals on the recursion
+ * path (nested function calls), the computation's many locals are not. */
+__attribute__((noinline)) static int fn_args(ex_env *env, const bx *e, sql_value *out)
 {
     sql_value v[4];
     int nv = e->nargs < 4 ? e->nargs : 4;
-    /* functions that look at their arguments lazily */
+    for (int i = 0; i < nv; i++)
+        if (ex_eval(env, e->args[i], &v[i]) < 0)
+            return -1;
+    return fn_compute(env, e, v, nv, out);
+}
+
+int fn_eval(ex_env *env, const bx *e, sql_value *out)
+{
+    switch (e->op) {
+    case F_ISNULL: case F_COALESCE: case F_IIF: case F_CONCAT: case F_CONCAT_WS:
+        return fn_lazy(env, e, out);
+    default:
+        return fn_args(env, e, out);
+    }
+}
+
+/* functions that look at their arguments one by one */
+__attribute__((noinline)) static int fn_lazy(ex_env *env, const bx *e, sql_value *out)
+{
     switch (e->op) {
     case F_ISNULL:
         if (ex_eval(env, e->args[0], out) < 0)
@@ -193,9 +216,11 @@ int fn_eval(ex_env *env, const bx *e, sql_value *out)
     default:
         break;
     }
-    for (int i = 0; i < nv; i++)
-        if (ex_eval(env, e->args[i], &v[i]) < 0)
-            return -1;
+    return -1;
+}
+
+__attribute__((noinline)) static int fn_compute(ex_env *env, const bx *e, sql_value *v, int nv, sql_value *out)
+{
     /* NULL in, NULL out for the plain scalar functions */
     switch (e->op) {
     case F_LEN: case F_DATALENGTH: case F_UPPER: case F_LOWER: case F_SUBSTRING: case F_LTRIM:

@@ -325,6 +325,8 @@ int sql_execute_tm(sql_session *s, int request, const char *name, int isolation,
         if (s->trancount == 0) {
             rc = hdb_raise(&s->err, 3903);
         } else if (nm && s->tx && strcmp(nm, s->tx_name) != 0) {
+            if (s->tx_ddl)
+                ex_tmeta_forget_all();
             rc = txn_rollback_to(s->tx, nm, &s->err);
             break;                     /* to a savepoint: no new transaction */
         } else {

@@ -1,6 +1,7 @@
 /*
  * exec_alter.c — ALTER TABLE: ADD CONSTRAINT (CHECK, DEFAULT ... FOR,
- * UNIQUE) and DROP CONSTRAINT (CHECK, DEFAULT). CHECK constraints are
+ * UNIQUE, FOREIGN KEY) and DROP CONSTRAINT (CHECK, DEFAULT, FOREIGN KEY).
+ * CHECK and FOREIGN KEY constraints are
  * verified against the existing rows unless WITH NOCHECK (547 if one fails),
  * UNIQUE builds a unique index (1505 on duplicates). Changing columns (ADD /
  * ALTER / DROP COLUMN) needs the engine to rewrite rows and is refused.
@@ -27,7 +28,7 @@ static int meta_rows(sql_session *s, database *db, txn *t, table_def *mt, uint32
     table_scan *sc = table_scan_open(t, db, mt, ISO_READ_COMMITTED, &s->err);
     if (!sc)
         return -1;
-    int n = 0, k;
+    int n = 0, k = 0;
     table_row r;
     while (n < cap && (k = table_scan_next(sc, &r, &s->err)) == 1) {
         if (r.vals[0].u.i != (int64_t)obj)

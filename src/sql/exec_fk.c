@@ -53,8 +53,8 @@ static bool is_candidate_key(table_def *p, const int *pcols, int n)
     return false;
 }
 
-int ex_fk_define(sql_session *s, database *db, txn *t, table_def *child, ast_constraint *c, int colcol, int ordinal,
-                 bool verify)
+static int fk_define(sql_session *s, database *db, txn *t, table_def *child, ast_constraint *c, int colcol,
+                     int ordinal, bool verify)
 {
     if (c->on_delete != REF_NO_ACTION || c->on_update != REF_NO_ACTION)
         return ex_failf(s, 40019, 16, 1, "FOREIGN KEY constraints with ON DELETE / ON UPDATE actions are not supported yet.");
@@ -281,4 +281,22 @@ int ex_fk_referenced(sql_session *s, database *db, table_def *td, bool truncate)
         return ex_failf(s, 3726, 16, 1, "Could not drop object '%s' because it is referenced by a FOREIGN KEY constraint.", td->name);
     }
     return 0;
+}
+
+/* SQL Server follows a bad constraint definition with 1750; a TRY block sees
+ * only the last error, so the first goes straight to the client. */
+int ex_fk_define(sql_session *s, database *db, txn *t, table_def *child, ast_constraint *c, int colcol, int ordinal,
+                 bool verify)
+{
+    int rc = fk_define(s, db, t, child, c, colcol, ordinal, verify);
+    if (rc == 0)
+        return 0;
+    switch (s->err.number) {
+    case 1767: case 1769: case 1770: case 1776: case 1778: case 8139: case 1904:
+        if (s->try_depth == 0)
+            ex_report(s, &s->err, s->cur_line);
+        return ex_failf(s, 1750, 16, 0, "Could not create constraint or index. See previous errors.");
+    default:
+        return rc;
+    }
 }

@@ -523,11 +523,15 @@ void cv_now(int64_t *us_local, int64_t *us_utc);
 
 /* exec_select.c */
 q_plan *q_bind(sql_session *s, bscope *parent, ast_query *q, bool top_level);
+void *q_salloc(sql_session *s, size_t n);            /* statement arena, 701 on failure */
+int  q_bfail(sql_session *s, int line, int number, int sev, int state, const char *fmt, const char *arg);
 typedef int (*q_emit_fn)(void *ctx, sql_value *row, int ncols);
 int  q_run(ex_env *env, q_plan *p, q_emit_fn emit, void *ctx);
 int  ex_select(sql_session *s, ast_stmt *st);
-/* FROM binding shared with UPDATE/DELETE */
+/* FROM binding shared with UPDATE/DELETE (exec_from.c) */
 int  q_bind_from(sql_session *s, bscope *sc, q_plan *p, ast_tableref_list *from);
+int  q_bind_tref(sql_session *s, bscope *sc, q_plan *p, ast_tableref *t, q_from **out);
+int  q_add_src(sql_session *s, q_plan *p, ex_src **out);
 int  q_resolve_table(sql_session *s, const ast_objname *n, database **db, table_def **td, int *view);
 typedef int (*q_row_fn)(void *ctx, ex_env *env);
 int  q_iterate(ex_env *env, q_plan *p, q_row_fn fn, void *ctx);   /* FROM + WHERE */

@@ -1,5 +1,5 @@
 /*
- * exec_select.c — binding queries (q_bind): FROM sources and joins, WHERE
+ * exec_select.c — binding queries (q_bind): FROM (exec_from.c), WHERE
  * (split into per-source filters and primary-key point lookups), GROUP BY /
  * aggregates / HAVING, the select list (with * expansion and variable
  * assignment), DISTINCT, TOP, ORDER BY, set operations, CTEs; and the SELECT
@@ -11,7 +11,7 @@
 
 #include "sql/exec_int.h"
 
-static void *salloc(sql_session *s, size_t n)
+void *q_salloc(sql_session *s, size_t n)
 {
     void *p = arena_calloc(&s->stmt_arena, n ? n : 1);
     if (!p)
@@ -19,7 +19,7 @@ static void *salloc(sql_session *s, size_t n)
     return p;
 }
 
-static int bfail(sql_session *s, int line, int number, int sev, int state, const char *fmt, const char *arg)
+int q_bfail(sql_session *s, int line, int number, int sev, int state, const char *fmt, const char *arg)
 {
     char m[600];
     snprintf(m, sizeof m, fmt, arg);
@@ -29,350 +29,6 @@ static int bfail(sql_session *s, int line, int number, int sev, int state, const
 }
 
 void q_set_ctes(sql_session *s, ast_cte_list *ctes) { s->ctes = ctes; }
-
-/* ------------------------------------------------------------ names */
-
-database *ex_find_db(sql_session *s, const char *name, hdb_err *err)
-{
-    database *db = inst_find_database(s->in, name);
-    if (!db) {
-        hdb_raise(err, 911, name);
-        return NULL;
-    }
-    if (db->state != DB_ONLINE && db->state != DB_EMERGENCY) {
-        char m[300];
-        if (db->state == DB_RESTORING)
-            snprintf(m, sizeof m, "Database '%s' cannot be opened. It is in the middle of a restore.", name);
-        else
-            snprintf(m, sizeof m, "Database '%s' cannot be opened because it is offline.", name);
-        hdb_raise_text(err, db->state == DB_RESTORING ? 927 : 942, 14, 1, m);
-        return NULL;
-    }
-    return db;
-}
-
-static void objname_text(const ast_objname *n, char *buf, size_t cap)
-{
-    size_t o = 0;
-    buf[0] = 0;
-    const char *parts[4] = { n->server, n->database, n->schema, n->object };
-    bool started = false;
-    for (int i = 0; i < 4; i++) {
-        if (!parts[i] && !started)
-            continue;
-        o += (size_t)snprintf(buf + o, o < cap ? cap - o : 0, "%s%s", started ? "." : "", parts[i] ? parts[i] : "");
-        started = true;
-    }
-}
-
-int q_resolve_table(sql_session *s, const ast_objname *n, database **dbp, table_def **tdp, int *view)
-{
-    *dbp = NULL;
-    *tdp = NULL;
-    *view = 0;
-    char full[600];
-    objname_text(n, full, sizeof full);
-    if (n->server) {
-        char m[700];
-        snprintf(m, sizeof m, "Could not find server '%s' in sys.servers. Verify that the correct server name was "
-                 "specified. If necessary, execute the stored procedure sp_addlinkedserver to add the server to "
-                 "sys.servers.", n->server);
-        hdb_raise_text(&s->err, 7202, 11, 2, m);
-        s->err_line = n->line;
-        return -1;
-    }
-    if (n->object && (n->object[0] == '#' || n->object[0] == '@')) {
-        if (ex_temp_find(s, n->object, dbp, tdp))
-            return 0;
-        if (n->object[0] == '@')
-            return bfail(s, n->line, 1087, 15, 2, "Must declare the table variable \"%s\".", n->object);
-        return bfail(s, n->line, 208, 16, 1, "Invalid object name '%s'.", full);
-    }
-    database *db = s->db;
-    if (n->database) {
-        db = ex_find_db(s, n->database, &s->err);
-        if (!db) {
-            s->err_line = n->line;
-            return -1;
-        }
-    }
-    const char *schema = n->schema ? n->schema : "dbo";
-    int v = sv_view_lookup(schema, n->object);
-    if (v) {
-        *dbp = db;
-        *view = v;
-        return 0;
-    }
-    uint32_t sid = ex_schema_id(db, schema);
-    table_def *td = NULL;
-    if (sid && sid != SCHEMA_SYS && sid != 3) {
-        hdb_err e;
-        hdb_err_clear(&e);
-        td = cat_find_table(db, sid, n->object, &e);
-        if (!td && e.number && e.number != 208) {
-            s->err = e;
-            s->err_line = n->line;
-            return -1;
-        }
-    }
-    if (!td)
-        return bfail(s, n->line, 208, 16, 1, "Invalid object name '%s'.", full);
-    *dbp = db;
-    *tdp = td;
-    return 0;
-}
-
-/* ------------------------------------------------------------ sources */
-
-static int add_src(sql_session *s, q_plan *p, ex_src **out)
-{
-    ex_src *ns = salloc(s, sizeof *ns * (size_t)(p->nsrc + 1));
-    if (!ns)
-        return -1;
-    if (p->nsrc)
-        memcpy(ns, p->srcs, sizeof *ns * (size_t)p->nsrc);
-    p->srcs = ns;
-    *out = &ns[p->nsrc++];
-    memset(*out, 0, sizeof **out);
-    return p->nsrc - 1;
-}
-
-static int hint_iso(const ast_option_list *h)
-{
-    int iso = 0;
-    for (int i = 0; i < h->n; i++) {
-        const char *n = h->v[i]->name;
-        if (!strcmp(n, "NOLOCK") || !strcmp(n, "READUNCOMMITTED")) iso = ISO_READ_UNCOMMITTED;
-        else if (!strcmp(n, "HOLDLOCK") || !strcmp(n, "SERIALIZABLE")) iso = ISO_SERIALIZABLE;
-        else if (!strcmp(n, "REPEATABLEREAD")) iso = ISO_REPEATABLE_READ;
-        else if (!strcmp(n, "READCOMMITTED") || !strcmp(n, "READCOMMITTEDLOCK")) iso = ISO_READ_COMMITTED;
-        else if (!strcmp(n, "UPDLOCK") || !strcmp(n, "XLOCK")) iso = ISO_FOR_UPDATE;
-    }
-    return iso;
-}
-
-static ast_cte *find_cte(sql_session *s, const ast_objname *n)
-{
-    if (!s->ctes || n->nparts != 1)
-        return NULL;
-    for (int i = 0; i < s->ctes->n; i++)
-        if (ex_name_eq(s->ctes->v[i]->name, n->object))
-            return s->ctes->v[i];
-    return NULL;
-}
-
-static int derived_src(sql_session *s, bscope *sc, q_plan *p, ast_query *q, const char *alias,
-                       ast_name_list *colnames, int line, q_from **out)
-{
-    /* a derived table sees the enclosing query's scope, not its siblings */
-    q_plan *dp = q_bind(s, sc->parent, q, false);
-    if (!dp)
-        return -1;
-    ex_src *src;
-    int idx = add_src(s, p, &src);
-    if (idx < 0)
-        return -1;
-    src->kind = SRC_DERIVED;
-    src->derived = dp;
-    src->alias = alias;
-    src->ncols = dp->nitems;
-    if (colnames->n && colnames->n != dp->nitems)
-        return bfail(s, line, 8158, 16, 1, "'%s' has more columns than were specified in the column list.", alias);
-    src->colnames = salloc(s, sizeof(char *) * (size_t)dp->nitems);
-    src->types = salloc(s, sizeof(sql_type) * (size_t)dp->nitems);
-    src->nullable = salloc(s, (size_t)dp->nitems);
-    if (!src->colnames || !src->types || !src->nullable)
-        return -1;
-    for (int i = 0; i < dp->nitems; i++) {
-        const char *nm = colnames->n ? colnames->v[i] : dp->cols[i].name;
-        if (!nm || !nm[0]) {
-            char m[300];
-            snprintf(m, sizeof m, "No column name was specified for column %d of '%s'.", i + 1, alias);
-            hdb_raise_text(&s->err, 8155, 16, 2, m);
-            s->err_line = line;
-            return -1;
-        }
-        src->colnames[i] = nm;
-        src->types[i] = dp->cols[i].type;
-        src->nullable[i] = dp->cols[i].nullable;
-    }
-    q_from *f = salloc(s, sizeof *f);
-    if (!f)
-        return -1;
-    f->leaf = true;
-    f->src = idx;
-    f->lo = idx;
-    f->hi = idx + 1;
-    *out = f;
-    return 0;
-}
-
-static int bind_tref(sql_session *s, bscope *sc, q_plan *p, ast_tableref *t, q_from **out)
-{
-    switch (t->kind) {
-    case TREF_TABLE: {
-        ast_cte *cte = find_cte(s, &t->name);
-        if (cte) {
-            if (cte->query && cte->query->kind != QUERY_SELECT) {
-                /* a recursive CTE refers to itself inside a UNION ALL */
-                ast_cte_list *saved = s->ctes;
-                s->ctes = NULL;
-                int rc = derived_src(s, sc, p, cte->query, t->alias ? t->alias : cte->name, &cte->columns, t->line, out);
-                s->ctes = saved;
-                return rc;
-            }
-            return derived_src(s, sc, p, cte->query, t->alias ? t->alias : cte->name, &cte->columns, t->line, out);
-        }
-        database *db;
-        table_def *td;
-        int view;
-        if (q_resolve_table(s, &t->name, &db, &td, &view) < 0)
-            return -1;
-        ex_src *src;
-        int idx = add_src(s, p, &src);
-        if (idx < 0)
-            return -1;
-        src->alias = t->alias;
-        src->table = t->name.object;
-        src->schema = t->name.schema ? t->name.schema : (view ? NULL : "dbo");
-        src->dbname = db->tdb.name;
-        src->db = db;
-        src->iso = hint_iso(&t->hints);
-        if (view) {
-            src->kind = SRC_ROWS;
-            src->view = view;
-            if (sv_view_columns(view, &src->ncols, &src->colnames, &src->types, &src->nullable) < 0)
-                return bfail(s, t->line, 208, 16, 1, "Invalid object name '%s'.", t->name.object);
-        } else {
-            src->kind = SRC_TABLE;
-            src->td = td;
-            src->ncols = td->ncols;
-            src->colnames = salloc(s, sizeof(char *) * (size_t)td->ncols);
-            src->types = td->types;
-            src->nullable = salloc(s, (size_t)td->ncols);
-            if (!src->colnames || !src->nullable)
-                return -1;
-            for (int i = 0; i < td->ncols; i++) {
-                src->colnames[i] = td->cols[i].name;
-                src->nullable[i] = td->cols[i].nullable;
-            }
-        }
-        q_from *f = salloc(s, sizeof *f);
-        if (!f)
-            return -1;
-        f->leaf = true;
-        f->src = idx;
-        f->lo = idx;
-        f->hi = idx + 1;
-        *out = f;
-        return 0;
-    }
-    case TREF_DERIVED:
-        return derived_src(s, sc, p, t->query, t->alias, &t->col_aliases, t->line, out);
-    case TREF_VARIABLE: {
-        /* a table variable reads like the tempdb table behind it */
-        ast_tableref tv = *t;
-        tv.kind = TREF_TABLE;
-        memset(&tv.name, 0, sizeof tv.name);
-        tv.name.object = t->var;
-        tv.name.nparts = 1;
-        tv.name.line = t->line;
-        return bind_tref(s, sc, p, &tv, out);
-    }
-    case TREF_FUNCTION: {
-        int view = sv_view_lookup(t->name.schema ? t->name.schema : "sys", t->name.object);
-        if (!view || strcasecmp(t->name.object, "dm_db_log_info") != 0 || t->args.n != 1)
-            return bfail(s, t->line, 40010, 16, 1, "Table-valued functions (%s) are not supported yet.", t->name.object);
-        ex_src *src;
-        int idx = add_src(s, p, &src);
-        if (idx < 0)
-            return -1;
-        src->kind = SRC_ROWS;
-        src->view = view;
-        src->alias = t->alias;
-        src->table = t->name.object;
-        src->schema = "sys";
-        src->db = s->db;
-        src->dbname = s->db->tdb.name;
-        bscope asc = { .parent = sc->parent };
-        if (t->args.v[0]->kind != EXPR_DEFAULT && !(src->view_arg = bx_bind(s, &asc, t->args.v[0])))
-            return -1;
-        if (sv_view_columns(view, &src->ncols, &src->colnames, &src->types, &src->nullable) < 0)
-            return bfail(s, t->line, 208, 16, 1, "Invalid object name '%s'.", t->name.object);
-        q_from *f = salloc(s, sizeof *f);
-        if (!f)
-            return -1;
-        f->leaf = true;
-        f->src = idx;
-        f->lo = idx;
-        f->hi = idx + 1;
-        *out = f;
-        return 0;
-    }
-    case TREF_JOIN: {
-        if (t->join == JOIN_CROSS_APPLY || t->join == JOIN_OUTER_APPLY)
-            return bfail(s, t->line, 40011, 16, 1, "%s is not supported yet.", t->join == JOIN_CROSS_APPLY ? "CROSS APPLY" : "OUTER APPLY");
-        q_from *l, *r;
-        if (bind_tref(s, sc, p, t->left, &l) < 0 || bind_tref(s, sc, p, t->right, &r) < 0)
-            return -1;
-        q_from *f = salloc(s, sizeof *f);
-        if (!f)
-            return -1;
-        f->join = t->join;
-        f->l = l;
-        f->r = r;
-        f->lo = l->lo;
-        f->hi = r->hi;
-        if (t->join == JOIN_LEFT || t->join == JOIN_FULL)
-            for (int i = r->lo; i < r->hi; i++)
-                p->srcs[i].outer_null = true;
-        if (t->join == JOIN_RIGHT || t->join == JOIN_FULL)
-            for (int i = l->lo; i < l->hi; i++)
-                p->srcs[i].outer_null = true;
-        if (t->on) {
-            bscope on = *sc;
-            on.allow_agg = false;
-            f->on = bx_bind_pred(s, &on, t->on);
-            if (!f->on)
-                return -1;
-        }
-        if (t->join == JOIN_RIGHT) {
-            /* a RIGHT join is the LEFT join of its sides swapped */
-            f->l = r;
-            f->r = l;
-            f->join = JOIN_LEFT;
-        }
-        *out = f;
-        return 0;
-    }
-    }
-    return bfail(s, t->line, 102, 15, 1, "Incorrect syntax near '%s'.", "FROM");
-}
-
-int q_bind_from(sql_session *s, bscope *sc, q_plan *p, ast_tableref_list *from)
-{
-    q_from *acc = NULL;
-    for (int i = 0; i < from->n; i++) {
-        q_from *f;
-        if (bind_tref(s, sc, p, from->v[i], &f) < 0)
-            return -1;
-        if (!acc) {
-            acc = f;
-            continue;
-        }
-        q_from *j = salloc(s, sizeof *j);
-        if (!j)
-            return -1;
-        j->join = JOIN_CROSS;
-        j->l = acc;
-        j->r = f;
-        j->lo = acc->lo;
-        j->hi = f->hi;
-        acc = j;
-    }
-    p->from = acc;
-    return 0;
-}
 
 /* ------------------------------------------------------------ WHERE pushdown */
 
@@ -401,8 +57,8 @@ static bx *and_of(sql_session *s, bx *a, bx *b)
 {
     if (!a)
         return b;
-    bx *e = salloc(s, sizeof *e);
-    bx **args = salloc(s, sizeof(bx *) * 2);
+    bx *e = q_salloc(s, sizeof *e);
+    bx **args = q_salloc(s, sizeof(bx *) * 2);
     if (!e || !args)
         return NULL;
     e->kind = BX_AND;
@@ -469,9 +125,9 @@ static int find_join_keys(sql_session *s, q_from *f)
     }
     if (!nk)
         return 0;
-    f->lkeys = salloc(s, sizeof(bx *) * (size_t)nk);
-    f->rkeys = salloc(s, sizeof(bx *) * (size_t)nk);
-    f->ktypes = salloc(s, sizeof(sql_type) * (size_t)nk);
+    f->lkeys = q_salloc(s, sizeof(bx *) * (size_t)nk);
+    f->rkeys = q_salloc(s, sizeof(bx *) * (size_t)nk);
+    f->ktypes = q_salloc(s, sizeof(sql_type) * (size_t)nk);
     if (!f->lkeys || !f->rkeys || !f->ktypes)
         return -1;
     for (int i = 0; i < nk; i++) {
@@ -535,7 +191,7 @@ static void find_point_lookup(sql_session *s, q_plan *p, int src)
     if (sr->kind != SRC_TABLE || sr->td->idx[0].hidden_key || !p->src_filter[src])
         return;
     tbl_index *x = &sr->td->idx[0];
-    bx **keys = salloc(s, sizeof(bx *) * (size_t)x->nkeys);
+    bx **keys = q_salloc(s, sizeof(bx *) * (size_t)x->nkeys);
     if (!keys)
         return;
     /* walk the AND chain of the filter */
@@ -648,10 +304,10 @@ static int push_item(sql_session *s, item_acc *a, bx *e, const char *name, int v
 {
     if (a->n == a->cap) {
         int nc = a->cap ? a->cap * 2 : 16;
-        bx **ni = salloc(s, sizeof(bx *) * (size_t)nc);
-        const char **nn = salloc(s, sizeof(char *) * (size_t)nc);
-        int *na = salloc(s, sizeof(int) * (size_t)nc);
-        uint8_t *no = salloc(s, (size_t)nc);
+        bx **ni = q_salloc(s, sizeof(bx *) * (size_t)nc);
+        const char **nn = q_salloc(s, sizeof(char *) * (size_t)nc);
+        int *na = q_salloc(s, sizeof(int) * (size_t)nc);
+        uint8_t *no = q_salloc(s, (size_t)nc);
         if (!ni || !nn || !na || !no)
             return -1;
         if (a->n) {
@@ -676,7 +332,7 @@ static int push_item(sql_session *s, item_acc *a, bx *e, const char *name, int v
 
 static bx *col_ref(sql_session *s, q_plan *p, int src, int col, int line)
 {
-    bx *e = salloc(s, sizeof *e);
+    bx *e = q_salloc(s, sizeof *e);
     if (!e)
         return NULL;
     e->kind = BX_COL;
@@ -709,23 +365,23 @@ static int expand_star(sql_session *s, q_plan *p, ast_expr *star, item_acc *acc)
     }
     if (!any) {
         if (q->nparts)
-            return bfail(s, star->line, 4104, 16, 1, "The multi-part identifier \"%s\" could not be bound.", q->object);
-        return bfail(s, star->line, 263, 16, 1, "Must specify table to select from.%s", "");
+            return q_bfail(s, star->line, 4104, 16, 1, "The multi-part identifier \"%s\" could not be bound.", q->object);
+        return q_bfail(s, star->line, 263, 16, 1, "Must specify table to select from.%s", "");
     }
     return 0;
 }
 
 static q_plan *bind_select(sql_session *s, bscope *parent, ast_select *sel)
 {
-    q_plan *p = salloc(s, sizeof *p);
+    q_plan *p = q_salloc(s, sizeof *p);
     if (!p)
         return NULL;
     p->kind = QUERY_SELECT;
     bscope sc = { .parent = parent, .plan = p };
     if (q_bind_from(s, &sc, p, &sel->from) < 0)
         return NULL;
-    p->src_filter = salloc(s, sizeof(bx *) * (size_t)(p->nsrc ? p->nsrc : 1));
-    p->src_pk = salloc(s, sizeof(bx **) * (size_t)(p->nsrc ? p->nsrc : 1));
+    p->src_filter = q_salloc(s, sizeof(bx *) * (size_t)(p->nsrc ? p->nsrc : 1));
+    p->src_pk = q_salloc(s, sizeof(bx **) * (size_t)(p->nsrc ? p->nsrc : 1));
     if (!p->src_filter || !p->src_pk)
         return NULL;
     if (sel->where) {
@@ -741,14 +397,14 @@ static q_plan *bind_select(sql_session *s, bscope *parent, ast_select *sel)
     if (find_join_keys(s, p->from) < 0)
         return NULL;
     if (sel->group_by.n) {
-        p->group = salloc(s, sizeof(bx *) * (size_t)sel->group_by.n);
+        p->group = q_salloc(s, sizeof(bx *) * (size_t)sel->group_by.n);
         if (!p->group)
             return NULL;
         for (int i = 0; i < sel->group_by.n; i++) {
             if (!(p->group[i] = bx_bind(s, &sc, sel->group_by.v[i])))
                 return NULL;
             if (bx_has_agg(p->group[i]))
-                return bfail(s, sel->group_by.v[i]->line, 144, 15, 1, "Cannot use an aggregate or a subquery in an expression used for the group by list of a GROUP BY clause.%s", ""), NULL;
+                return q_bfail(s, sel->group_by.v[i]->line, 144, 15, 1, "Cannot use an aggregate or a subquery in an expression used for the group by list of a GROUP BY clause.%s", ""), NULL;
         }
         p->ngroup = sel->group_by.n;
         p->grouped = true;
@@ -770,7 +426,7 @@ static q_plan *bind_select(sql_session *s, bscope *parent, ast_select *sel)
         if (it->kind == SELITEM_ASSIGN) {
             int v = ex_var_find(s, it->var);
             if (v < 0)
-                return bfail(s, it->expr->line, 137, 15, 2, "Must declare the scalar variable \"%s\".", it->var), NULL;
+                return q_bfail(s, it->expr->line, 137, 15, 2, "Must declare the scalar variable \"%s\".", it->var), NULL;
             if (push_item(s, &acc, e, "", v, (uint8_t)it->assign_op) < 0)
                 return NULL;
         } else if (push_item(s, &acc, e, item_name(it, e, p), -1, 0) < 0) {
@@ -787,13 +443,13 @@ static q_plan *bind_select(sql_session *s, bscope *parent, ast_select *sel)
             any_plain = true;
     }
     if (any_assign && any_plain)
-        return bfail(s, sel->items.v[0]->expr ? sel->items.v[0]->expr->line : 0, 141, 15, 1,
+        return q_bfail(s, sel->items.v[0]->expr ? sel->items.v[0]->expr->line : 0, 141, 15, 1,
                      "A SELECT statement that assigns a value to a variable must not be combined with data-retrieval operations.%s", ""), NULL;
     if (any_assign) {
         p->assign_var = acc.assign;
         p->assign_op = acc.aop;
     }
-    p->cols = salloc(s, sizeof(sql_column) * (size_t)(acc.n ? acc.n : 1));
+    p->cols = q_salloc(s, sizeof(sql_column) * (size_t)(acc.n ? acc.n : 1));
     if (!p->cols)
         return NULL;
     for (int i = 0; i < acc.n; i++) {
@@ -830,7 +486,7 @@ static q_plan *bind_select(sql_session *s, bscope *parent, ast_select *sel)
         p->with_ties = sel->top_with_ties;
     }
     if (sel->into)
-        return bfail(s, sel->into->line, 40012, 16, 1, "SELECT ... INTO %s is not supported yet.", sel->into->object), NULL;
+        return q_bfail(s, sel->into->line, 40012, 16, 1, "SELECT ... INTO %s is not supported yet.", sel->into->object), NULL;
     return p;
 }
 
@@ -841,9 +497,9 @@ static int bind_order(sql_session *s, bscope *parent, q_plan *p, ast_order_list 
     int n = ob->n;
     if (!n)
         return 0;
-    p->order = salloc(s, sizeof(bx *) * (size_t)n);
-    p->order_item = salloc(s, sizeof(int) * (size_t)n);
-    p->order_desc = salloc(s, sizeof(bool) * (size_t)n);
+    p->order = q_salloc(s, sizeof(bx *) * (size_t)n);
+    p->order_item = q_salloc(s, sizeof(int) * (size_t)n);
+    p->order_desc = q_salloc(s, sizeof(bool) * (size_t)n);
     if (!p->order || !p->order_item || !p->order_desc)
         return -1;
     p->norder = n;
@@ -876,7 +532,7 @@ static int bind_order(sql_session *s, bscope *parent, q_plan *p, ast_order_list 
             }
         }
         if (setop)
-            return bfail(s, e->line, 104, 16, 1, "ORDER BY items must appear in the select list if the statement contains a UNION, INTERSECT or EXCEPT operator.%s", "");
+            return q_bfail(s, e->line, 104, 16, 1, "ORDER BY items must appear in the select list if the statement contains a UNION, INTERSECT or EXCEPT operator.%s", "");
         bscope sc = { .parent = parent, .plan = p, .allow_agg = p->grouped, .allow_win = true };
         bx *b = bx_bind(s, &sc, e);
         if (!b)
@@ -890,7 +546,7 @@ static int bind_order(sql_session *s, bscope *parent, q_plan *p, ast_order_list 
             }
         if (p->order_item[i] < 0) {
             if (p->distinct)
-                return bfail(s, e->line, 145, 15, 1, "ORDER BY items must appear in the select list if SELECT DISTINCT is specified.%s", "");
+                return q_bfail(s, e->line, 145, 15, 1, "ORDER BY items must appear in the select list if SELECT DISTINCT is specified.%s", "");
             if (p->grouped && check_grouped(s, p, b) < 0)
                 return -1;
             p->order[i] = b;
@@ -925,13 +581,13 @@ q_plan *q_bind(sql_session *s, bscope *parent, ast_query *q, bool top_level)
         p = NULL;
         if (r) {
             if (l->nitems != r->nitems) {
-                bfail(s, 0, 205, 16, 1, "All queries combined using a UNION, INTERSECT or EXCEPT operator must have an equal number of expressions in their target lists.%s", "");
-            } else if ((p = salloc(s, sizeof *p))) {
+                q_bfail(s, 0, 205, 16, 1, "All queries combined using a UNION, INTERSECT or EXCEPT operator must have an equal number of expressions in their target lists.%s", "");
+            } else if ((p = q_salloc(s, sizeof *p))) {
                 p->kind = q->kind;
                 p->left = l;
                 p->right = r;
                 p->nitems = l->nitems;
-                p->cols = salloc(s, sizeof(sql_column) * (size_t)(l->nitems ? l->nitems : 1));
+                p->cols = q_salloc(s, sizeof(sql_column) * (size_t)(l->nitems ? l->nitems : 1));
                 if (!p->cols)
                     p = NULL;
                 for (int i = 0; p && i < l->nitems; i++) {
@@ -1129,14 +785,14 @@ int ex_select(sql_session *s, ast_stmt *st)
 q_plan *q_table_plan(sql_session *s, database *db, table_def *td, const char *alias, int ncopies,
                      const char *const *aliases)
 {
-    q_plan *p = salloc(s, sizeof *p);
+    q_plan *p = q_salloc(s, sizeof *p);
     if (!p)
         return NULL;
     p->kind = QUERY_SELECT;
     int n = ncopies > 0 ? ncopies : 1;
     for (int k = 0; k < n; k++) {
         ex_src *src;
-        if (add_src(s, p, &src) < 0)
+        if (q_add_src(s, p, &src) < 0)
             return NULL;
         src->kind = SRC_TABLE;
         src->db = db;
@@ -1149,8 +805,8 @@ q_plan *q_table_plan(sql_session *s, database *db, table_def *td, const char *al
         src->dbname = db->tdb.name;
         src->ncols = td->ncols;
         src->types = td->types;
-        src->colnames = salloc(s, sizeof(char *) * (size_t)td->ncols);
-        src->nullable = salloc(s, (size_t)td->ncols);
+        src->colnames = q_salloc(s, sizeof(char *) * (size_t)td->ncols);
+        src->nullable = q_salloc(s, (size_t)td->ncols);
         if (!src->colnames || !src->nullable)
             return NULL;
         for (int i = 0; i < td->ncols; i++) {
@@ -1158,8 +814,8 @@ q_plan *q_table_plan(sql_session *s, database *db, table_def *td, const char *al
             src->nullable[i] = td->cols[i].nullable;
         }
     }
-    p->src_filter = salloc(s, sizeof(bx *) * (size_t)n);
-    p->src_pk = salloc(s, sizeof(bx **) * (size_t)n);
+    p->src_filter = q_salloc(s, sizeof(bx *) * (size_t)n);
+    p->src_pk = q_salloc(s, sizeof(bx **) * (size_t)n);
     if (!p->src_filter || !p->src_pk)
         return NULL;
     return p;
@@ -1169,7 +825,7 @@ q_plan *q_table_plan(sql_session *s, database *db, table_def *td, const char *al
  * the WHERE split as for a SELECT. */
 q_plan *q_bind_dml(sql_session *s, ast_tableref *target, ast_tableref_list *from, ast_expr *where, int *tsrc)
 {
-    q_plan *p = salloc(s, sizeof *p);
+    q_plan *p = q_salloc(s, sizeof *p);
     if (!p)
         return NULL;
     p->kind = QUERY_SELECT;
@@ -1185,7 +841,7 @@ q_plan *q_bind_dml(sql_session *s, ast_tableref *target, ast_tableref_list *from
         target = &tv;
     }
     if (target->kind != TREF_TABLE)
-        return bfail(s, target->line, 102, 15, 1, "Incorrect syntax near '%s'.", "UPDATE"), NULL;
+        return q_bfail(s, target->line, 102, 15, 1, "Incorrect syntax near '%s'.", "UPDATE"), NULL;
     if (from->n && q_bind_from(s, &sc, p, from) < 0)
         return NULL;
     *tsrc = -1;
@@ -1200,11 +856,11 @@ q_plan *q_bind_dml(sql_session *s, ast_tableref *target, ast_tableref_list *from
             *tsrc = i;
     if (*tsrc < 0) {
         q_from *f;
-        if (bind_tref(s, &sc, p, target, &f) < 0)
+        if (q_bind_tref(s, &sc, p, target, &f) < 0)
             return NULL;
         *tsrc = f->src;
         if (p->from) {
-            q_from *j = salloc(s, sizeof *j);
+            q_from *j = q_salloc(s, sizeof *j);
             if (!j)
                 return NULL;
             j->join = JOIN_CROSS;
@@ -1219,13 +875,13 @@ q_plan *q_bind_dml(sql_session *s, ast_tableref *target, ast_tableref_list *from
     ex_src *t = &p->srcs[*tsrc];
     if (t->kind != SRC_TABLE) {
         if (t->kind == SRC_ROWS)
-            return bfail(s, target->line, 259, 16, 1, "Ad hoc updates to system catalogs are not allowed.%s", ""), NULL;
-        return bfail(s, target->line, 4405, 16, 1, "View or function '%s' is not updatable because the modification affects multiple base tables.", target->name.object), NULL;
+            return q_bfail(s, target->line, 259, 16, 1, "Ad hoc updates to system catalogs are not allowed.%s", ""), NULL;
+        return q_bfail(s, target->line, 4405, 16, 1, "View or function '%s' is not updatable because the modification affects multiple base tables.", target->name.object), NULL;
     }
     if (t->outer_null)
-        return bfail(s, target->line, 40014, 16, 1, "The target of UPDATE/DELETE cannot be the inner side of an outer join (%s).", target->name.object), NULL;
-    p->src_filter = salloc(s, sizeof(bx *) * (size_t)p->nsrc);
-    p->src_pk = salloc(s, sizeof(bx **) * (size_t)p->nsrc);
+        return q_bfail(s, target->line, 40014, 16, 1, "The target of UPDATE/DELETE cannot be the inner side of an outer join (%s).", target->name.object), NULL;
+    p->src_filter = q_salloc(s, sizeof(bx *) * (size_t)p->nsrc);
+    p->src_pk = q_salloc(s, sizeof(bx **) * (size_t)p->nsrc);
     if (!p->src_filter || !p->src_pk)
         return NULL;
     if (where) {
@@ -1246,7 +902,7 @@ q_plan *q_bind_dml(sql_session *s, ast_tableref *target, ast_tableref_list *from
 q_plan *q_bind_output(sql_session *s, ast_output *o, database *db, table_def *td)
 {
     if (o->into)
-        return bfail(s, 0, 40015, 16, 1, "OUTPUT ... INTO is not supported yet.%s", ""), NULL;
+        return q_bfail(s, 0, 40015, 16, 1, "OUTPUT ... INTO is not supported yet.%s", ""), NULL;
     static const char *const names[2] = { "inserted", "deleted" };
     q_plan *p = q_table_plan(s, db, td, NULL, 2, names);
     if (!p)
@@ -1268,7 +924,7 @@ q_plan *q_bind_output(sql_session *s, ast_output *o, database *db, table_def *td
     }
     p->nitems = acc.n;
     p->items = acc.items;
-    p->cols = salloc(s, sizeof(sql_column) * (size_t)(acc.n ? acc.n : 1));
+    p->cols = q_salloc(s, sizeof(sql_column) * (size_t)(acc.n ? acc.n : 1));
     if (!p->cols)
         return NULL;
     for (int i = 0; i < acc.n; i++) {

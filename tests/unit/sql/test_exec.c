@@ -317,6 +317,42 @@ static void identity_and_defaults(void **state)
     sql_session_close(s);
 }
 
+static void foreign_keys(void **state)
+{
+    (void)state;
+    sql_session *s = open_session(70, 1);
+    EXPECT(s, "CREATE TABLE fpar (id int PRIMARY KEY, code varchar(5) UNIQUE);"
+              "CREATE TABLE fch (id int PRIMARY KEY, pid int REFERENCES fpar(id), pcode varchar(5),"
+              " CONSTRAINT fk_code FOREIGN KEY (pcode) REFERENCES fpar(code));"
+              "INSERT fpar VALUES (1, 'a'), (2, 'b')", "DONE COUNT n=2");
+    EXPECT(s, "INSERT fch VALUES (10, 1, 'a'), (11, NULL, NULL)", "DONE COUNT n=2");
+    EXPECT(s, "INSERT fch VALUES (12, 3, NULL)", "ERR 547 sev=16 st=0 line=1: The INSERT statement conflicted with the FOREIGN KEY constraint");
+    HAS("table \"dbo.fpar\", column 'id'.");
+    EXPECT(s, "INSERT fch VALUES (13, 1, 'zz')", "FOREIGN KEY constraint \"fk_code\"");
+    EXPECT(s, "UPDATE fch SET pid = 9 WHERE id = 10", "The UPDATE statement conflicted with the FOREIGN KEY constraint");
+    EXPECT(s, "DELETE fpar WHERE id = 1", "The DELETE statement conflicted with the REFERENCE constraint");
+    EXPECT(s, "UPDATE fpar SET id = 5 WHERE id = 1", "The UPDATE statement conflicted with the REFERENCE constraint");
+    EXPECT(s, "DELETE fpar WHERE id = 2", "DONE COUNT n=1");
+    EXPECT(s, "DROP TABLE fpar", "ERR 3726");
+    EXPECT(s, "TRUNCATE TABLE fpar", "ERR 4712");
+    /* self reference: checks run after the whole statement */
+    EXPECT(s, "CREATE TABLE fkemp (id int PRIMARY KEY, boss int FOREIGN KEY REFERENCES fkemp(id));"
+              "INSERT fkemp VALUES (1, NULL), (2, 1), (3, 3)", "DONE COUNT n=3");
+    EXPECT(s, "DELETE fkemp WHERE id = 3", "DONE COUNT n=1");
+    EXPECT(s, "DELETE fkemp WHERE id = 1", "REFERENCE constraint");
+    EXPECT(s, "DELETE fkemp", "DONE COUNT n=2");
+    EXPECT(s, "ALTER TABLE fch DROP CONSTRAINT fk_code; INSERT fch VALUES (14, 1, 'zz')", "DONE COUNT n=1");
+    EXPECT(s, "ALTER TABLE fch ADD CONSTRAINT fk2 FOREIGN KEY (pcode) REFERENCES fpar(code)",
+           "The ALTER TABLE statement conflicted with the FOREIGN KEY constraint \"fk2\"");
+    EXPECT(s, "DROP TABLE fkemp; DROP TABLE fch; DROP TABLE fpar; SELECT COUNT(*) FROM sys.tables WHERE name LIKE 'f%'", "ROW 0");
+    EXPECT(s, "CREATE TABLE bad (a int REFERENCES nothere(id))", "ERR 1767");
+    HAS("ERR 1750 sev=16 st=0 line=1: Could not create constraint or index. See previous errors.");
+    EXPECT(s, "BEGIN TRY CREATE TABLE bad (a int REFERENCES nothere(id)) END TRY BEGIN CATCH SELECT ERROR_NUMBER() END CATCH",
+           "ROW 1750");
+    HASNT("ERR ");
+    sql_session_close(s);
+}
+
 static void transactions(void **state)
 {
     (void)state;
@@ -761,6 +797,7 @@ int main(void)
         cmocka_unit_test(select_expressions),
         cmocka_unit_test(ddl_and_dml),
         cmocka_unit_test(identity_and_defaults),
+        cmocka_unit_test(foreign_keys),
         cmocka_unit_test(transactions),
         cmocka_unit_test(control_flow),
         cmocka_unit_test(queries),

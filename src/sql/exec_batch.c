@@ -143,7 +143,7 @@ int ex_var_set(sql_session *s, int idx, const sql_value *v, hdb_err *err)
         uint8_t *buf = malloc(v->len);
         if (!buf)
             return hdb_raise_text(err, 701, 19, 1, "There is insufficient system memory to run this query.");
-        memcpy(buf, v->bytes, v->len);
+        ex_mcpy(buf, v->bytes, v->len);
         free(var->buf);
         var->buf = buf;
         var->cap = v->len;

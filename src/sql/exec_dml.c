@@ -179,7 +179,7 @@ static int pend_add(sql_session *s, fk_list *l, const tmeta_fk *fk, const sql_va
         if (!nv)
             return oom(s);
         if (l->n)
-            memcpy(nv, l->v, sizeof *nv * (size_t)l->n);
+            ex_mcpy(nv, l->v, sizeof *nv * (size_t)l->n);
         l->v = nv;
         l->cap = nc;
     }
@@ -530,7 +530,7 @@ static int find_cb(void *ctx, ex_env *env)
         if (!nm)
             return oom(s), -1;
         if (f->n)
-            memcpy(nm, f->m, sizeof *nm * (size_t)f->n);
+            ex_mcpy(nm, f->m, sizeof *nm * (size_t)f->n);
         f->m = nm;
         f->cap = nc;
     }
@@ -538,7 +538,7 @@ static int find_cb(void *ctx, ex_env *env)
     mt->key = arena_alloc(&s->stmt_arena, sizeof(sql_value) * (size_t)nk);
     if (!mt->key)
         return oom(s), -1;
-    memcpy(mt->key, kv, sizeof(sql_value) * (size_t)nk);
+    ex_mcpy(mt->key, kv, sizeof(sql_value) * (size_t)nk);
     mt->others = NULL;
     if (f->p->nsrc > 1) {
         mt->others = arena_calloc(&s->stmt_arena, sizeof(sql_value *) * (size_t)f->p->nsrc);
@@ -741,8 +741,8 @@ int ex_update(sql_session *s, ast_stmt *st)
         }
         if (g == 0)
             continue;
-        memcpy(nv, row.vals, sizeof *nv * (size_t)td->ncols);
-        memcpy(old, row.vals, sizeof *old * (size_t)td->ncols);
+        ex_mcpy(nv, row.vals, sizeof *nv * (size_t)td->ncols);
+        ex_mcpy(old, row.vals, sizeof *old * (size_t)td->ncols);
         /* every SET expression sees the row as it was before the UPDATE */
         sql_value *computed = arena_alloc(&s->row_arena, sizeof *computed * (size_t)(nset ? nset : 1));
         if (!computed) {

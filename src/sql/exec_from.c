@@ -110,7 +110,7 @@ int q_add_src(sql_session *s, q_plan *p, ex_src **out)
     if (!ns)
         return -1;
     if (p->nsrc)
-        memcpy(ns, p->srcs, sizeof *ns * (size_t)p->nsrc);
+        ex_mcpy(ns, p->srcs, sizeof *ns * (size_t)p->nsrc);
     p->srcs = ns;
     *out = &ns[p->nsrc++];
     memset(*out, 0, sizeof **out);

@@ -152,7 +152,7 @@ static int agg_distinct_new(ex_env *env, agg_state *a, const sql_value *v, const
         if (!nv)
             return oom(env);
         if (a->nd)
-            memcpy(nv, a->dvals, sizeof *nv * (size_t)a->nd);
+            ex_mcpy(nv, a->dvals, sizeof *nv * (size_t)a->nd);
         a->dvals = nv;
         a->dcap = nc;
     }
@@ -309,7 +309,7 @@ static int buf_push(ex_env *env, out_buf *b, sql_value *row)
         if (!nr)
             return oom(env);
         if (b->n)
-            memcpy(nr, b->rows, sizeof *nr * (size_t)b->n);
+            ex_mcpy(nr, b->rows, sizeof *nr * (size_t)b->n);
         b->rows = nr;
         b->cap = nc;
     }
@@ -440,7 +440,7 @@ static int take_snap(run_ctx *r, ex_env *env)
         if (!ns)
             return oom(env);
         if (r->nsnap)
-            memcpy(ns, r->snaps, sizeof *ns * (size_t)r->nsnap);
+            ex_mcpy(ns, r->snaps, sizeof *ns * (size_t)r->nsnap);
         r->snaps = ns;
         r->capsnap = nc;
     }
@@ -527,7 +527,7 @@ static int group_cb(void *ctx, ex_env *env)
             if (!ngs)
                 return oom(env);
             if (r->ngroups)
-                memcpy(ngs, r->groups, sizeof *ngs * (size_t)r->ngroups);
+                ex_mcpy(ngs, r->groups, sizeof *ngs * (size_t)r->ngroups);
             r->groups = ngs;
             r->gcap = nc;
         }
@@ -647,7 +647,7 @@ static int finish(run_ctx *r, int64_t top, bool percent, int64_t offset, int64_t
     out_buf *b = &r->buf;
     if (p->distinct && dedupe(env, p, b) < 0)
         return -1;
-    if (p->norder) {
+    if (p->norder && b->n > 1) {      /* rows is NULL when empty: keep it from qsort_r */
         sort_ctx sc = { p, p->nitems };
         qsort_r(b->rows, (size_t)b->n, sizeof *b->rows, row_cmp, &sc);
     }
@@ -838,7 +838,8 @@ static int compute_windows(run_ctx *r)
             idx[i] = i;
         }
         wsort ws = { keys, w };
-        qsort_r(idx, (size_t)n, sizeof *idx, wcmp, &ws);
+        if (n > 1)
+            qsort_r(idx, (size_t)n, sizeof *idx, wcmp, &ws);
         for (int ps = 0; ps < n;) {
             int pe = ps + 1;
             while (pe < n && same_keys(w, keys[idx[ps]], keys[idx[pe]], 0, w->npart))
@@ -1043,7 +1044,7 @@ static int qc_emit(void *ctx, sql_value *row, int ncols)
         if (!nr)
             return oom(c->env);
         if (c->n)
-            memcpy(nr, c->rows, sizeof *nr * (size_t)c->n);
+            ex_mcpy(nr, c->rows, sizeof *nr * (size_t)c->n);
         c->rows = nr;
         c->cap = nc;
     }

@@ -30,6 +30,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 /* ast.h and engine/table.h both declare enumerators named ISO_READ_COMMITTED
  * etc. (the AST's isolation names vs the engine's read modes). Give the AST's
@@ -383,6 +384,13 @@ typedef struct ex_env {
 } ex_env;
 
 /* type classes */
+/* memcpy that accepts (NULL, 0): empty values and not-yet-grown arrays have
+ * NULL pointers, which memcpy's contract forbids even for zero bytes. */
+static inline void ex_mcpy(void *dst, const void *src, size_t n)
+{
+    if (n)
+        memcpy(dst, src, n);
+}
 static inline bool ty_int(uint8_t id) { return id >= SQL_TINYINT && id <= SQL_BIGINT; }
 static inline bool ty_dec(uint8_t id) { return id == SQL_DECIMAL || id == SQL_NUMERIC; }
 static inline bool ty_num(uint8_t id) { return id >= SQL_TINYINT && id <= SQL_REAL; }

@@ -280,7 +280,7 @@ static int combo_cb(void *ctx, ex_env *env)
         if (!nr)
             return oom(env);
         if (c->n)
-            memcpy(nr, c->rows, sizeof *nr * (size_t)c->n);
+            ex_mcpy(nr, c->rows, sizeof *nr * (size_t)c->n);
         c->rows = nr;
         c->cap = nc;
     }

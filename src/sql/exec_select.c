@@ -311,10 +311,10 @@ static int push_item(sql_session *s, item_acc *a, bx *e, const char *name, int v
         if (!ni || !nn || !na || !no)
             return -1;
         if (a->n) {
-            memcpy(ni, a->items, sizeof(bx *) * (size_t)a->n);
-            memcpy(nn, a->names, sizeof(char *) * (size_t)a->n);
-            memcpy(na, a->assign, sizeof(int) * (size_t)a->n);
-            memcpy(no, a->aop, (size_t)a->n);
+            ex_mcpy(ni, a->items, sizeof(bx *) * (size_t)a->n);
+            ex_mcpy(nn, a->names, sizeof(char *) * (size_t)a->n);
+            ex_mcpy(na, a->assign, sizeof(int) * (size_t)a->n);
+            ex_mcpy(no, a->aop, (size_t)a->n);
         }
         a->items = ni;
         a->names = nn;

@@ -217,9 +217,9 @@ __attribute__((noinline)) static int ev_concat(ex_env *env, const bx *e, sql_val
     if (!p)
         return ev_fail(env, 701, 19, 1, "There is insufficient system memory to run this query.");
     uint32_t ca = la < n ? la : (uint32_t)n;
-    memcpy(p, a.bytes, ca);
+    ex_mcpy(p, a.bytes, ca);
     if (n > ca)
-        memcpy(p + ca, b.bytes, n - ca);
+        ex_mcpy(p + ca, b.bytes, n - ca);
     *out = value_bytes(e->t.id, p, (uint32_t)n);
     return 0;
 }
@@ -377,7 +377,7 @@ static int sub_emit(void *ctx, sql_value *row, int ncols)
         if (!nv)
             return -1;
         if (c->n)
-            memcpy(nv, c->vals, sizeof *nv * (size_t)c->n);
+            ex_mcpy(nv, c->vals, sizeof *nv * (size_t)c->n);
         c->vals = nv;
         c->cap = nc;
     }

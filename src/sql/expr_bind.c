@@ -470,7 +470,7 @@ __attribute__((noinline)) static bx *bind_agg(sql_session *s, bscope *sc, ast_ex
     if (!na)
         return oom(s);
     if (p->nagg)
-        memcpy(na, p->aggs, sizeof *na * (size_t)p->nagg);
+        ex_mcpy(na, p->aggs, sizeof *na * (size_t)p->nagg);
     na[p->nagg] = ag;
     p->aggs = na;
     bx *e = new_bx(s, BX_AGG, ae->line, 0);
@@ -747,7 +747,7 @@ __attribute__((noinline)) static bx *bind_window(sql_session *s, bscope *sc, ast
     if (!nw)
         return oom(s);
     if (p->nwin)
-        memcpy(nw, p->wins, sizeof *nw * (size_t)p->nwin);
+        ex_mcpy(nw, p->wins, sizeof *nw * (size_t)p->nwin);
     nw[p->nwin] = w;
     p->wins = nw;
     bx *e = new_bx(s, BX_WIN, ae->line, 0);

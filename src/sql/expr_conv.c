@@ -515,7 +515,7 @@ static int fit_string(ex_env *env, sql_value *v, const sql_type *to, bool assign
         uint8_t *p = arena_alloc(env->a, (size_t)cap);
         if (!p)
             return -1;
-        memcpy(p, v->bytes, v->len);
+        ex_mcpy(p, v->bytes, v->len);
         for (int64_t i = v->len; i < cap; i++)
             p[i] = to->id == SQL_BINARY ? 0 : uni ? ((i % 2 == 0) ? ' ' : 0) : ' ';
         v->bytes = p;
@@ -626,7 +626,7 @@ int cv_convert(ex_env *env, const sql_value *in, const sql_type *from, const sql
             uint8_t *p = arena_alloc(env->a, out->len + 1);
             if (!p)
                 return -1;
-            memcpy(p, in->bytes, in->len);
+            ex_mcpy(p, in->bytes, in->len);
             p[out->len++] = 0;
             out->bytes = p;
         }
@@ -751,7 +751,7 @@ int cv_convert(ex_env *env, const sql_value *in, const sql_type *from, const sql
         /* right-aligned big-endian bytes */
         if (t == SQL_UNIQUEIDENTIFIER) {
             uint8_t g[16] = { 0 };
-            memcpy(g, in->bytes, in->len < 16 ? in->len : 16);
+            ex_mcpy(g, in->bytes, in->len < 16 ? in->len : 16);
             *out = value_guid(g);
             return 0;
         }

@@ -31,7 +31,7 @@ static int datepart_id(const sql_value *v)
     if (v->is_null || v->len == 0 || v->len > 20)
         return 0;
     char buf[24];
-    memcpy(buf, v->bytes, v->len);
+    ex_mcpy(buf, v->bytes, v->len);
     buf[v->len] = 0;
     for (size_t i = 0; i < sizeof dps / sizeof dps[0]; i++)
         if (strcasecmp(buf, dps[i].n) == 0)

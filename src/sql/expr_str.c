@@ -203,10 +203,10 @@ __attribute__((noinline)) static int fn_lazy(ex_env *env, const bx *e, sql_value
             if (vals[i].is_null)
                 continue;
             if (e->op == F_CONCAT_WS && done++ && !sep.is_null) {
-                memcpy(p + o, sep.bytes, sep.len);
+                ex_mcpy(p + o, sep.bytes, sep.len);
                 o += sep.len;
             }
-            memcpy(p + o, vals[i].bytes, vals[i].len);
+            ex_mcpy(p + o, vals[i].bytes, vals[i].len);
             o += vals[i].len;
         }
         *out = value_bytes(uni ? SQL_NVARCHAR : SQL_VARCHAR, p, (uint32_t)o);
@@ -357,15 +357,15 @@ __attribute__((noinline)) static int fn_compute(ex_env *env, const bx *e, sql_va
                 uint8_t *np = arena_alloc(env->a, nc * w);
                 if (!np)
                     return oom(env);
-                memcpy(np, p, o * w);
+                ex_mcpy(np, p, o * w);
                 p = np;
                 cap = nc;
             }
-            memcpy(p + o * w, v[0].bytes + i * w, (upto - i) * w);
+            ex_mcpy(p + o * w, v[0].bytes + i * w, (upto - i) * w);
             o += upto - i;
             if (at < 0)
                 break;
-            memcpy(p + o * w, v[2].bytes, rn * w);
+            ex_mcpy(p + o * w, v[2].bytes, rn * w);
             o += rn;
             i = upto + fn;
         }
@@ -425,7 +425,7 @@ __attribute__((noinline)) static int fn_compute(ex_env *env, const bx *e, sql_va
         if (!p)
             return oom(env);
         for (uint64_t o = 0; o < total; o += v[0].len)
-            memcpy(p + o, v[0].bytes, total - o < v[0].len ? total - o : v[0].len);
+            ex_mcpy(p + o, v[0].bytes, total - o < v[0].len ? total - o : v[0].len);
         *out = value_bytes(e->t.id, p, (uint32_t)total);
         return 0;
     }
@@ -458,9 +458,9 @@ __attribute__((noinline)) static int fn_compute(ex_env *env, const bx *e, sql_va
         uint8_t *p = arena_alloc(env->a, total * w + 1);
         if (!p)
             return oom(env);
-        memcpy(p, v[0].bytes, from * w);
-        memcpy(p + from * w, v[3].bytes, ins * w);
-        memcpy(p + (from + ins) * w, v[0].bytes + to * w, (n - to) * w);
+        ex_mcpy(p, v[0].bytes, from * w);
+        ex_mcpy(p + from * w, v[3].bytes, ins * w);
+        ex_mcpy(p + (from + ins) * w, v[0].bytes + to * w, (n - to) * w);
         *out = value_bytes(e->t.id, p, (uint32_t)(total * w));
         str_result(e, out);
         return 0;

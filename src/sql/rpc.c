@@ -133,7 +133,7 @@ static int parse_decl(sql_session *s, arena *a, const char *decl, pdecl **out, i
             if (e > b) {
                 if (any)
                     buf[o++] = ',';
-                memcpy(buf + o, decl + b, e - b);
+                ex_mcpy(buf + o, decl + b, e - b);
                 o += e - b;
                 any = true;
                 piece++;
@@ -475,7 +475,7 @@ int rpc_exec_stmt(sql_session *s, ast_stmt *st)
         size_t o = 0;
         for (int i = 0; i < ex->strings.n; i++) {
             size_t l = strlen(parts[i]);
-            memcpy(text + o, parts[i], l);
+            ex_mcpy(text + o, parts[i], l);
             o += l;
         }
         text[o] = 0;

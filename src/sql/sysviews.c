@@ -234,7 +234,7 @@ static int rb_row(rb *b)
         if (!nr)
             return -1;
         if (b->n)
-            memcpy(nr, b->rows, sizeof *nr * (size_t)b->n);
+            ex_mcpy(nr, b->rows, sizeof *nr * (size_t)b->n);
         b->rows = nr;
         b->cap = nc;
     }

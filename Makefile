@@ -129,10 +129,13 @@ build/fuzz/fuzz_tds: tests/fuzz/fuzz_tds.c $(TDS_FUZZ_SRC) $(wildcard src/tds/*.
 	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	  $(CPPFLAGS) tests/fuzz/fuzz_tds.c $(TDS_FUZZ_SRC) -o $@ -lm
 
+# FUZZ_CORPUS: where the growing corpus lives; FUZZ_FLAGS: extra libFuzzer flags.
+FUZZ_CORPUS ?= build/fuzz/corpus
+FUZZ_FLAGS  ?=
 fuzz-tds: deps build/fuzz/fuzz_tds
-	@mkdir -p build/fuzz/corpus-tds
-	FUZZ_TDS_SEED_DIR=build/fuzz/corpus-tds build/fuzz/fuzz_tds -max_total_time=$(FUZZ_TIME) \
-	  -max_len=65536 -rss_limit_mb=2048 -artifact_prefix=build/fuzz/ build/fuzz/corpus-tds
+	@mkdir -p $(FUZZ_CORPUS)-tds
+	FUZZ_TDS_SEED_DIR=$(FUZZ_CORPUS)-tds build/fuzz/fuzz_tds -max_total_time=$(FUZZ_TIME) $(FUZZ_FLAGS) \
+	  -max_len=65536 -rss_limit_mb=2048 -artifact_prefix=build/fuzz/ $(FUZZ_CORPUS)-tds
 
 # libFuzzer target for the T-SQL lexer/parser/printer (clang): make fuzz-sql [FUZZ_TIME=seconds]
 SQL_PARSER_SRC := $(sort $(wildcard src/sql/lexer.c src/sql/ast*.c src/sql/parser*.c)) \
@@ -143,15 +146,24 @@ build/fuzz/fuzz_sql: tests/fuzz/fuzz_sql.c $(SQL_PARSER_SRC) $(wildcard src/sql/
 	  $(CPPFLAGS) tests/fuzz/fuzz_sql.c $(SQL_PARSER_SRC) -o $@ -lm
 
 fuzz-sql: deps build/fuzz/fuzz_sql
-	@mkdir -p build/fuzz/corpus-sql
-	build/fuzz/fuzz_sql -max_total_time=$(FUZZ_TIME) -dict=tests/fuzz/sql.dict \
-	  -artifact_prefix=build/fuzz/ build/fuzz/corpus-sql tests/fuzz/sql-seeds
+	@mkdir -p $(FUZZ_CORPUS)-sql
+	build/fuzz/fuzz_sql -max_total_time=$(FUZZ_TIME) $(FUZZ_FLAGS) -dict=tests/fuzz/sql.dict \
+	  -artifact_prefix=build/fuzz/ $(FUZZ_CORPUS)-sql tests/fuzz/sql-seeds
 
-# Both fuzz targets for a bounded time, as make test runs them; a crash fails.
+# Both fuzz targets as make test runs them: a fixed seed, a fixed number of
+# runs (about a minute each here) and an empty corpus, so a run is the same on
+# every machine and a crash it finds is found here first; a time cap bounds
+# slow machines (a prefix of the same runs). Open-ended fuzzing: make fuzz-sql
+# FUZZ_TIME=600 (random seed, corpus kept in build/fuzz/).
+FUZZ_RUNS_tds ?= 2500000
+FUZZ_RUNS_sql ?= 1000000
 fuzz: deps
 	@mkdir -p build
+	@rm -rf build/fuzz/fixed-*
 	@for t in tds sql; do \
-	  if $(MAKE) --no-print-directory fuzz-$$t > build/fuzz-$$t.out 2>&1; then echo "1 0" >> build/test-counts; \
+	  if $(MAKE) --no-print-directory fuzz-$$t FUZZ_TIME=90 FUZZ_CORPUS=build/fuzz/fixed \
+	       FUZZ_FLAGS="-seed=1 -runs=$$( [ $$t = tds ] && echo $(FUZZ_RUNS_tds) || echo $(FUZZ_RUNS_sql) )" \
+	       > build/fuzz-$$t.out 2>&1; then echo "1 0" >> build/test-counts; \
 	     echo "fuzz-$$t: $$(grep -o 'Done [0-9]* runs' build/fuzz-$$t.out | tail -1), no crash"; \
 	  else echo "0 1" >> build/test-counts; tail -40 build/fuzz-$$t.out; echo "fuzz-$$t FAILED"; fi; done
 

@@ -185,6 +185,7 @@ struct ast_option {
     ast_expr_list args;       /* NAME (a, b) with plain values: INDEX (ix1, ix2) */
     ast_option_list sub;      /* NAME (opt, opt = v): ENCRYPTION (ALGORITHM = AES_256, ...) */
     bool equals;              /* written with '=' (matters only when printing) */
+    bool word_in_parens;      /* word is raw text from "= (...)": LISTENER_IP = (10.0.0.1) */
     int line;
 };
 

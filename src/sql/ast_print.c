@@ -585,7 +585,7 @@ void ast_pr_option(ast_sb *b, const ast_option *o, ast_pr_style style)
         }
     } else if (o->word) {
         ast_sb_put(b, sep);
-        if (strcmp(o->name, "LISTENER_IP") == 0 && strcasecmp(o->word, "ALL") != 0) {
+        if (o->word_in_parens) {
             ast_sb_put(b, "(");
             ast_sb_put(b, o->word);
             ast_sb_put(b, ")");

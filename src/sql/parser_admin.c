@@ -137,6 +137,7 @@ static void option_body(parser *P, ast_option *o, parse_optval val)
             char *txt = parse_alloc(P, to - from + 1);
             memcpy(txt, P->src + from, to - from);
             o->word = txt;
+            o->word_in_parens = true;
         } else if (parse_is_simple_value(P)) {
             option_value(P, o);
         } else {

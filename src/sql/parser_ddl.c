@@ -306,6 +306,9 @@ static ast_constraint *constraint(parser *P, ast_coldef *column, bool in_alter)
         parse_expect_op(P, OP_RPAREN);
     } else if (parse_is_kw(P, KW_FOREIGN) || parse_is_kw(P, KW_REFERENCES)) {
         c->kind = CONSTR_FOREIGN_KEY;
+        /* A table-level constraint names its columns: FOREIGN KEY (a, b). */
+        if (!column && !parse_is_kw(P, KW_FOREIGN))
+            parse_error_near(P);
         if (parse_accept_kw(P, KW_FOREIGN)) {
             parse_expect_kw(P, KW_KEY);
             if (!column || parse_is_op(P, OP_LPAREN))

@@ -1233,6 +1233,9 @@ static const struct bad bad_cases[] = {
     { "SELECT 1 +", 102, 1, "Incorrect syntax near '+'." },
     { "SELECT *\nFROM t\nWHERE a = = 1", 102, 3, "Incorrect syntax near '='." },
     { "CREATE TABLE t (a int,)", 102, 1, "Incorrect syntax near ')'." },
+    /* a table-level foreign key must say FOREIGN KEY (columns) */
+    { "CREATE TABLE t (a int, REFERENCES c (code))", 156, 1,
+      "Incorrect syntax near the keyword 'REFERENCES'." },
     { "INSERT INTO t VALUES (1, 2", 102, 1, "Incorrect syntax near '2'." },
     { "SELECT 'abc", 105, 1, "Unclosed quotation mark after the character string 'abc'." },
     { "SELECT 1\nSELECT 'it''s\n  more", 105, 2,
@@ -1477,6 +1480,8 @@ static const char *const corpus[] = {
     "CREATE ENDPOINT m AUTHORIZATION sa STATE = STARTED AS TCP (LISTENER_PORT = 5022, "
     "LISTENER_IP = (10.0.0.1)) FOR DATABASE_MIRRORING (ROLE = ALL, AUTHENTICATION = WINDOWS NEGOTIATE); "
     "ALTER ENDPOINT m STATE = STOPPED; DROP ENDPOINT m",
+    /* a bare word after LISTENER_IP prints without the parentheses of "= (...)" */
+    "ALTER DATABASE db SET LISTENER_IP someWord",
     "CREATE PROCEDURE dbo.p @a int, @b varchar(10) = 'x', @c int OUT, @t tt READONLY "
     "WITH EXECUTE AS OWNER, RECOMPILE AS BEGIN SET NOCOUNT ON; SELECT @a, @b; SET @c = 1; RETURN 0 END",
     "lbl: PRINT 1; IF 1 = 0 GOTO lbl",

@@ -38,6 +38,36 @@ static int listen_on(const char *addr, int port, hdb_err *err)
     return fd;
 }
 
+/* The T-SQL SHUTDOWN and KILL hooks take no context: they act on the one
+ * server of the process. */
+static server *hooked_server;
+
+static void shutdown_hook(int nowait)
+{
+    if (hooked_server)
+        srv_stop(hooked_server, nowait);
+}
+
+static int kill_hook(int spid)
+{
+    return hooked_server ? srv_kill(hooked_server, spid) : -1;
+}
+
+int srv_kill(server *s, int spid)
+{
+    int found = -1;
+    pthread_mutex_lock(&s->mu);   /* conns cannot be freed while we hold it */
+    for (conn *c = s->conns; c; c = c->next) {
+        if (c->spid == spid) {
+            conn_interrupt(c);    /* an idle session wakes from its read and ends */
+            found = 0;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return found;
+}
+
 server *srv_start(const srv_options *opt, hdb_err *err)
 {
     server *s = calloc(1, sizeof *s);
@@ -61,6 +91,10 @@ server *srv_start(const srv_options *opt, hdb_err *err)
     s->listen_fd = listen_on(opt->listen_addr, opt->port, err);
     if (s->listen_fd < 0)
         goto fail;
+    hooked_server = s;
+    sql_set_server_name(opt->instance_name);
+    sql_set_shutdown_hook(shutdown_hook);
+    sql_set_kill_hook(kill_hook);
     inst_log(s->in, "Server is listening on [ '%s' <ipv4> %d].", opt->listen_addr, opt->port);
     inst_log(s->in, "hadrdb instance '%s' is ready for connections.", opt->instance_name);
     return s;
@@ -171,6 +205,11 @@ void srv_close(server *s)
 {
     if (!s)
         return;
+    if (hooked_server == s) {
+        sql_set_shutdown_hook(NULL);
+        sql_set_kill_hook(NULL);
+        hooked_server = NULL;
+    }
     if (s->listen_fd >= 0)
         close(s->listen_fd);
     /* end every session: interrupt, then wait for their threads to finish */

@@ -6,8 +6,10 @@
  *                     exists, listen, log "ready for connections"
  *   srv_run(s)        accept until stopped; each connection gets a thread
  *                     running conn_main (conn.c)
- *   srv_stop(s, nowait)  from a signal or T-SQL SHUTDOWN: stop accepting,
- *                     interrupt sessions; clean = checkpoint every database
+ *   srv_stop(s, nowait)  from a signal or T-SQL SHUTDOWN (hooked into the
+ *                     SQL layer by srv_start, as are KILL and @@SERVERNAME):
+ *                     stop accepting, interrupt sessions; clean = checkpoint
+ *                     every database
  *
  * Session ids (@@SPID) start at 51, as user sessions do on SQL Server.
  */
@@ -44,6 +46,10 @@ int srv_run(server *s);
 void srv_stop(server *s, int nowait);
 /* Close the instance (clean unless nowait) and free. */
 void srv_close(server *s);
+
+/* KILL spid: end that connection (its transaction rolls back). 0, or -1 if
+ * no connection has that spid. */
+int srv_kill(server *s, int spid);
 
 /* For conn.c: register / unregister a connection, allocate its spid. */
 int srv_add_conn(server *s, struct conn *c);

@@ -1,7 +1,8 @@
 /*
  * sysviews.c — catalog views and DMVs computed on demand: sys.databases,
  * sys.tables, sys.objects, sys.columns, sys.schemas, sys.indexes, sys.types,
- * sys.dm_exec_sessions, sys.dm_tran_active_transactions,
+ * sys.dm_exec_sessions, sys.dm_exec_requests (lock waits and blockers from
+ * the lock manager), sys.dm_tran_active_transactions,
  * INFORMATION_SCHEMA.TABLES / COLUMNS. A view is a column list and a row
  * generator; queries read it like any other source (exec_query.c, SRC_ROWS),
  * so WHERE, joins, ORDER BY and aggregates work on it unchanged.
@@ -540,12 +541,67 @@ static const char *cmd_text(int cmd)
     }
 }
 
+/* Who waits for a lock, in which mode, behind whom: read from the lock
+ * manager once per query of sys.dm_exec_requests. */
+typedef struct lock_wait { int spid, blocker; lock_mode mode; } lock_wait;
+typedef struct wait_scan {
+    lock_res cur;                   /* resource of the rows seen last */
+    struct { int spid; lock_mode mode; } granted[32];
+    int ngranted;
+    lock_wait *waits;
+    int nwaits, cap, failed;
+} wait_scan;
+
+static void scan_lock_row(void *ctx, const lock_res *res, lock_mode mode, int granted, const lock_owner *o)
+{
+    wait_scan *w = ctx;
+    if (w->ngranted < 0 || !lock_res_equal(&w->cur, res)) {
+        w->cur = *res;
+        w->ngranted = 0;
+    }
+    int spid = lock_owner_session_id(o);
+    if (granted) {
+        if (w->ngranted < (int)(sizeof w->granted / sizeof w->granted[0])) {
+            w->granted[w->ngranted].spid = spid;
+            w->granted[w->ngranted].mode = mode;
+            w->ngranted++;
+        }
+        return;
+    }
+    if (w->nwaits == w->cap) {
+        int cap = w->cap ? w->cap * 2 : 16;
+        lock_wait *n = realloc(w->waits, (size_t)cap * sizeof *n);
+        if (!n) {
+            w->failed = 1;
+            return;
+        }
+        w->waits = n;
+        w->cap = cap;
+    }
+    /* the first holder whose mode keeps this request waiting */
+    int blocker = 0;
+    for (int i = 0; i < w->ngranted && !blocker; i++)
+        if (w->granted[i].spid != spid && !lock_mode_compatible(w->granted[i].mode, mode))
+            blocker = w->granted[i].spid;
+    w->waits[w->nwaits++] = (lock_wait){ spid, blocker, mode };
+}
+
+typedef struct req_ctx {
+    rb *b;
+    int failed;
+    const wait_scan *waits;
+} req_ctx;
+
 static void per_request(void *ctx, const sql_session *s)
 {
-    sess_ctx *c = ctx;
+    req_ctx *c = ctx;
     rb *b = c->b;
     if (!s->in_request)
         return;
+    const lock_wait *w = NULL;
+    for (int i = 0; i < c->waits->nwaits && !w; i++)
+        if (c->waits->waits[i].spid == s->spid)
+            w = &c->waits->waits[i];
     if (rb_row(b) < 0) {
         c->failed = 1;
         return;
@@ -553,11 +609,17 @@ static void per_request(void *ctx, const sql_session *s)
     rb_i(b, SQL_SMALLINT, s->spid);
     rb_i(b, SQL_INT, 0);
     rb_dt(b, s->last_batch_us);
-    rb_s(b, "running");
+    rb_s(b, w ? "suspended" : "running");
     rb_s(b, cmd_text(s->stmt_cmd));
     rb_i(b, SQL_SMALLINT, s->db ? s->db->tdb.id : 1);
-    rb_i(b, SQL_SMALLINT, 0);
-    rb_null(b);
+    rb_i(b, SQL_SMALLINT, w ? w->blocker : 0);
+    if (w) {
+        char wt[16];
+        snprintf(wt, sizeof wt, "LCK_M_%s", lock_mode_name(w->mode));
+        rb_s(b, wt);
+    } else {
+        rb_null(b);
+    }
     b->cur[b->col++] = value_float(SQL_REAL, 0);
     rb_i(b, SQL_BIGINT, s->tx ? (int64_t)s->tx->id : 0);
     rb_i(b, SQL_INT, s->trancount);
@@ -773,8 +835,12 @@ int sv_view_rows(sql_session *s, database *db, int view, arena *a, sql_value ***
         break;
     }
     case V_REQUESTS: {
-        sess_ctx c = { &b, 0 };
-        ex_foreach_session(s->in, per_request, &c);
+        wait_scan ws = { .ngranted = -1 };
+        lock_mgr_foreach(s->in->locks, scan_lock_row, &ws);
+        req_ctx c = { &b, ws.failed, &ws };
+        if (!c.failed)
+            ex_foreach_session(s->in, per_request, &c);
+        free(ws.waits);
         if (c.failed)
             goto oom;
         break;

@@ -14,7 +14,7 @@ def free_port():
 
 
 class Server:
-    def __init__(self, hadrd=None, datadir=None, port=None):
+    def __init__(self, hadrd=None, datadir=None, port=None, args=()):
         import sys
         if hadrd is None:
             hadrd = sys.argv[sys.argv.index("--hadrd") + 1] if "--hadrd" in sys.argv else "build/hadrd"
@@ -24,11 +24,12 @@ class Server:
         self.dir = datadir or tempfile.mkdtemp(prefix="hadr-scn-")
         self.port = port or free_port()
         self.proc = None
+        self.args = list(args)   # further hadrd flags, e.g. ["-n", "inst1"]
 
     def start(self, timeout=60):
         env = dict(os.environ, HADRD_SA_PASSWORD=PASSWORD, HADRD_BUFFER_POOL_MB="32")
         self.log = open(os.path.join(self.dir, "stderr.%d" % time.time_ns()), "w+")
-        self.proc = subprocess.Popen([self.hadrd, "-D", os.path.join(self.dir, "data"), "-p", str(self.port)],
+        self.proc = subprocess.Popen([self.hadrd, "-D", os.path.join(self.dir, "data"), "-p", str(self.port)] + self.args,
                                      stdout=self.log, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -44,6 +45,10 @@ class Server:
     def connect(self, autocommit=True, database="master"):
         return pymssql.connect(server="127.0.0.1", port=self.port, user="sa", password=PASSWORD,
                                database=database, autocommit=autocommit, login_timeout=10, timeout=60)
+
+    def errorlog(self):
+        with open(os.path.join(self.dir, "data", "log", "errorlog"), errors="replace") as f:
+            return f.read()
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None

@@ -58,6 +58,8 @@ uint8_t *lbuf_grow(lbuf *b, size_t n)
         b->p = p;
         b->cap = cap;
     }
+    if (!b->p)
+        return NULL;    /* nothing asked of an empty buffer: no pointer arithmetic on NULL */
     uint8_t *at = b->p + b->len;
     b->len += n;
     return at;

@@ -227,6 +227,22 @@ static int resolve_target(sql_session *s, ast_tableref *t, database **db, table_
     return EX_OK;
 }
 
+/* After the rows of INSERT, UPDATE or DELETE: pending foreign-key work, the
+ * statement's end, the count. */
+static int dml_finish(sql_session *s, int rc, database *db, table_def *td, tmeta *m, txn *t,
+                      fk_list *pend, int cmd, int64_t count)
+{
+    if (rc == 0)
+        rc = pend_run(s, db, td, m, t, pend, cmd == CMD_INSERT ? "INSERT" : cmd == CMD_UPDATE ? "UPDATE" : "DELETE");
+    rc = ex_stmt_end(s, rc);
+    if (s->sink_failed)
+        return EX_FATAL;
+    if (rc < 0)
+        return EX_ERROR;
+    s->rowcount = count;
+    return ex_done(s, 0, cmd, (uint64_t)count, true);
+}
+
 int ex_insert(sql_session *s, ast_stmt *st)
 {
     ast_insert *ins = &st->u.insert;
@@ -430,15 +446,7 @@ int ex_insert(sql_session *s, ast_stmt *st)
         if (rc == 0 && (count & 1023) == 0 && ex_cancelled(s))
             rc = ex_failf(s, 3980, 16, 1, "The request was cancelled.");
     }
-    if (rc == 0)
-        rc = pend_run(s, db, td, m, t, &pend, "INSERT");
-    rc = ex_stmt_end(s, rc);
-    if (s->sink_failed)
-        return EX_FATAL;
-    if (rc < 0)
-        return EX_ERROR;
-    s->rowcount = count;
-    return ex_done(s, 0, CMD_INSERT, (uint64_t)count, true);
+    return dml_finish(s, rc, db, td, m, t, &pend, CMD_INSERT, count);
 }
 
 /* ------------------------------------------------------------ UPDATE / DELETE */
@@ -628,6 +636,35 @@ static int lock_target(sql_session *s, ex_env *env, q_plan *p, int tsrc, match *
     return 1;
 }
 
+/* What UPDATE and DELETE share before changing rows: TOP, OUTPUT's result
+ * set, the statement's start, the transaction and the target keys. */
+typedef struct dml_run {
+    ex_env   env;
+    out_ctx  oc;
+    find_ctx f;
+    txn     *t;
+} dml_run;
+
+/* 0 when the targets are found; otherwise the statement's result code. */
+static int dml_start(sql_session *s, ast_expr *top, bool top_percent, ast_output *output, q_plan *p,
+                     int tsrc, dml_run *r)
+{
+    int64_t limit;
+    int rc = dml_top(s, top, top_percent, &limit);
+    if (rc != 0)
+        return rc;
+    if (output_begin(s, output, p->srcs[tsrc].db, p->srcs[tsrc].td, &r->oc) < 0)
+        return s->sink_failed ? EX_FATAL : ex_bind_fail(s);
+    if (ex_stmt_begin(s, true) < 0)
+        return EX_ERROR;
+    ex_env_init(&r->env, s);
+    r->env.rows = arena_calloc(&s->stmt_arena, sizeof(sql_value *) * (size_t)p->nsrc);
+    r->t = r->env.rows ? ex_txn(s, true, &s->err) : NULL;
+    if (!r->t || find_targets(s, &r->env, p, tsrc, limit, &r->f) < 0)
+        return ex_stmt_end(s, -1), EX_ERROR;
+    return 0;
+}
+
 int ex_update(sql_session *s, ast_stmt *st)
 {
     ast_update *u = &st->u.update;
@@ -709,22 +746,14 @@ int ex_update(sql_session *s, ast_stmt *st)
         if (!(setval[i] = bx_bind(s, &sc, val)))
             return ex_bind_fail(s);
     }
-    int64_t limit;
-    int rc = dml_top(s, u->top, u->top_percent, &limit);
+    dml_run r;
+    int rc = dml_start(s, u->top, u->top_percent, u->output, p, tsrc, &r);
     if (rc != 0)
         return rc;
-    out_ctx oc;
-    if (output_begin(s, u->output, db, td, &oc) < 0)
-        return s->sink_failed ? EX_FATAL : ex_bind_fail(s);
-    if (ex_stmt_begin(s, true) < 0)
-        return EX_ERROR;
-    ex_env env;
-    ex_env_init(&env, s);
-    env.rows = arena_calloc(&s->stmt_arena, sizeof(sql_value *) * (size_t)p->nsrc);
-    txn *t = env.rows ? ex_txn(s, true, &s->err) : NULL;
-    find_ctx f;
-    if (!t || find_targets(s, &env, p, tsrc, limit, &f) < 0)
-        return ex_stmt_end(s, -1), EX_ERROR;
+    ex_env env = r.env;
+    out_ctx oc = r.oc;
+    find_ctx f = r.f;
+    txn *t = r.t;
     sql_value *nv = arena_alloc(&s->stmt_arena, sizeof *nv * (size_t)td->ncols);
     sql_value *old = arena_alloc(&s->stmt_arena, sizeof *old * (size_t)td->ncols);
     if (!nv || !old)
@@ -802,15 +831,7 @@ int ex_update(sql_session *s, ast_stmt *st)
         table_row_free(&row);
         arena_reset(&s->row_arena);
     }
-    if (rc == 0)
-        rc = pend_run(s, db, td, m, t, &pend, "UPDATE");
-    rc = ex_stmt_end(s, rc);
-    if (s->sink_failed)
-        return EX_FATAL;
-    if (rc < 0)
-        return EX_ERROR;
-    s->rowcount = count;
-    return ex_done(s, 0, CMD_UPDATE, (uint64_t)count, true);
+    return dml_finish(s, rc, db, td, m, t, &pend, CMD_UPDATE, count);
 }
 
 int ex_delete(sql_session *s, ast_stmt *st)
@@ -826,22 +847,14 @@ int ex_delete(sql_session *s, ast_stmt *st)
     database *db = src->db;
     table_def *td = src->td;
     tmeta *m = ex_tmeta(s, db, td);
-    int64_t limit;
-    int rc = dml_top(s, d->top, d->top_percent, &limit);
+    dml_run r;
+    int rc = dml_start(s, d->top, d->top_percent, d->output, p, tsrc, &r);
     if (rc != 0)
         return rc;
-    out_ctx oc;
-    if (output_begin(s, d->output, db, td, &oc) < 0)
-        return s->sink_failed ? EX_FATAL : ex_bind_fail(s);
-    if (ex_stmt_begin(s, true) < 0)
-        return EX_ERROR;
-    ex_env env;
-    ex_env_init(&env, s);
-    env.rows = arena_calloc(&s->stmt_arena, sizeof(sql_value *) * (size_t)p->nsrc);
-    txn *t = env.rows ? ex_txn(s, true, &s->err) : NULL;
-    find_ctx f;
-    if (!t || find_targets(s, &env, p, tsrc, limit, &f) < 0)
-        return ex_stmt_end(s, -1), EX_ERROR;
+    ex_env env = r.env;
+    out_ctx oc = r.oc;
+    find_ctx f = r.f;
+    txn *t = r.t;
     int64_t count = 0;
     fk_list pend = { 0 };
     env.a = &s->row_arena;
@@ -869,15 +882,7 @@ int ex_delete(sql_session *s, ast_stmt *st)
         table_row_free(&row);
         arena_reset(&s->row_arena);
     }
-    if (rc == 0)
-        rc = pend_run(s, db, td, m, t, &pend, "DELETE");
-    rc = ex_stmt_end(s, rc);
-    if (s->sink_failed)
-        return EX_FATAL;
-    if (rc < 0)
-        return EX_ERROR;
-    s->rowcount = count;
-    return ex_done(s, 0, CMD_DELETE, (uint64_t)count, true);
+    return dml_finish(s, rc, db, td, m, t, &pend, CMD_DELETE, count);
 }
 
 int ex_truncate(sql_session *s, ast_stmt *st)

@@ -4,6 +4,7 @@
  * SCOPE_IDENTITY, ...) and the @@variables (@@TRANCOUNT, @@ROWCOUNT,
  * @@ERROR, @@IDENTITY, @@SPID, @@VERSION, @@OPTIONS, ...).
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,31 @@ static int server_property(ex_env *env, const char *prop, sql_value *out)
     else if (!strcasecmp(prop, "IsSingleUser")) v = "0";
     else if (!strcasecmp(prop, "ProcessID")) { snprintf(buf, sizeof buf, "%d", (int)getpid()); v = buf; }
     *out = fn_nstr(env, v);
+    return 0;
+}
+
+/* SESSIONPROPERTY: the SET options of this session, 1 or 0; NULL when the
+ * name is not one of them. */
+static int session_property(ex_env *env, const char *prop, sql_value *out)
+{
+    const ex_opts *o = &env->s->opt;
+    static const struct { const char *name; size_t off; } props[] = {
+        { "ANSI_NULLS", offsetof(ex_opts, ansi_nulls) },
+        { "ANSI_PADDING", offsetof(ex_opts, ansi_padding) },
+        { "ANSI_WARNINGS", offsetof(ex_opts, ansi_warnings) },
+        { "ARITHABORT", offsetof(ex_opts, arithabort) },
+        { "CONCAT_NULL_YIELDS_NULL", offsetof(ex_opts, concat_null) },
+        { "NUMERIC_ROUNDABORT", offsetof(ex_opts, numeric_roundabort) },
+        { "QUOTED_IDENTIFIER", offsetof(ex_opts, quoted_identifier) },
+    };
+    for (size_t i = 0; i < sizeof props / sizeof props[0]; i++) {
+        if (!strcasecmp(prop, props[i].name)) {
+            bool on = *(const bool *)((const char *)o + props[i].off);
+            *out = value_int(SQL_INT, on ? 1 : 0);
+            return 0;
+        }
+    }
+    *out = value_null(SQL_INT);
     return 0;
 }
 
@@ -252,6 +278,12 @@ int fn_eval_sys(ex_env *env, const bx *e, const sql_value *v, sql_value *out)
             return 0;
         }
         return server_property(env, arg_utf8(env, e->args[0], &v[0]), out);
+    case F_SESSIONPROPERTY:
+        if (v[0].is_null) {
+            *out = value_null(SQL_INT);
+            return 0;
+        }
+        return session_property(env, arg_utf8(env, e->args[0], &v[0]), out);
     case F_DATABASEPROPERTYEX:
         if (v[0].is_null || v[1].is_null) {
             *out = value_null(e->t.id);

@@ -100,7 +100,7 @@ static void login_options(sql_session *s, const sql_login_info *li)
     o->concat_null = ansi;
     o->ansi_null_dflt_on = ansi;
     o->quoted_identifier = li ? (li->quoted_identifier || ansi) : false;
-    o->arithabort = true;
+    o->arithabort = false;   /* as SQL Server's default user options: @@OPTIONS 5432 for ODBC logins */
     o->lock_timeout = -1;
     o->iso = ISO_READ_COMMITTED;
     o->datefirst = 7;

@@ -56,8 +56,6 @@ int ex_done(sql_session *s, unsigned status, unsigned curcmd, uint64_t rowcount,
     unsigned st = status;
     if (count && !s->opt.nocount && !(status & SQL_DONE_ERROR))
         st |= SQL_DONE_COUNT;
-    if (EX_SET_INXACT && s->trancount > 0)
-        st |= SQL_DONE_INXACT;
     s->dones_sent++;
     if (s->sink->done(s->sink->ctx, s->done_kind, st, curcmd, (st & SQL_DONE_COUNT) ? rowcount : 0) < 0) {
         s->sink_failed = true;

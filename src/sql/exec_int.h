@@ -80,11 +80,6 @@ enum {
     CMD_EXECUTE = 0xE0, CMD_PRINT = 0xF7, CMD_CREATE = 0xC6, CMD_DROP = 0xC7,
 };
 
-/* Whether DONE tokens carry DONE_INXACT while a transaction is open. The
- * team brief asks for it; the TDS reference notes SQL Server leaves the bit
- * clear and clients ignore it. One switch so it is easy to change. */
-#define EX_SET_INXACT 1
-
 /* ----------------------------------------------------------- variables */
 
 typedef struct sql_var {

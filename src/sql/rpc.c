@@ -406,8 +406,6 @@ static int send_proc_end(sql_session *s, int32_t status, rpc_result *res, bool r
         }
     }
     unsigned st = s->rpc_error ? SQL_DONE_ERROR : 0;
-    if (EX_SET_INXACT && s->trancount > 0)
-        st |= SQL_DONE_INXACT;
     s->dones_sent++;
     if (k->done && k->done(k->ctx, SQL_DONEPROC, st, CMD_EXECUTE, 0) < 0)
         s->sink_failed = true;

@@ -358,7 +358,7 @@ static void transactions(void **state)
     (void)state;
     sql_session *s = open_session(54, 1);
     EXPECT(s, "CREATE TABLE tx (id int PRIMARY KEY, v int)", "DONE");
-    EXPECT(s, "BEGIN TRAN; INSERT tx VALUES (1, 1); SELECT @@TRANCOUNT", "ENVTX BEGIN\nDONE INXACT");
+    EXPECT(s, "BEGIN TRAN; INSERT tx VALUES (1, 1); SELECT @@TRANCOUNT", "ENVTX BEGIN\nDONE");
     HAS("ROW 1");
     /* the transaction stays open across batches */
     EXPECT(s, "BEGIN TRAN; SELECT @@TRANCOUNT; COMMIT; SELECT @@TRANCOUNT", "ROW 2");
@@ -728,8 +728,8 @@ static void deadlock_victim(void **state)
     (void)state;
     sql_session *a = open_session(65, 1), *b = open_session(66, 1);
     run(a, "CREATE TABLE dl (id int PRIMARY KEY, v int); INSERT dl VALUES (1, 0), (2, 0)");
-    EXPECT(a, "BEGIN TRAN; UPDATE dl SET v = 1 WHERE id = 1", "DONE COUNT INXACT n=1");
-    EXPECT(b, "BEGIN TRAN; UPDATE dl SET v = 2 WHERE id = 2", "DONE COUNT INXACT n=1");
+    EXPECT(a, "BEGIN TRAN; UPDATE dl SET v = 1 WHERE id = 1", "DONE COUNT n=1");
+    EXPECT(b, "BEGIN TRAN; UPDATE dl SET v = 2 WHERE id = 2", "DONE COUNT n=1");
     /* a waits for b's row in the background; b then waits for a's: one is the victim */
     bg_arg bg = { .s = a, .sql = "UPDATE dl SET v = 1 WHERE id = 2; SELECT 'a goes on'" };
     pthread_t th;
@@ -782,7 +782,7 @@ static void lock_timeout(void **state)
     (void)state;
     sql_session *a = open_session(60, 1), *b = open_session(61, 1);
     run(a, "CREATE TABLE lk (id int PRIMARY KEY, v int); INSERT lk VALUES (1, 1)");
-    EXPECT(a, "BEGIN TRAN; UPDATE lk SET v = 2 WHERE id = 1", "DONE COUNT INXACT n=1");
+    EXPECT(a, "BEGIN TRAN; UPDATE lk SET v = 2 WHERE id = 1", "DONE COUNT n=1");
     EXPECT(b, "SET LOCK_TIMEOUT 0; SELECT v FROM lk WHERE id = 1", "ERR 1222");
     EXPECT(b, "SELECT v FROM lk WITH (NOLOCK) WHERE id = 1", "ROW 2");
     EXPECT(a, "ROLLBACK", "ENVTX ROLLBACK");

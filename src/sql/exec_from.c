@@ -141,6 +141,20 @@ static ast_cte *find_cte(sql_session *s, const ast_objname *n)
     return NULL;
 }
 
+/* The FROM-tree leaf for source idx. */
+static int leaf_from(sql_session *s, int idx, q_from **out)
+{
+    q_from *f = q_salloc(s, sizeof *f);
+    if (!f)
+        return -1;
+    f->leaf = true;
+    f->src = idx;
+    f->lo = idx;
+    f->hi = idx + 1;
+    *out = f;
+    return 0;
+}
+
 static int derived_src(sql_session *s, bscope *sc, q_plan *p, ast_query *q, const char *alias,
                        ast_name_list *colnames, int line, q_from **out)
 {
@@ -176,15 +190,7 @@ static int derived_src(sql_session *s, bscope *sc, q_plan *p, ast_query *q, cons
         src->types[i] = dp->cols[i].type;
         src->nullable[i] = dp->cols[i].nullable;
     }
-    q_from *f = q_salloc(s, sizeof *f);
-    if (!f)
-        return -1;
-    f->leaf = true;
-    f->src = idx;
-    f->lo = idx;
-    f->hi = idx + 1;
-    *out = f;
-    return 0;
+    return leaf_from(s, idx, out);
 }
 
 int q_bind_tref(sql_session *s, bscope *sc, q_plan *p, ast_tableref *t, q_from **out)
@@ -237,15 +243,7 @@ int q_bind_tref(sql_session *s, bscope *sc, q_plan *p, ast_tableref *t, q_from *
                 src->nullable[i] = td->cols[i].nullable;
             }
         }
-        q_from *f = q_salloc(s, sizeof *f);
-        if (!f)
-            return -1;
-        f->leaf = true;
-        f->src = idx;
-        f->lo = idx;
-        f->hi = idx + 1;
-        *out = f;
-        return 0;
+        return leaf_from(s, idx, out);
     }
     case TREF_DERIVED:
         return derived_src(s, sc, p, t->query, t->alias, &t->col_aliases, t->line, out);
@@ -279,15 +277,7 @@ int q_bind_tref(sql_session *s, bscope *sc, q_plan *p, ast_tableref *t, q_from *
             return -1;
         if (sv_view_columns(view, &src->ncols, &src->colnames, &src->types, &src->nullable) < 0)
             return q_bfail(s, t->line, 208, 16, 1, "Invalid object name '%s'.", t->name.object);
-        q_from *f = q_salloc(s, sizeof *f);
-        if (!f)
-            return -1;
-        f->leaf = true;
-        f->src = idx;
-        f->lo = idx;
-        f->hi = idx + 1;
-        *out = f;
-        return 0;
+        return leaf_from(s, idx, out);
     }
     case TREF_JOIN: {
         if (t->join == JOIN_CROSS_APPLY || t->join == JOIN_OUTER_APPLY)
@@ -329,9 +319,37 @@ int q_bind_tref(sql_session *s, bscope *sc, q_plan *p, ast_tableref *t, q_from *
     return q_bfail(s, t->line, 102, 15, 1, "Incorrect syntax near '%s'.", "FROM");
 }
 
+/* Two sources of one FROM clause may not be exposed under the same name:
+ * 1011 when a correlation name repeats, 1013 when two tables do. */
+static int check_exposed_names(sql_session *s, q_plan *p, int first, int line)
+{
+    for (int i = first; i < p->nsrc; i++) {
+        const ex_src *a = &p->srcs[i];
+        const char *an = a->alias ? a->alias : a->table;
+        for (int k = first; an && k < i; k++) {
+            const ex_src *b = &p->srcs[k];
+            const char *bn = b->alias ? b->alias : b->table;
+            if (!bn || strcasecmp(an, bn) != 0)
+                continue;
+            if (a->alias || b->alias)
+                return q_bfail(s, line, 1011, 16, 1,
+                               "The correlation name '%s' is specified multiple times in a FROM clause.", an);
+            char m[600];
+            snprintf(m, sizeof m, "The objects \"%s.%s\" and \"%s.%s\" in the FROM clause have the same exposed names. "
+                     "Use correlation names to distinguish them.", b->schema ? b->schema : "dbo", bn,
+                     a->schema ? a->schema : "dbo", an);
+            hdb_raise_text(&s->err, 1013, 16, 1, m);
+            s->err_line = line;
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int q_bind_from(sql_session *s, bscope *sc, q_plan *p, ast_tableref_list *from)
 {
     q_from *acc = NULL;
+    int first = p->nsrc;
     for (int i = 0; i < from->n; i++) {
         q_from *f;
         if (q_bind_tref(s, sc, p, from->v[i], &f) < 0)
@@ -350,6 +368,8 @@ int q_bind_from(sql_session *s, bscope *sc, q_plan *p, ast_tableref_list *from)
         j->hi = f->hi;
         acc = j;
     }
+    if (check_exposed_names(s, p, first, from->n ? from->v[0]->line : 0) < 0)
+        return -1;
     p->from = acc;
     return 0;
 }

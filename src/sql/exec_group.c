@@ -266,10 +266,7 @@ static int agg_final(ex_env *env, const q_agg *ag, agg_state *a, sql_value *out)
             __int128 sc;
             if (cv_dec_rescale(r, at->scale, t->scale, &sc) < 0)
                 return hdb_raise_text(env->err, 8115, 16, 1, "Arithmetic overflow error converting expression to data type numeric.");
-            __int128 q = sc / a->count, rem = sc % a->count;
-            if (rem < 0) rem = -rem;
-            if (rem * 2 >= a->count) q += sc < 0 ? -1 : 1;
-            r = q;
+            r = sc / a->count;   /* truncated, as SQL Server's decimal division */
         } else if (cv_dec_rescale(r, at->scale, t->scale, &r) < 0) {
             return hdb_raise_text(env->err, 8115, 16, 1, "Arithmetic overflow error converting expression to data type numeric.");
         }

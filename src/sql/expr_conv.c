@@ -357,8 +357,16 @@ static int num_to_num(const sql_value *in, const sql_type *from, const sql_type 
         } else {
             r = dec / cv_pow10(scale);               /* decimal truncates */
         }
-        if (r < INT64_MIN || r > INT64_MAX || !check_int_range((int64_t)r, to->id))
+        if (r < INT64_MIN || r > INT64_MAX || !check_int_range((int64_t)r, to->id)) {
+            /* an int-family value too big for tinyint/smallint: SQL Server names the value */
+            if ((from->id >= SQL_TINYINT && from->id <= SQL_INT) && (to->id == SQL_TINYINT || to->id == SQL_SMALLINT)) {
+                char msg[160];
+                snprintf(msg, sizeof msg, "Arithmetic overflow error for data type %s, value = %lld.",
+                         tname(to->id), (long long)r);
+                return hdb_raise_text(err, 220, 16, 2, msg);
+            }
             return overflow_from(err, from->id, to);
+        }
         out->u.i = (int64_t)r;
         return 0;
     }

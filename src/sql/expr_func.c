@@ -31,7 +31,7 @@ static const struct fdef {
     { "UNICODE", F_UNICODE, 1, 1 }, { "QUOTENAME", F_QUOTENAME, 1, 2 }, { "STR", F_STR, 1, 3 },
     { "PATINDEX", F_PATINDEX, 2, 2 },
     { "ISNULL", F_ISNULL, 2, 2 }, { "COALESCE", F_COALESCE, 1, 254 }, { "NULLIF", F_NULLIF, 2, 2 },
-    { "IIF", F_IIF, 3, 3 },
+    { "IIF", F_IIF, 3, 3 }, { "CHOOSE", F_CHOOSE, 2, 254 },
     { "GETDATE", F_GETDATE, 0, 0 }, { "SYSDATETIME", F_SYSDATETIME, 0, 0 },
     { "GETUTCDATE", F_GETUTCDATE, 0, 0 }, { "SYSUTCDATETIME", F_SYSUTCDATETIME, 0, 0 },
     { "CURRENT_TIMESTAMP", F_CURRENT_TIMESTAMP, 0, 0 }, { "DATEADD", F_DATEADD, 3, 3 },
@@ -82,11 +82,15 @@ int fn_lookup(const char *name, int nargs, int *id, hdb_err *err)
         if (strcasecmp(d->name, name) != 0)
             continue;
         if (nargs < d->min || nargs > d->max) {
-            char m[200];
+            char m[200], lower[64];
+            size_t k = 0;
+            for (; d->name[k] && k < sizeof lower - 1; k++)   /* SQL Server names built-ins in lower case here */
+                lower[k] = (char)tolower((unsigned char)d->name[k]);
+            lower[k] = '\0';
             if (d->min == d->max)
-                snprintf(m, sizeof m, "The %s function requires %d argument(s).", d->name, d->min);
+                snprintf(m, sizeof m, "The %s function requires %d argument(s).", lower, d->min);
             else
-                snprintf(m, sizeof m, "The %s function requires %d to %d arguments.", d->name, d->min, d->max);
+                snprintf(m, sizeof m, "The %s function requires %d to %d arguments.", lower, d->min, d->max);
             return hdb_raise_text(err, d->min == d->max ? 174 : 189, 15, 1, m);
         }
         *id = d->id;
@@ -291,8 +295,11 @@ int fn_bind(sql_session *s, bx *e, hdb_err *err)
         e->nullable = a[0]->nullable && a[1]->nullable;
         return 0;
     }
-    case F_COALESCE: case F_IIF: {
-        int first = e->op == F_IIF ? 1 : 0;
+    case F_COALESCE: case F_IIF: case F_CHOOSE: {
+        /* CHOOSE(index, v1, v2, ...): the index is an int, the values share a type */
+        if (e->op == F_CHOOSE && want(s, e, 0, SQL_INT) < 0)
+            return -1;
+        int first = e->op == F_COALESCE ? 0 : 1;
         sql_type t;
         bool have = false;
         for (int i = first; i < e->nargs; i++) {

@@ -138,7 +138,7 @@ __attribute__((noinline)) static int fn_args(ex_env *env, const bx *e, sql_value
 int fn_eval(ex_env *env, const bx *e, sql_value *out)
 {
     switch (e->op) {
-    case F_ISNULL: case F_COALESCE: case F_IIF: case F_CONCAT: case F_CONCAT_WS:
+    case F_ISNULL: case F_COALESCE: case F_IIF: case F_CHOOSE: case F_CONCAT: case F_CONCAT_WS:
         return fn_lazy(env, e, out);
     default:
         return fn_args(env, e, out);
@@ -169,6 +169,16 @@ __attribute__((noinline)) static int fn_lazy(ex_env *env, const bx *e, sql_value
         if (ex_truth(env, e->args[0], &t) < 0)
             return -1;
         return ex_eval(env, e->args[t == 1 ? 1 : 2], out);
+    }
+    case F_CHOOSE: {
+        sql_value i;
+        if (ex_eval(env, e->args[0], &i) < 0)
+            return -1;
+        if (i.is_null || i.u.i < 1 || i.u.i >= e->nargs) {   /* out of range: NULL */
+            *out = value_null(e->t.id);
+            return 0;
+        }
+        return ex_eval(env, e->args[i.u.i], out);
     }
     case F_CONCAT: case F_CONCAT_WS: {
         bool uni = value_type_is_unicode(e->t.id);

@@ -486,7 +486,7 @@ enum fn_id {
     /* system */
     F_NEWID, F_DB_NAME, F_DB_ID, F_SUSER_SNAME, F_SUSER_NAME, F_USER_NAME, F_CURRENT_USER,
     F_SYSTEM_USER, F_HOST_NAME, F_APP_NAME, F_OBJECT_ID, F_OBJECT_NAME, F_SCHEMA_NAME, F_SCHEMA_ID,
-    F_SERVERPROPERTY, F_SESSIONPROPERTY, F_DATABASEPROPERTYEX, F_SCOPE_IDENTITY, F_IDENT_CURRENT, F_ERROR_NUMBER,
+    F_SERVERPROPERTY, F_SESSIONPROPERTY, F_TYPE_NAME, F_TYPE_ID, F_DATABASEPROPERTYEX, F_SCOPE_IDENTITY, F_IDENT_CURRENT, F_ERROR_NUMBER,
     F_ERROR_MESSAGE, F_ERROR_SEVERITY, F_ERROR_STATE, F_ERROR_LINE, F_ERROR_PROCEDURE,
     F_XACT_STATE, F_ORIGINAL_LOGIN, F_IS_SRVROLEMEMBER, F_HAS_DBACCESS,
 };
@@ -633,6 +633,9 @@ void ex_temp_cleanup_vars(sql_session *s);             /* table variables of the
 /* sysviews.c */
 enum { VIEW_NONE = 0 };
 int  sv_view_lookup(const char *schema, const char *name);      /* view id or 0 */
+/* sys.types: the name of a system type id (56 -> "int"), NULL if none; and back (0 if none) */
+const char *sv_type_name(int32_t system_type_id);
+int32_t     sv_type_id(const char *name);
 int  sv_view_columns(int view, int *ncols, const char ***names, sql_type **types, uint8_t **nullable);
 int  sv_view_rows(sql_session *s, database *db, int view, arena *a, sql_value ***rows, int *nrows, hdb_err *err);
 

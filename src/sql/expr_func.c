@@ -52,6 +52,7 @@ static const struct fdef {
     { "SYSTEM_USER", F_SYSTEM_USER, 0, 0 }, { "HOST_NAME", F_HOST_NAME, 0, 0 },
     { "APP_NAME", F_APP_NAME, 0, 0 }, { "OBJECT_ID", F_OBJECT_ID, 1, 2 },
     { "OBJECT_NAME", F_OBJECT_NAME, 1, 2 }, { "SCHEMA_NAME", F_SCHEMA_NAME, 0, 1 },
+    { "TYPE_NAME", F_TYPE_NAME, 1, 1 }, { "TYPE_ID", F_TYPE_ID, 1, 1 },
     { "SCHEMA_ID", F_SCHEMA_ID, 0, 1 }, { "SERVERPROPERTY", F_SERVERPROPERTY, 1, 1 },
     { "SESSIONPROPERTY", F_SESSIONPROPERTY, 1, 1 },
     { "DATABASEPROPERTYEX", F_DATABASEPROPERTYEX, 2, 2 }, { "SCOPE_IDENTITY", F_SCOPE_IDENTITY, 0, 0 },
@@ -446,9 +447,9 @@ int fn_bind(sql_session *s, bx *e, hdb_err *err)
         return 0;
     case F_DB_ID: case F_SCHEMA_ID: case F_OBJECT_ID: case F_IDENT_CURRENT: case F_DB_NAME:
     case F_SCHEMA_NAME: case F_OBJECT_NAME: case F_SERVERPROPERTY: case F_DATABASEPROPERTYEX:
-    case F_SESSIONPROPERTY: case F_SUSER_SNAME: case F_SUSER_NAME: case F_USER_NAME: case F_IS_SRVROLEMEMBER: case F_HAS_DBACCESS:
+    case F_SESSIONPROPERTY: case F_TYPE_NAME: case F_TYPE_ID: case F_SUSER_SNAME: case F_SUSER_NAME: case F_USER_NAME: case F_IS_SRVROLEMEMBER: case F_HAS_DBACCESS:
         for (int i = 0; i < e->nargs; i++) {
-            bool numeric = (e->op == F_DB_NAME || e->op == F_SCHEMA_NAME || e->op == F_OBJECT_NAME ||
+            bool numeric = (e->op == F_DB_NAME || e->op == F_SCHEMA_NAME || e->op == F_OBJECT_NAME || e->op == F_TYPE_NAME ||
                             e->op == F_USER_NAME || e->op == F_SUSER_SNAME || e->op == F_SUSER_NAME) ||
                            (e->op == F_OBJECT_NAME && i == 1);
             if (numeric && !is_str(a[i])) {
@@ -461,6 +462,7 @@ int fn_bind(sql_session *s, bx *e, hdb_err *err)
         switch (e->op) {
         case F_DB_ID: case F_SCHEMA_ID: case F_OBJECT_ID: case F_IS_SRVROLEMEMBER: case F_HAS_DBACCESS:
         case F_SESSIONPROPERTY:   /* sql_variant in SQL Server; its values are ints */
+        case F_TYPE_ID:
             e->t = ty(e->op == F_DB_ID ? SQL_SMALLINT : SQL_INT, 0, 0, 0);
             break;
         case F_IDENT_CURRENT:

@@ -263,6 +263,14 @@ int fn_eval_sys(ex_env *env, const bx *e, const sql_value *v, sql_value *out)
         *out = fn_nstr(env, e->nargs == 0 ? "dbo" : v[0].is_null ? NULL : ex_schema_name(s->db, (uint32_t)v[0].u.i, sb));
         return 0;
     }
+    case F_TYPE_NAME:
+        *out = fn_nstr(env, v[0].is_null ? NULL : sv_type_name((int32_t)v[0].u.i));
+        return 0;
+    case F_TYPE_ID: {
+        int32_t id = v[0].is_null ? 0 : sv_type_id(arg_utf8(env, e->args[0], &v[0]));
+        *out = id ? value_int(SQL_INT, id) : value_null(SQL_INT);
+        return 0;
+    }
     case F_SCHEMA_ID: {
         if (e->nargs == 0) {
             *out = value_int(SQL_INT, SCHEMA_DBO);

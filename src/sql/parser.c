@@ -205,7 +205,8 @@ void parse_objname(parser *P, ast_objname *out, int maxparts)
             parts[n++] = NULL;
             continue;
         }
-        parts[n++] = parse_ident(P);
+        /* after a dot a reserved word is a name, as in c.precision or x.[key] */
+        parts[n++] = parse_is_anyword_at(P, 0) ? parse_anyword(P) : parse_ident(P);
     }
     if (parts[n - 1] == NULL)
         parse_error_near(P);

@@ -294,6 +294,22 @@ static int sys_type_id(uint8_t id)
     return id < SQL_TYPE_COUNT ? ids[id] : 0;
 }
 
+const char *sv_type_name(int32_t system_type_id)
+{
+    for (uint8_t id = SQL_TINYINT; id < SQL_TYPE_COUNT; id++)
+        if (sys_type_id(id) == system_type_id && system_type_id != 0)
+            return value_type_name(id);
+    return NULL;
+}
+
+int32_t sv_type_id(const char *name)
+{
+    for (uint8_t id = SQL_TINYINT; id < SQL_TYPE_COUNT; id++)
+        if (sys_type_id(id) && !strcasecmp(value_type_name(id), name))
+            return sys_type_id(id);
+    return 0;
+}
+
 static void type_facts(const sql_type *t, int *max_len, int *prec, int *scale)
 {
     static const int len[SQL_TYPE_COUNT] = { [SQL_TINYINT] = 1, [SQL_SMALLINT] = 2, [SQL_INT] = 4, [SQL_BIGINT] = 8,

@@ -1480,6 +1480,8 @@ static const char *const corpus[] = {
     "CREATE ENDPOINT m AUTHORIZATION sa STATE = STARTED AS TCP (LISTENER_PORT = 5022, "
     "LISTENER_IP = (10.0.0.1)) FOR DATABASE_MIRRORING (ROLE = ALL, AUTHENTICATION = WINDOWS NEGOTIATE); "
     "ALTER ENDPOINT m STATE = STOPPED; DROP ENDPOINT m",
+    /* a reserved word after a dot is a name */
+    "SELECT c.precision, c.scale, s.[key] FROM sys.columns AS c, s",
     /* a bare word after LISTENER_IP prints without the parentheses of "= (...)" */
     "ALTER DATABASE db SET LISTENER_IP someWord",
     "CREATE PROCEDURE dbo.p @a int, @b varchar(10) = 'x', @c int OUT, @t tt READONLY "

@@ -288,6 +288,7 @@ int ex_handle_error(sql_session *s, ast_stmt *st)
     hdb_err_clear(&s->err);
     if (e.number == 0)
         return EX_OK;
+    ex_temp_display_names(s, &e);
     s->last_error = e.number;
     if (e.severity >= 20) {
         ex_report(s, &e, line);

@@ -629,6 +629,8 @@ int  ex_temp_add(sql_session *s, const char *name, const char *real, uint32_t ob
 void ex_temp_forget(sql_session *s, const char *name);
 void ex_temp_cleanup(sql_session *s, int min_depth);   /* drop those of scopes >= min_depth */
 void ex_temp_cleanup_vars(sql_session *s);             /* table variables of the ending batch */
+/* A message names temp tables as the user wrote them ("#t", not its name in tempdb). */
+void ex_temp_display_names(sql_session *s, hdb_err *e);
 
 /* sysviews.c */
 enum { VIEW_NONE = 0 };

@@ -129,6 +129,22 @@ int ex_temp_real_name(sql_session *s, const char *name, char *out, size_t cap)
     return 0;
 }
 
+void ex_temp_display_names(sql_session *s, hdb_err *e)
+{
+    for (int i = 0; i < s->ntemps; i++) {
+        const ex_temp *t = &s->temps[i];
+        size_t rl = strlen(t->real), nl = strlen(t->name);
+        if (rl <= nl || strcmp(t->real, t->name) == 0)
+            continue;
+        char *at;
+        while ((at = strstr(e->msg, t->real)) != NULL) {
+            /* the user's name is the shorter: replace in place */
+            memmove(at + nl, at + rl, strlen(at + rl) + 1);
+            memcpy(at, t->name, nl);
+        }
+    }
+}
+
 int ex_temp_add(sql_session *s, const char *name, const char *real, uint32_t object_id)
 {
     if (s->ntemps == s->cap_temps) {

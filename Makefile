@@ -26,7 +26,8 @@ ASAN_UNIT_BIN := $(addprefix build/asan/tests/,$(UNIT_NAMES))
 
 ITER ?= 5
 
-.PHONY: all deps bench-deps sqltest scenario fuzz test unit unit-asan run crashtest bench bench-engine clean fuzz-tds fuzz-sql
+.PHONY: all deps bench-deps sqltest drivertest scenario fuzz test unit unit-asan run crashtest bench bench-engine clean fuzz-tds fuzz-sql
+.PHONY: bench-tpcb bench-select bench-recovery bench-server
 all: build/hadrd build/libhadr.a
 
 deps:
@@ -57,15 +58,18 @@ build/asan/hadrd: $(ASAN_SERVER_OBJ) build/asan/libhadr.a
 	$(CC) $(CSTD) $(WARN) $(ASANFLAGS) $^ -o $@ -lssl -lcrypto $(LDLIBS)
 
 # Unit tests: one cmocka binary per tests/unit/<layer>/test_<module>.c
+# (tests of src/server/ also link the server's objects but main, and OpenSSL)
 define unit_rule
-build/tests/$(1): $(2) build/libhadr.a $(TEST_HDRS)
+build/tests/$(1): $(2) $(3) build/libhadr.a $(TEST_HDRS)
 	@mkdir -p build/tests
-	$$(CC) $$(CSTD) $$(WARN) $$(CFLAGS) $$(CPPFLAGS) -Itests $$< build/libhadr.a -o $$@ -lcmocka $$(LDLIBS)
-build/asan/tests/$(1): $(2) build/asan/libhadr.a $(TEST_HDRS)
+	$$(CC) $$(CSTD) $$(WARN) $$(CFLAGS) $$(CPPFLAGS) -Itests $$< $(3) build/libhadr.a -o $$@ -lcmocka $(if $(3),-lssl -lcrypto) $$(LDLIBS)
+build/asan/tests/$(1): $(2) $(4) build/asan/libhadr.a $(TEST_HDRS)
 	@mkdir -p build/asan/tests
-	$$(CC) $$(CSTD) $$(WARN) $$(ASANFLAGS) $$(CPPFLAGS) -Itests $$< build/asan/libhadr.a -o $$@ -lcmocka $$(LDLIBS)
+	$$(CC) $$(CSTD) $$(WARN) $$(ASANFLAGS) $$(CPPFLAGS) -Itests $$< $(4) build/asan/libhadr.a -o $$@ -lcmocka $(if $(4),-lssl -lcrypto) $$(LDLIBS)
 endef
-$(foreach t,$(UNIT_SRC),$(eval $(call unit_rule,$(notdir $(t:.c=)),$(t))))
+UNIT_SERVER_OBJ := $(filter-out %/main.o,$(SERVER_OBJ))
+ASAN_UNIT_SERVER_OBJ := $(filter-out %/main.o,$(ASAN_SERVER_OBJ))
+$(foreach t,$(UNIT_SRC),$(eval $(call unit_rule,$(notdir $(t:.c=)),$(t),$(if $(filter tests/unit/server/%,$(t)),$(UNIT_SERVER_OBJ)),$(if $(filter tests/unit/server/%,$(t)),$(ASAN_UNIT_SERVER_OBJ)))))
 
 build/crashtest: tests/crash/crashtest.c build/libhadr.a
 	$(CC) $(CSTD) $(WARN) $(CFLAGS) $(CPPFLAGS) $< build/libhadr.a -o $@ $(LDLIBS)
@@ -94,6 +98,10 @@ sqltest: deps build/hadrd
 	  set -- $$(sed -n 's/^sql: \([0-9]*\) passed, \([0-9]*\) failed/\1 \2/p' build/sqltest.out); \
 	  echo "$${1:-0} $${2:-1}" >> build/test-counts; exit $$rc
 
+# One test per client driver (tsql, pymssql, pyodbc + tdsodbc, tedious) against its own hadrd.
+drivertest: deps build/hadrd
+	tests/drivers/run.sh
+
 # Multi-client stories against real hadrd processes (crash, bad input, ...).
 scenario: deps build/hadrd
 	tests/scenario/run.sh
@@ -106,6 +114,7 @@ test: deps
 	$(MAKE) unit-asan || [ -f build/unit-asan.ran ] || echo "0 1" >> build/test-counts
 	$(MAKE) crashtest ITER=$(ITER) || true
 	$(MAKE) sqltest || true
+	$(MAKE) drivertest || true
 	$(MAKE) scenario || true
 	$(MAKE) fuzz || true
 	@scripts/test-summary build/test-counts

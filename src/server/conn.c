@@ -1,13 +1,17 @@
 /* conn.c — serving one client connection over TDS (see conn.h). */
 #include "server/conn.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "server/logins.h"
+#include "server/tls.h"
 
 /* ---- the result sink: SQL layer callbacks -> TDS tokens ------------------- */
 
@@ -105,10 +109,54 @@ static int login_failed(conn *c, const hdb_err *errs, int n)
     return -1;
 }
 
+/* Dotted address and port of either end of the socket ("" when unknown). */
+static void sock_address(int fd, int peer, char *addr, size_t cap, int *port)
+{
+    struct sockaddr_in sa;
+    socklen_t len = sizeof sa;
+    addr[0] = 0;
+    *port = 0;
+    int rc = peer ? getpeername(fd, (struct sockaddr *)&sa, &len) : getsockname(fd, (struct sockaddr *)&sa, &len);
+    if (rc == 0 && sa.sin_family == AF_INET && inet_ntop(AF_INET, &sa.sin_addr, addr, (socklen_t)cap))
+        *port = ntohs(sa.sin_port);
+}
+
+/* PRELOGIN's ENCRYPTION decides: a client that asks for encryption (ON, or
+ * REQ which some drivers send) gets ENCRYPT_ON and TLS for the whole
+ * connection; OFF and NOT_SUP get NOT_SUP and plain text. (Answering OFF
+ * would mean encrypting the login packet only, which FreeTDS alone does.) */
+static int negotiate_encryption(conn *c, const tds_prelogin *pl, tds_prelogin_reply *reply,
+                                const char *client)
+{
+    /* the 0x80 client-certificate flag is not supported: read the mode only */
+    uint8_t asked = pl->has_encryption ? (uint8_t)(pl->encryption & 0x03) : TDS_ENCRYPT_NOT_SUP;
+    int wants = asked == TDS_ENCRYPT_ON || asked == TDS_ENCRYPT_REQ;
+    hdb_err e;
+    reply->encryption = wants && c->srv->tls ? TDS_ENCRYPT_ON : TDS_ENCRYPT_NOT_SUP;
+    if (tds_send_prelogin_response(c->tds, reply, &e) < 0)
+        return -1;
+    if (reply->encryption != TDS_ENCRYPT_ON)
+        /* no certificate: a client that insists gets nowhere, as before */
+        return wants && asked == TDS_ENCRYPT_REQ ? -1 : 0;
+    c->tls = tls_accept(c->srv->tls, c->tds, c->fd, &e);
+    if (!c->tls) {
+        inst_log(c->srv->in, "Error: %d, Severity: %d, State: %d. %s [CLIENT: %s]", e.number, e.severity,
+                 e.state, e.msg, client);
+        return -1;
+    }
+    return 0;
+}
+
 static int handshake(conn *c)
 {
     hdb_err e;
     tds_message m;
+    sql_conn_info ci = { 0 };
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    ci.connect_time_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+    sock_address(c->fd, 1, ci.client_addr, sizeof ci.client_addr, &ci.client_port);
+    sock_address(c->fd, 0, ci.local_addr, sizeof ci.local_addr, &ci.local_port);
     int type = tds_read_message(c->tds, &m, &e);
     if (type != TDS_PKT_PRELOGIN) {
         if (type > 0)
@@ -123,10 +171,9 @@ static int handshake(conn *c)
     tds_prelogin_reply reply;
     tds_prelogin_default_reply(&reply);
     reply.instance_ok = (uint8_t)tds_prelogin_instance_matches(&pl, c->srv->opt.instance_name);
-    if (tds_send_prelogin_response(c->tds, &reply, &e) < 0)
+    if (negotiate_encryption(c, &pl, &reply, ci.client_addr[0] ? ci.client_addr : "unknown") < 0)
         return -1;
-    if (pl.has_encryption && pl.encryption == TDS_ENCRYPT_REQ)
-        return -1;   /* the client insists on TLS, which comes with the security step */
+    ci.encrypted = c->tls != NULL;
 
     type = tds_read_message(c->tds, &m, &e);
     if (type != TDS_PKT_LOGIN7) {
@@ -155,8 +202,10 @@ static int handshake(conn *c)
     }
     sql_login_info li = { .spid = c->spid, .login = lg->username, .database = lg->database,
                           .host = lg->hostname, .app = lg->appname,
-                          .ansi_defaults = (lg->flags2 & TDS_LF2_ODBC) != 0 };
+                          .ansi_defaults = (lg->flags2 & TDS_LF2_ODBC) != 0, .conn = ci };
     li.quoted_identifier = li.ansi_defaults;
+    li.conn.tds_version = ver;
+    li.conn.packet_size = (int)tds_negotiate_packet_size(lg->packet_size);
     hdb_err oe;
     hdb_err_clear(&oe);
     sql_session *sess = sql_session_open(c->srv->in, &li, &oe);
@@ -302,6 +351,7 @@ void *conn_main(void *arg)
     if (sess)
         sql_session_close(sess);   /* rolls back an open transaction */
     tds_conn_free(c->tds);
+    tls_session_close(c->tls);
     srv_remove_conn(c->srv, c);
     close(c->fd);
     pthread_mutex_destroy(&c->sess_mu);

@@ -1,8 +1,10 @@
 /*
  * conn.h — one client connection, served by its own thread.
  *
- *   PRELOGIN -> reply (encryption not supported yet: a client that requires
- *               it is refused)
+ *   PRELOGIN -> reply: ENCRYPT_ON when the client asks for encryption (ON or
+ *               REQ) and the server has a certificate, then the TLS handshake
+ *               in PRELOGIN messages and TLS for the rest of the connection
+ *               (tls.h); NOT_SUP otherwise (plain text)
  *   LOGIN7   -> SQL authentication (18456 on failure), session opened in the
  *               login's database (4060 if it cannot be), login response
  *   loop     -> SQL batch / RPC / transaction-manager request / ATTENTION,
@@ -26,6 +28,7 @@ typedef struct conn {
     int            spid;
     pthread_t      thread;
     tds_conn      *tds;
+    struct tls_session *tls;    /* NULL: plain text */
     sql_session   *sess;        /* after login */
     pthread_mutex_t sess_mu;    /* sess pointer vs. interrupts from others */
     struct conn   *next, *prev;

@@ -15,6 +15,7 @@
 
 #include "server/conn.h"
 #include "server/logins.h"
+#include "server/tls.h"
 
 static int listen_on(const char *addr, int port, hdb_err *err)
 {
@@ -84,6 +85,7 @@ server *srv_start(const srv_options *opt, hdb_err *err)
     s->in = inst_open(&io, err);
     if (!s->in || logins_init(s->in, opt->datadir, err) < 0)
         goto fail;
+    s->tls = tls_server_start(s->in, opt->datadir);   /* NULL: no TLS, logged */
     if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
         hdb_raise_text(err, 17120, 16, 1, "Could not create the server's wake-up pipe.");
         goto fail;
@@ -225,6 +227,7 @@ void srv_close(server *s)
             inst_log(s->in, "SQL Server is terminating because of a system shutdown. This is an informational message only. No user action is required.");
         inst_close(s->in, clean);
     }
+    tls_server_free(s->tls);
     if (s->wake[0] >= 0)
         close(s->wake[0]);
     if (s->wake[1] >= 0)

@@ -3,7 +3,8 @@
  * per client connection, shutdown.
  *
  *   srv_start(opts)   open the instance (crash recovery), make sure sa
- *                     exists, listen, log "ready for connections"
+ *                     exists, load or generate the TLS certificate (tls.h),
+ *                     listen, log "ready for connections"
  *   srv_run(s)        accept until stopped; each connection gets a thread
  *                     running conn_main (conn.c)
  *   srv_stop(s, nowait)  from a signal or T-SQL SHUTDOWN (hooked into the
@@ -26,11 +27,13 @@
 #define SRV_MAX_SESSIONS 32767
 
 struct conn;
+struct tls_server;
 
 typedef struct server {
     srv_options     opt;
     instance       *in;
     int             listen_fd;
+    struct tls_server *tls;          /* certificate for TLS; NULL: none */
     int             wake[2];         /* self-pipe: wakes the accept loop */
     pthread_mutex_t mu;              /* conns, nconns, next_spid */
     pthread_cond_t  idle;            /* signalled when a connection ends */

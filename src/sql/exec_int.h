@@ -137,6 +137,7 @@ struct sql_session {
     ex_opts         opt, login_opt;
     int64_t         login_time_us;
     int64_t         last_batch_us;
+    sql_conn_info   conn;         /* sys.dm_exec_connections */
 
     /* transaction */
     txn            *tx;           /* open transaction (user or statement) */
@@ -329,6 +330,8 @@ typedef struct q_plan {
     int          nitems;         /* visible columns */
     bx         **items;
     sql_column  *cols;
+    uint8_t     *untyped;        /* per item: a bare NULL in every branch, which
+                                  * takes its type from the other side of a UNION */
     int         *assign_var;     /* SELECT @v = ...: variable per item, else NULL */
     uint8_t     *assign_op;
 
@@ -551,6 +554,9 @@ uint64_t q_row_hash(const sql_value *vals, const sql_type *types, int n);
 void q_set_ctes(sql_session *s, ast_cte_list *ctes);
 
 int  rpc_exec_stmt(sql_session *s, ast_stmt *st);
+/* sysprocs.c: catalog procedures drivers call (sp_datatype_info*) */
+bool sysproc_is_datatype_info(const char *name);
+int  sysproc_datatype_info(sql_session *s, const sql_rpc_param *params, int n);
 int  ex_run_nested(sql_session *s, const char *text, size_t len, const char *const *declared,
                    int ndeclared, int (*declare)(sql_session *s, void *ctx), void *ctx);
 

@@ -450,12 +450,14 @@ static q_plan *bind_select(sql_session *s, bscope *parent, ast_select *sel)
         p->assign_op = acc.aop;
     }
     p->cols = q_salloc(s, sizeof(sql_column) * (size_t)(acc.n ? acc.n : 1));
-    if (!p->cols)
+    p->untyped = q_salloc(s, (size_t)(acc.n ? acc.n : 1));
+    if (!p->cols || !p->untyped)
         return NULL;
     for (int i = 0; i < acc.n; i++) {
         bx *e = acc.items[i];
         p->cols[i].name = acc.names[i];
         p->cols[i].type = e->t;
+        p->untyped[i] = e->null_lit;
         if (e->null_lit)
             p->cols[i].type = value_type(SQL_INT, 0, 0, 0);
         p->cols[i].nullable = e->nullable;
@@ -588,13 +590,19 @@ q_plan *q_bind(sql_session *s, bscope *parent, ast_query *q, bool top_level)
                 p->right = r;
                 p->nitems = l->nitems;
                 p->cols = q_salloc(s, sizeof(sql_column) * (size_t)(l->nitems ? l->nitems : 1));
-                if (!p->cols)
+                p->untyped = q_salloc(s, (size_t)(l->nitems ? l->nitems : 1));
+                if (!p->cols || !p->untyped)
                     p = NULL;
                 for (int i = 0; p && i < l->nitems; i++) {
+                    bool lu = l->untyped && l->untyped[i], ru = r->untyped && r->untyped[i];
                     p->cols[i] = l->cols[i];
-                    if (bx_common_type(s, &l->cols[i].type, &r->cols[i].type, &p->cols[i].type, 0) < 0)
+                    p->untyped[i] = lu && ru;
+                    /* SELECT N'a' UNION ALL SELECT NULL is nvarchar: a bare NULL has no type */
+                    if (lu || ru)
+                        p->cols[i].type = lu ? r->cols[i].type : l->cols[i].type;
+                    else if (bx_common_type(s, &l->cols[i].type, &r->cols[i].type, &p->cols[i].type, 0) < 0)
                         p = NULL;
-                    else
+                    if (p)
                         p->cols[i].nullable = l->cols[i].nullable || r->cols[i].nullable;
                 }
                 if (p)

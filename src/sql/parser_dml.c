@@ -362,13 +362,62 @@ static void name_list_parens(parser *P, ast_name_list *out)
     parse_expect_op(P, OP_RPAREN);
 }
 
+static ast_query *setop(parser *P, ast_query_kind kind, ast_query *l, ast_query *r);
+
+/* UNION ALL of the one-row SELECTs in rows[lo, hi), as a balanced tree so
+ * that long constructors stay shallow. */
+static ast_query *union_all_of(parser *P, ast_query **rows, int lo, int hi)
+{
+    if (hi - lo == 1)
+        return rows[lo];
+    int mid = lo + (hi - lo) / 2;
+    return setop(P, QUERY_UNION_ALL, union_all_of(P, rows, lo, mid), union_all_of(P, rows, mid, hi));
+}
+
+/* A table value constructor, VALUES (a, b), (c, d): the same rows as
+ * SELECT a, b UNION ALL SELECT c, d, which is how it is kept. */
+static ast_query *values_constructor(parser *P)
+{
+    parse_expect_kw(P, KW_VALUES);
+    AST_LIST_OF(ast_query) rows = { 0 };
+    int width = -1;
+    do {
+        int line = parse_cur(P)->line;
+        ast_query *q = PARSE_NEW(P, ast_query);
+        q->kind = QUERY_SELECT;
+        q->select = PARSE_NEW(P, ast_select);
+        parse_expect_op(P, OP_LPAREN);
+        do {
+            ast_select_item *it = PARSE_NEW(P, ast_select_item);
+            it->kind = SELITEM_EXPR;
+            it->expr = parse_expr(P);
+            PARSE_PUSH(P, q->select->items, it);
+        } while (parse_accept_op(P, OP_COMMA));
+        parse_expect_op(P, OP_RPAREN);
+        if (width >= 0 && q->select->items.n != width)
+            parse_fail(P, line, 10709);
+        width = q->select->items.n;
+        PARSE_PUSH(P, rows, parse_seal_query(P, q));
+    } while (parse_accept_op(P, OP_COMMA));
+    return union_all_of(P, rows.v, 0, rows.n);
+}
+
 static ast_tableref *table_primary(parser *P)
 {
     const lex_token *t = parse_cur(P);
     ast_tableref *r;
     if (t->kind == TK_OP && t->op == OP_LPAREN) {
         parse_enter(P);
-        if (parse_starts_query_at(P, 1)) {
+        if (parse_is_kw_at(P, 1, KW_VALUES)) {
+            r = new_tref(P, TREF_DERIVED);
+            parse_advance(P);
+            r->query = values_constructor(P);
+            parse_expect_op(P, OP_RPAREN);
+            parse_accept_kw(P, KW_AS);
+            r->alias = parse_ident(P);
+            if (parse_is_op(P, OP_LPAREN))
+                name_list_parens(P, &r->col_aliases);
+        } else if (parse_starts_query_at(P, 1)) {
             r = new_tref(P, TREF_DERIVED);
             parse_advance(P);
             r->query = parse_query(P);

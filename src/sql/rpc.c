@@ -376,6 +376,8 @@ static int proc_dispatch(sql_session *s, const char *proc, const sql_rpc_param *
         drop_prep(s, handle);
         return EX_OK;
     }
+    if (sysproc_is_datatype_info(pn))
+        return sysproc_datatype_info(s, params, n);
     if (!strncasecmp(pn, "sp_cursor", 9) || !strcasecmp(pn, "sp_prepexecrpc"))
         return ex_failf(s, 40025, 16, 1, "%s is not supported yet.", pn);
     return ex_failf(s, 2812, 16, 62, "Could not find stored procedure '%s'.", proc);

@@ -151,6 +151,10 @@ sql_session *sql_session_open(instance *in, const sql_login_info *li, hdb_err *e
     ex_reset_options(s);
     cv_now(NULL, &s->login_time_us);
     s->last_batch_us = s->login_time_us;
+    if (li)
+        s->conn = li->conn;
+    if (!s->conn.connect_time_us)
+        s->conn.connect_time_us = s->login_time_us;
     s->next_handle = 1;
     pthread_mutex_init(&s->live_mu, NULL);
     arena_init(&s->batch_arena, 0);

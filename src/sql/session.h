@@ -57,6 +57,17 @@ typedef struct sql_sink {
     int (*cancelled)(void *ctx);
 } sql_sink;
 
+/* Facts about the client connection, shown by sys.dm_exec_connections.
+ * The server fills them; the SQL layer only displays them. */
+typedef struct sql_conn_info {
+    int64_t  connect_time_us;    /* UTC microseconds since 1970; 0 = login time */
+    int      encrypted;          /* TLS on the whole connection */
+    char     client_addr[48], local_addr[48];   /* "" = unknown */
+    int      client_port, local_port;
+    uint32_t tds_version;        /* as answered in LOGINACK, e.g. 0x74000004 */
+    int      packet_size;
+} sql_conn_info;
+
 /* Session options from LOGIN7 (ODBC-style logins turn the ANSI options on,
  * DB-Library logins leave QUOTED_IDENTIFIER off). */
 typedef struct sql_login_info {
@@ -67,6 +78,7 @@ typedef struct sql_login_info {
     int         ansi_defaults;  /* ODBC/OLEDB: ANSI_NULLS, ANSI_PADDING, ANSI_WARNINGS,
                                    QUOTED_IDENTIFIER, CONCAT_NULL_YIELDS_NULL ON */
     int         quoted_identifier;
+    sql_conn_info conn;
 } sql_login_info;
 
 /* NULL + 4060 ("Cannot open database ... requested by the login") if the

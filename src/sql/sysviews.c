@@ -1,7 +1,7 @@
 /*
  * sysviews.c — catalog views and DMVs computed on demand: sys.databases,
  * sys.tables, sys.objects, sys.columns, sys.schemas, sys.indexes, sys.types,
- * sys.dm_exec_sessions, sys.dm_exec_requests (lock waits and blockers from
+ * sys.dm_exec_sessions, sys.dm_exec_connections, sys.dm_exec_requests (lock waits and blockers from
  * the lock manager), sys.dm_tran_active_transactions,
  * INFORMATION_SCHEMA.TABLES / COLUMNS. A view is a column list and a row
  * generator; queries read it like any other source (exec_query.c, SRC_ROWS),
@@ -15,7 +15,7 @@
 
 enum { V_DATABASES = 1, V_TABLES, V_OBJECTS, V_COLUMNS, V_SCHEMAS, V_INDEXES, V_TYPES, V_SESSIONS,
        V_TRAN_ACTIVE, V_IS_TABLES, V_IS_COLUMNS, V_MASTER_FILES, V_DATABASE_FILES, V_FILEGROUPS,
-       V_REQUESTS, V_TRAN_DB, V_LOG_INFO, V_COUNT };
+       V_REQUESTS, V_TRAN_DB, V_LOG_INFO, V_CONNECTIONS, V_COUNT };
 
 typedef struct vcol { const char *name; uint8_t id; int32_t len; uint8_t nullable; uint8_t prec, scale; } vcol;
 
@@ -77,6 +77,15 @@ static const vcol c_sessions[] = {
     { "lock_timeout", SQL_INT, 0, 0, 0, 0 }, { "deadlock_priority", SQL_INT, 0, 0, 0, 0 },
     { "database_id", SQL_SMALLINT, 0, 0, 0, 0 }, { "open_transaction_count", SQL_INT, 0, 0, 0, 0 },
     { NULL, 0, 0, 0, 0, 0 }
+};
+static const vcol c_connections[] = {
+    { "session_id", SQL_INT, 0, 1, 0, 0 }, { "most_recent_session_id", SQL_INT, 0, 1, 0, 0 },
+    { "connect_time", SQL_DATETIME, 0, 0, 0, 0 }, { "net_transport", NV(40), 0, 0, 0 },
+    { "protocol_type", NV(40), 1, 0, 0 }, { "protocol_version", SQL_INT, 0, 1, 0, 0 },
+    { "encrypt_option", NV(40), 0, 0, 0 }, { "auth_scheme", NV(40), 0, 0, 0 },
+    { "net_packet_size", SQL_INT, 0, 1, 0, 0 }, { "client_net_address", VC(48), 1, 0, 0 },
+    { "client_tcp_port", SQL_INT, 0, 1, 0, 0 }, { "local_net_address", VC(48), 1, 0, 0 },
+    { "local_tcp_port", SQL_INT, 0, 1, 0, 0 }, { NULL, 0, 0, 0, 0, 0 }
 };
 static const vcol c_tran_active[] = {
     { "transaction_id", SQL_BIGINT, 0, 0, 0, 0 }, { "name", NV(32), 0, 0, 0 },
@@ -150,6 +159,7 @@ static const struct vdef {
     { "sys", "database_files", V_DATABASE_FILES, c_files },
     { "sys", "filegroups", V_FILEGROUPS, c_filegroups },
     { "sys", "dm_exec_requests", V_REQUESTS, c_requests },
+    { "sys", "dm_exec_connections", V_CONNECTIONS, c_connections },
     { "sys", "dm_tran_database_transactions", V_TRAN_DB, c_tran_db },
     { "sys", "dm_db_log_info", V_LOG_INFO, c_log_info },
     { "INFORMATION_SCHEMA", "TABLES", V_IS_TABLES, c_is_tables },
@@ -522,6 +532,43 @@ static void per_session(void *ctx, const sql_session *s)
     rb_i(b, SQL_INT, s->trancount);
 }
 
+/* One row per client connection: every session here has one. */
+static void per_connection(void *ctx, const sql_session *s)
+{
+    sess_ctx *c = ctx;
+    rb *b = c->b;
+    const sql_conn_info *ci = &s->conn;
+    if (rb_row(b) < 0) {
+        c->failed = 1;
+        return;
+    }
+    rb_i(b, SQL_INT, s->spid);
+    rb_i(b, SQL_INT, s->spid);
+    rb_dt(b, ci->connect_time_us);
+    rb_s(b, "TCP");
+    rb_s(b, "TSQL");
+    if (ci->tds_version)
+        rb_i(b, SQL_INT, (int32_t)ci->tds_version);
+    else
+        rb_null(b);
+    rb_s(b, ci->encrypted ? "TRUE" : "FALSE");
+    rb_s(b, "SQL");
+    if (ci->packet_size)
+        rb_i(b, SQL_INT, ci->packet_size);
+    else
+        rb_null(b);
+    rb_vs(b, ci->client_addr[0] ? ci->client_addr : NULL);
+    if (ci->client_addr[0])
+        rb_i(b, SQL_INT, ci->client_port);
+    else
+        rb_null(b);
+    rb_vs(b, ci->local_addr[0] ? ci->local_addr : NULL);
+    if (ci->local_addr[0])
+        rb_i(b, SQL_INT, ci->local_port);
+    else
+        rb_null(b);
+}
+
 static void per_txn(void *ctx, const txn *t)
 {
     sess_ctx *c = ctx;
@@ -631,7 +678,7 @@ static void per_request(void *ctx, const sql_session *s)
     rb_i(b, SQL_SMALLINT, w ? w->blocker : 0);
     if (w) {
         char wt[16];
-        snprintf(wt, sizeof wt, "LCK_M_%s", lock_mode_name(w->mode));
+        snprintf(wt, sizeof wt, "LCK_M_%s", lock_mode_wait_name(w->mode));
         rb_s(b, wt);
     } else {
         rb_null(b);
@@ -896,6 +943,13 @@ int sv_view_rows(sql_session *s, database *db, int view, arena *a, sql_value ***
     case V_SESSIONS: {
         sess_ctx c = { &b, 0 };
         ex_foreach_session(s->in, per_session, &c);
+        if (c.failed)
+            goto oom;
+        break;
+    }
+    case V_CONNECTIONS: {
+        sess_ctx c = { &b, 0 };
+        ex_foreach_session(s->in, per_connection, &c);
         if (c.failed)
             goto oom;
         break;

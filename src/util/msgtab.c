@@ -144,6 +144,7 @@ static const struct msg msgs[] = {
     { 10738, 15, "The number of row value expressions in the INSERT statement exceeds the "
                  "maximum allowed number of 1000 row values." },
     { 10741, 15, "A TOP can not be used in the same query or sub-query as a OFFSET." },
+    { 10709, 15, "The number of columns for each row in a table value constructor must be the same." },
     { 191, 15, "Some part of your SQL statement is nested too deeply. Rewrite the query or "
                "break it up into smaller queries." },
     /* (variable) */

@@ -61,6 +61,10 @@ SELECT e.name FROM emp e JOIN s ON s.dept_id = e.dept_id AND s.top_sal = e.salar
 GO
 SELECT name, ROW_NUMBER() OVER (ORDER BY salary DESC, name) AS rn FROM emp ORDER BY rn
 GO
+SELECT v.code, v.label FROM (VALUES (2, N'two'), (1, N'one'), (3, NULL)) AS v (code, label) ORDER BY v.code
+GO
+SELECT NULL AS untyped UNION ALL SELECT N'typed by the other side'
+GO
 SELECT * FROM emp WHERE 1 = 0
 GO
 SELECT nosuchcol FROM emp

@@ -1233,6 +1233,8 @@ static const struct bad bad_cases[] = {
     { "SELECT 1 +", 102, 1, "Incorrect syntax near '+'." },
     { "SELECT *\nFROM t\nWHERE a = = 1", 102, 3, "Incorrect syntax near '='." },
     { "CREATE TABLE t (a int,)", 102, 1, "Incorrect syntax near ')'." },
+    { "SELECT * FROM (VALUES (1, 2), (3)) AS v (a, b)", 10709, 1,
+      "The number of columns for each row in a table value constructor must be the same." },
     /* a table-level foreign key must say FOREIGN KEY (columns) */
     { "CREATE TABLE t (a int, REFERENCES c (code))", 156, 1,
       "Incorrect syntax near the keyword 'REFERENCES'." },
@@ -1480,6 +1482,8 @@ static const char *const corpus[] = {
     "CREATE ENDPOINT m AUTHORIZATION sa STATE = STARTED AS TCP (LISTENER_PORT = 5022, "
     "LISTENER_IP = (10.0.0.1)) FOR DATABASE_MIRRORING (ROLE = ALL, AUTHENTICATION = WINDOWS NEGOTIATE); "
     "ALTER ENDPOINT m STATE = STOPPED; DROP ENDPOINT m",
+    /* a table value constructor is kept as UNION ALL of one-row SELECTs */
+    "SELECT v.a FROM (VALUES (1, N'x'), (2, N'y'), (3, NULL)) AS v (a, b)",
     /* a reserved word after a dot is a name */
     "SELECT c.precision, c.scale, s.[key] FROM sys.columns AS c, s",
     /* a bare word after LISTENER_IP prints without the parentheses of "= (...)" */

@@ -121,6 +121,22 @@ def start_server():
     return Server(hadrd=path).start()
 
 
+def run_test(name, body):
+    """Runs body(checker, server) against a server of its own; any exception
+    counts as a failed check. Returns the test's exit status."""
+    ck = Checker(name)
+    srv = start_server()
+    try:
+        body(ck, srv)
+    except Exception as e:
+        import traceback
+        traceback.print_exc()
+        ck.check(False, "stopped early: %r" % e)
+    finally:
+        srv.cleanup()
+    return ck.done()
+
+
 def create_types_sql(table):
     cols = ", ".join("%s %s NULL" % (c[0], c[1]) for c in COLUMNS)
     return "CREATE TABLE %s (id int NOT NULL PRIMARY KEY, %s)" % (table, cols)

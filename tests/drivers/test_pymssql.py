@@ -63,17 +63,7 @@ class Pymssql(dbapi.Adapter):
 
 
 def main():
-    ck = cases.Checker("pymssql")
-    srv = cases.start_server()
-    try:
-        dbapi.run(ck, srv, Pymssql())
-    except Exception as e:
-        import traceback
-        traceback.print_exc()
-        ck.check(False, "stopped early: %r" % e)
-    finally:
-        srv.cleanup()
-    return ck.done()
+    return cases.run_test("pymssql", lambda ck, srv: dbapi.run(ck, srv, Pymssql()))
 
 
 if __name__ == "__main__":

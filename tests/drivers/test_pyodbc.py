@@ -66,17 +66,7 @@ class Pyodbc(dbapi.Adapter):
 
 
 def main():
-    ck = cases.Checker("pyodbc")
-    srv = cases.start_server()
-    try:
-        dbapi.run(ck, srv, Pyodbc())
-    except Exception as e:
-        import traceback
-        traceback.print_exc()
-        ck.check(False, "stopped early: %r" % e)
-    finally:
-        srv.cleanup()
-    return ck.done()
+    return cases.run_test("pyodbc", lambda ck, srv: dbapi.run(ck, srv, Pyodbc()))
 
 
 if __name__ == "__main__":

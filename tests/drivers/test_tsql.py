@@ -181,20 +181,10 @@ def run(ck, srv):
 
 
 def main():
-    ck = cases.Checker("tsql")
     if not shutil.which("tsql"):
-        ck.check(False, "tsql not found (Debian package freetds-bin)")
-        return ck.done()
-    srv = cases.start_server()
-    try:
-        run(ck, srv)
-    except Exception as e:
-        import traceback
-        traceback.print_exc()
-        ck.check(False, "stopped early: %r" % e)
-    finally:
-        srv.cleanup()
-    return ck.done()
+        print("FAIL tsql: tsql not found (Debian package freetds-bin)\ntsql: 0 checks passed, 1 failed")
+        return 1
+    return cases.run_test("tsql", run)
 
 
 if __name__ == "__main__":

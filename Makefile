@@ -10,11 +10,12 @@ CSTD    := -std=gnu11
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 CPPFLAGS:= -Isrc -D_GNU_SOURCE
-LDLIBS  := -lpthread -lm
+LDLIBS  := -lpthread -lm -lzstd
 ASANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LIB_SRC := $(sort $(wildcard src/util/*.c src/os/*.c src/storage/*.c src/log/*.c \
-                             src/txn/*.c src/access/*.c src/engine/*.c src/tds/*.c src/sql/*.c))
+                             src/txn/*.c src/access/*.c src/engine/*.c src/backup/*.c \
+                             src/tds/*.c src/sql/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*/test_*.c))
 UNIT_NAMES := $(notdir $(UNIT_SRC:.c=))
 TEST_HDRS := $(wildcard tests/unit/*/*.h)

@@ -84,6 +84,27 @@ static const struct msg msgs[] = {
     /* (detail) */
     { 40000, 16, "%s" },
 
+    /* ---- backup media (backup/media*.c) ---- */
+    /* (device) */
+    { 3241, 16, "The media family on device '%s' is incorrectly formed. SQL Server cannot "
+                "process this media family." },
+    /* (device) */
+    { 3254, 16, "The volume on device '%s' is empty." },
+    { 3189, 16, "Damage to the backup set was detected." },
+    /* (device) */
+    { 3256, 16, "The backup set on device '%s' was terminated while it was being created and "
+                "is incomplete. RESTORE sequence is terminated abnormally." },
+    /* (device) */
+    { 3266, 16, "The backup data at the end of \"%s\" is incorrectly formatted. Backup sets on "
+                "the media might be damaged and unusable. To determine the backup sets on the "
+                "media, use RESTORE HEADERONLY. To determine the usability of the backup sets, "
+                "run RESTORE VERIFYONLY. If all of the backup sets are incomplete, reformat the "
+                "media using BACKUP WITH FORMAT, which destroys all the backup sets." },
+    /* (backup set position, device) */
+    { 4038, 16, "Cannot find file ID %d on device '%s'." },
+    { 3270, 16, "An internal consistency error has occurred. This error is similar to an "
+                "assert. Contact technical support for assistance." },
+
     /* ---- T-SQL parse errors (sql/parser*.c); severity 15 like SQL Server's ---- */
     /* (token text as written; strings and [names] without their quotes) */
     { 102, 15, "Incorrect syntax near '%s'." },

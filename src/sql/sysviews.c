@@ -678,7 +678,7 @@ static void per_request(void *ctx, const sql_session *s)
     rb_i(b, SQL_SMALLINT, w ? w->blocker : 0);
     if (w) {
         char wt[16];
-        snprintf(wt, sizeof wt, "LCK_M_%s", lock_mode_wait_name(w->mode));
+        snprintf(wt, sizeof wt, "LCK_M_%s", lock_mode_name(w->mode));
         rb_s(b, wt);
     } else {
         rb_null(b);

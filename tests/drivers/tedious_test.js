@@ -313,6 +313,16 @@ async function main() {
   await expectError(c, "INSERT INTO items (id, name) VALUES (2, N'dup')", 2627, 'duplicate key');
   await expectError(c, 'SELECT 1/0 AS x', 8134, 'divide by zero');
   eq((await run(c, 'SELECT COUNT(*) AS n FROM items')).rows, [[4]], 'connection usable after errors');
+
+  // RESETCONNECTION (what pools send): the session goes back to its login state
+  await run(c, 'SET XACT_ABORT ON; SET QUOTED_IDENTIFIER OFF; CREATE TABLE #gone (a int); BEGIN TRAN; ' +
+               "INSERT INTO items (id, name) VALUES (99, N'in flight')", null, 'batch');
+  eq((await run(c, 'SELECT @@TRANCOUNT AS tc')).rows, [[1]], 'transaction open before the reset');
+  await new Promise((resolve, reject) => c.reset(err => (err ? reject(err) : resolve())));
+  const after = (await run(c, "SELECT @@TRANCOUNT, @@OPTIONS & 16384, SESSIONPROPERTY('QUOTED_IDENTIFIER'), " +
+                              "OBJECT_ID('tempdb..#gone'), (SELECT COUNT(*) FROM items WHERE id = 99)")).rows;
+  // (tedious sends its SET batch again with the reset, so the options are its own)
+  eq(after, [[0, 0, 1, null, 0]], 'after reset: transaction rolled back, temp table dropped, options as after connect');
   c.close();
 }
 

@@ -4,6 +4,7 @@
 #   make run        build and start the server on the defaults
 #   make crashtest ITER=N   kill-and-recover cycles of the transfer workload
 #   make bench-engine       durable commits/s vs SQLite
+#   make bench              every benchmark (bench-tpcb, -select, -recovery, -server vs PostgreSQL)
 
 CC      ?= cc
 CSTD    := -std=gnu11
@@ -123,7 +124,25 @@ test: deps
 run: deps all
 	build/hadrd
 
-bench: bench-engine
+# Client/server benchmarks against PostgreSQL (bench/README.md); BENCH_SECONDS=N per point.
+build/loadgen: bench/loadgen.c
+	@mkdir -p build
+	$(CC) $(CSTD) $(WARN) $(CFLAGS) -D_GNU_SOURCE $< -o $@ -lsybdb -lpthread
+
+build/fsync_probe: bench/fsync_probe.c
+	@mkdir -p build
+	$(CC) $(CSTD) $(WARN) $(CFLAGS) -D_GNU_SOURCE $< -o $@
+
+BENCH_BINS := build/hadrd build/loadgen build/fsync_probe
+bench: bench-deps
+	@$(MAKE) --no-print-directory $(BENCH_BINS) build/bench_engine
+	build/bench_engine --dir build/bench-data
+	/usr/bin/python3 bench/run.py all
+
+bench-tpcb bench-select bench-recovery bench-server: bench-deps
+	@$(MAKE) --no-print-directory $(BENCH_BINS)
+	/usr/bin/python3 bench/run.py $(@:bench-%=%)
+
 bench-deps:
 	@scripts/install-deps bench
 

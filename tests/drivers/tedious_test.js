@@ -314,6 +314,16 @@ async function main() {
   await expectError(c, 'SELECT 1/0 AS x', 8134, 'divide by zero');
   eq((await run(c, 'SELECT COUNT(*) AS n FROM items')).rows, [[4]], 'connection usable after errors');
 
+  // PRINT and RAISERROR below severity 11 arrive as INFO tokens; errors carry their line
+  const infos = [];
+  const onInfo = m => infos.push([m.number, m.class, m.message, m.lineNumber]);
+  c.on('infoMessage', onInfo);
+  await run(c, "PRINT 'hello'\nRAISERROR('note %d', 10, 1, 7)", null, 'batch');
+  c.removeListener('infoMessage', onInfo);
+  eq(infos, [[0, 0, 'hello', 1], [50000, 10, 'note 7', 2]], 'PRINT and RAISERROR severity 10 as INFO');
+  const e3 = await expectError(c, "SELECT 1\nSELECT 2\nSELECT * FROM nowhere", 208, 'error on line 3');
+  if (e3) eq(e3.lineNumber, 3, 'line number of the error');
+
   // RESETCONNECTION (what pools send): the session goes back to its login state
   await run(c, 'SET XACT_ABORT ON; SET QUOTED_IDENTIFIER OFF; CREATE TABLE #gone (a int); BEGIN TRAN; ' +
                "INSERT INTO items (id, name) VALUES (99, N'in flight')", null, 'batch');

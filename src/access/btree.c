@@ -268,6 +268,14 @@ typedef struct logctx {
     lsn_t     undo_next;
 } logctx;
 
+/* The caller's next-key callback (bt_insert_ranged / bt_delete_ranged). */
+typedef struct nk_hook {
+    bt_next_key_fn fn;
+    void          *ctx;
+} nk_hook;
+
+#define NK_MAX_EMPTY 16     /* empty leaves crossed looking for the next key */
+
 /* A delete left its leaf underfull: where to look for a sibling. */
 typedef struct merge_hint {
     int    want;
@@ -308,30 +316,53 @@ static void build_undo(lbuf *b, int op, const btree *bt, const uint8_t *key, siz
     lbuf_put(b, row, rlen);
 }
 
-/* Apply one row change to the X-latched leaf f (which covers key) and log it.
- * Consumes f. Returns 0 done, 1 key exists (insert) / missing (delete, update),
- * 2 no room (the caller splits), -1 error. */
-static int try_leaf(btree *bt, bp_frame *f, int op, const uint8_t *key, size_t klen, const uint8_t *val,
-                    size_t vlen, const logctx *lc, merge_hint *mh, hdb_err *err)
+/* Call the next-key hook for the record at `slot` of the X-latched leaf f (the
+ * key after it is at slot `after`, or further right). Right siblings are
+ * latched shared, left to right, and stay latched in sib[] until the change is
+ * done, so the next key cannot change under it. 0 go on, BT_WAIT, -1. */
+static int next_key_hook(btree *bt, bp_frame *f, int after, const nk_hook *nk, bp_frame **sib, int *nsib,
+                         hdb_err *err)
+{
+    const void *pg = bp_page(f);
+    if (after < page_chdr(pg)->nslots) {
+        size_t nl;
+        const uint8_t *nkey = bt_rec_key(pg, after, &nl);
+        return nk->fn(nk->ctx, nkey, nl, err);
+    }
+    pgid_t next = page_chdr(pg)->next;
+    while (next) {
+        if (*nsib == NK_MAX_EMPTY || next == bp_id(f) || (*nsib && next == bp_id(sib[*nsib - 1])))
+            return bt_corrupt(err, bt, next, "the leaf chain has a loop or too many empty leaves");
+        bp_frame *s = bp_fix(bt->env.bp, bt->env.df, next, BP_SHARED, 0, err);
+        if (!s)
+            return -1;
+        sib[(*nsib)++] = s;
+        const void *sp = bp_page(s);
+        if (!bt_page_ok(bt, sp, next, 0))
+            return bt_corrupt(err, bt, next, "the next leaf is not a leaf of this index");
+        if (page_chdr(sp)->nslots > 0) {
+            size_t nl;
+            const uint8_t *nkey = bt_rec_key(sp, 0, &nl);
+            return nk->fn(nk->ctx, nkey, nl, err);
+        }
+        next = page_chdr(sp)->next;
+    }
+    return nk->fn(nk->ctx, NULL, 0, err);
+}
+
+static void unfix_all(bp_frame **sib, int n)
+{
+    while (n > 0)
+        bp_unfix(sib[--n]);
+}
+
+/* The change itself, at `slot` of the X-latched leaf f (found: the key is
+ * there). Consumes f. 0 or -1. */
+static int try_leaf_change(btree *bt, bp_frame *f, int op, int slot, int found, const uint8_t *key, size_t klen,
+                           const uint8_t *val, size_t vlen, size_t reclen, const logctx *lc, merge_hint *mh,
+                           hdb_err *err)
 {
     void *pg = bp_page(f);
-    int found;
-    int slot = bt_leaf_search(pg, key, klen, &found);
-    if (op == OP_INSERT ? found : !found) {
-        bp_unfix(f);
-        return 1;
-    }
-    size_t reclen = 2 + klen + vlen;
-    uint16_t oldlen = 0;
-    if (found)
-        page_record(pg, slot, &oldlen);
-    int fits = op == OP_DELETE || (op == OP_INSERT ? page_free_space(pg) >= page_need(reclen)
-                                                   : page_free_space(pg) + oldlen >= reclen);
-    if (!fits) {
-        bp_unfix(f);
-        return 2;
-    }
-
     lbuf undo;
     lbuf_init(&undo);
     if (!lc->clr) {
@@ -385,6 +416,44 @@ static int try_leaf(btree *bt, bp_frame *f, int op, const uint8_t *key, size_t k
     return lsn ? 0 : -1;
 }
 
+/* Apply one row change to the X-latched leaf f (which covers key) and log it.
+ * Consumes f. Returns 0 done, 1 key exists (insert) / missing (delete, update),
+ * 2 no room (the caller splits), BT_WAIT (the next-key hook said so), -1 error. */
+static int try_leaf(btree *bt, bp_frame *f, int op, const uint8_t *key, size_t klen, const uint8_t *val,
+                    size_t vlen, const logctx *lc, const nk_hook *nk, merge_hint *mh, hdb_err *err)
+{
+    void *pg = bp_page(f);
+    int found;
+    int slot = bt_leaf_search(pg, key, klen, &found);
+    if (op == OP_INSERT ? found : !found) {
+        bp_unfix(f);
+        return 1;
+    }
+    size_t reclen = 2 + klen + vlen;
+    uint16_t oldlen = 0;
+    if (found)
+        page_record(pg, slot, &oldlen);
+    int fits = op == OP_DELETE || (op == OP_INSERT ? page_free_space(pg) >= page_need(reclen)
+                                                   : page_free_space(pg) + oldlen >= reclen);
+    if (!fits) {
+        bp_unfix(f);
+        return 2;
+    }
+    bp_frame *sib[NK_MAX_EMPTY];
+    int nsib = 0;
+    if (nk && nk->fn) {
+        int hr = next_key_hook(bt, f, found ? slot + 1 : slot, nk, sib, &nsib, err);
+        if (hr != 0) {
+            unfix_all(sib, nsib);
+            bp_unfix(f);
+            return hr < 0 ? -1 : BT_WAIT;
+        }
+    }
+    int rc = try_leaf_change(bt, f, op, slot, found, key, klen, val, vlen, reclen, lc, mh, err);
+    unfix_all(sib, nsib);
+    return rc;
+}
+
 /* Could a neighbour absorb the underfull leaf? A cheap look (shared latches,
  * one page at a time) so that a delete does not take the SMO lock exclusive
  * when no merge can happen. The merge itself re-checks everything. */
@@ -409,12 +478,12 @@ static int merge_worthwhile(btree *bt, const merge_hint *mh)
 }
 
 static int row_op(btree *bt, int op, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
-                  const logctx *lc, hdb_err *err)
+                  const logctx *lc, const nk_hook *nk, hdb_err *err)
 {
     merge_hint mh = { 0 };
     pthread_rwlock_rdlock(&bt->smo);
     bp_frame *f = bt_descend(bt, key, klen, BP_EXCL, NULL, err);
-    int rc = f ? try_leaf(bt, f, op, key, klen, val, vlen, lc, &mh, err) : -1;
+    int rc = f ? try_leaf(bt, f, op, key, klen, val, vlen, lc, nk, &mh, err) : -1;
     if (rc == 0 && mh.want && !merge_worthwhile(bt, &mh))
         mh.want = 0;
     pthread_rwlock_unlock(&bt->smo);
@@ -426,7 +495,7 @@ static int row_op(btree *bt, int op, const uint8_t *key, size_t klen, const uint
         pthread_rwlock_wrlock(&bt->smo);
         for (int tries = 0;; tries++) {
             f = bt_descend(bt, key, klen, BP_EXCL, NULL, err);
-            rc = f ? try_leaf(bt, f, op, key, klen, val, vlen, lc, &mh, err) : -1;
+            rc = f ? try_leaf(bt, f, op, key, klen, val, vlen, lc, nk, &mh, err) : -1;
             if (rc != 2)
                 break;
             if (tries == 4) {
@@ -459,7 +528,17 @@ int bt_insert(btree *bt, txn *t, txn_part *p, const uint8_t *key, size_t klen, c
     if (size_error(bt, klen, vlen, err) < 0)
         return -1;
     logctx lc = { t, p, 0, 0 };
-    return row_op(bt, OP_INSERT, key, klen, val, vlen, &lc, err);
+    return row_op(bt, OP_INSERT, key, klen, val, vlen, &lc, NULL, err);
+}
+
+int bt_insert_ranged(btree *bt, txn *t, txn_part *p, const uint8_t *key, size_t klen, const uint8_t *val,
+                     size_t vlen, bt_next_key_fn fn, void *ctx, hdb_err *err)
+{
+    if (size_error(bt, klen, vlen, err) < 0)
+        return -1;
+    logctx lc = { t, p, 0, 0 };
+    nk_hook nk = { fn, ctx };
+    return row_op(bt, OP_INSERT, key, klen, val, vlen, &lc, &nk, err);
 }
 
 int bt_delete(btree *bt, txn *t, txn_part *p, const uint8_t *key, size_t klen, hdb_err *err)
@@ -467,7 +546,17 @@ int bt_delete(btree *bt, txn *t, txn_part *p, const uint8_t *key, size_t klen, h
     if (klen > BT_MAX_KEY)
         return 1;   /* no such key can be stored */
     logctx lc = { t, p, 0, 0 };
-    return row_op(bt, OP_DELETE, key, klen, NULL, 0, &lc, err);
+    return row_op(bt, OP_DELETE, key, klen, NULL, 0, &lc, NULL, err);
+}
+
+int bt_delete_ranged(btree *bt, txn *t, txn_part *p, const uint8_t *key, size_t klen, bt_next_key_fn fn,
+                     void *ctx, hdb_err *err)
+{
+    if (klen > BT_MAX_KEY)
+        return 1;
+    logctx lc = { t, p, 0, 0 };
+    nk_hook nk = { fn, ctx };
+    return row_op(bt, OP_DELETE, key, klen, NULL, 0, &lc, &nk, err);
 }
 
 int bt_update(btree *bt, txn *t, txn_part *p, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
@@ -476,7 +565,7 @@ int bt_update(btree *bt, txn *t, txn_part *p, const uint8_t *key, size_t klen, c
     if (size_error(bt, klen, vlen, err) < 0)
         return -1;
     logctx lc = { t, p, 0, 0 };
-    return row_op(bt, OP_UPDATE, key, klen, val, vlen, &lc, err);
+    return row_op(bt, OP_UPDATE, key, klen, val, vlen, &lc, NULL, err);
 }
 
 int bt_get(btree *bt, const uint8_t *key, size_t klen, uint8_t **val, size_t *vlen, hdb_err *err)
@@ -548,13 +637,13 @@ int bt_undo(btree *bt, txn *t, txn_part *p, const log_rec *rec, const uint8_t *u
     int rc;
     switch (op) {
     case UNDO_INSERT:
-        rc = row_op(bt, OP_DELETE, key, klen, NULL, 0, &lc, err);
+        rc = row_op(bt, OP_DELETE, key, klen, NULL, 0, &lc, NULL, err);
         break;
     case UNDO_DELETE:
-        rc = row_op(bt, OP_INSERT, key, klen, row, rlen, &lc, err);
+        rc = row_op(bt, OP_INSERT, key, klen, row, rlen, &lc, NULL, err);
         break;
     case UNDO_UPDATE:
-        rc = row_op(bt, OP_UPDATE, key, klen, row, rlen, &lc, err);
+        rc = row_op(bt, OP_UPDATE, key, klen, row, rlen, &lc, NULL, err);
         break;
     default:
         return hdb_raise(err, 3314, p->db->name, lsn_txt);

@@ -83,6 +83,21 @@ int bt_delete(btree *bt, txn *t, txn_part *p, const uint8_t *key, size_t klen, h
 int bt_update(btree *bt, txn *t, txn_part *p, const uint8_t *key, size_t klen,
               const uint8_t *val, size_t vlen, hdb_err *err);
 
+/* Key-range locking (engine/table.c) needs the key that follows an inserted or
+ * deleted key, read under the same latches as the change itself. These variants
+ * call fn(ctx, next, nlen) with the leaf latched, once the change's place is
+ * known and before anything changes; next is NULL at the end of the index. fn
+ * returns 0 to go on, BT_WAIT to give up with nothing changed (the operation
+ * returns BT_WAIT; the caller waits for its lock with no latch held and calls
+ * again), or -1 with err set. fn must not wait: it runs under latches. For an
+ * insert the duplicate check comes first (1 without calling fn). */
+#define BT_WAIT 3
+typedef int (*bt_next_key_fn)(void *ctx, const uint8_t *next, size_t nlen, hdb_err *err);
+int bt_insert_ranged(btree *bt, txn *t, txn_part *p, const uint8_t *key, size_t klen,
+                     const uint8_t *val, size_t vlen, bt_next_key_fn fn, void *ctx, hdb_err *err);
+int bt_delete_ranged(btree *bt, txn *t, txn_part *p, const uint8_t *key, size_t klen,
+                     bt_next_key_fn fn, void *ctx, hdb_err *err);
+
 /* Point lookup: 1 found (value copied to *val, malloc'd, caller frees), 0 not
  * found, -1 error (e.g. 824 reading a page). */
 int bt_get(btree *bt, const uint8_t *key, size_t klen, uint8_t **val, size_t *vlen, hdb_err *err);
@@ -99,6 +114,16 @@ bt_cursor *bt_cursor_open(btree *bt, const uint8_t *lo, size_t lolen, int inclus
  * 0 = end, -1 = error. */
 int bt_cursor_next(bt_cursor *c, const uint8_t **key, size_t *klen, const uint8_t **val, size_t *vlen, hdb_err *err);
 void bt_cursor_close(bt_cursor *c);
+/* Reposition: the next call returns the first key > key (>= key if inclusive;
+ * key NULL: the first key of the tree), found by a fresh descent. key may point
+ * into the cursor (the key last returned). 0 or -1 (out of memory). */
+int bt_cursor_seek(bt_cursor *c, const uint8_t *key, size_t klen, int inclusive, hdb_err *err);
+/* 1 if nothing can have come between the record last returned and the one
+ * before it, nor changed either, since they were read: both were read from one
+ * leaf in one stretch and that leaf's pageLSN is unchanged now. 0 when that
+ * cannot be told (first record, a re-seek, a new leaf, a changed page), -1 on
+ * error. Lets a key-range scan skip re-reading after it locked a key. */
+int bt_cursor_unchanged(bt_cursor *c, hdb_err *err);
 
 /* Undo one LR_ROW record of this tree (rollback and recovery): perform the
  * logical inverse and log it as an LR_CLR (txn_log_clr, undo_next =

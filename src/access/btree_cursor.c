@@ -25,6 +25,7 @@ struct bt_cursor {
     pgid_t   leaf;        /* where to continue if leaf's pageLSN is still lsn */
     lsn_t    lsn;
     int      slot;
+    int      in_place;    /* the last record followed the one before it on an unchanged leaf */
     uint8_t *kbuf, *vbuf;
     size_t   klen, kcap, vlen, vcap;
 };
@@ -100,16 +101,19 @@ static int take(bt_cursor *c, bp_frame *f, int slot, hdb_err *err)
     return 0;
 }
 
-/* Latch the leaf to read next, and the slot to read there. */
-static bp_frame *position(bt_cursor *c, int *slot, hdb_err *err)
+/* Latch the leaf to read next, and the slot to read there; *in_place says
+ * whether that continues from the last record on an unchanged leaf. */
+static bp_frame *position(bt_cursor *c, int *slot, int *in_place, hdb_err *err)
 {
     btree *bt = c->bt;
+    *in_place = 0;
     if (c->leaf) {
         bp_frame *f = bp_fix(bt->env.bp, bt->env.df, c->leaf, BP_SHARED, 0, err);
         if (!f)
             return NULL;
         if (page_lsn(bp_page(f)) == c->lsn) {
             *slot = c->slot;
+            *in_place = c->started;
             return f;
         }
         bp_unfix(f);
@@ -133,8 +137,8 @@ int bt_cursor_next(bt_cursor *c, const uint8_t **key, size_t *klen, const uint8_
         return 0;
     btree *bt = c->bt;
     pthread_rwlock_rdlock(&bt->smo);
-    int slot, rc;
-    bp_frame *f = position(c, &slot, err);
+    int slot, rc, in_place;
+    bp_frame *f = position(c, &slot, &in_place, err);
     if (!f) {
         pthread_rwlock_unlock(&bt->smo);
         return -1;
@@ -143,8 +147,10 @@ int bt_cursor_next(bt_cursor *c, const uint8_t **key, size_t *klen, const uint8_
         const void *pg = bp_page(f);
         if (slot < page_chdr(pg)->nslots) {
             rc = take(c, f, slot, err) < 0 ? -1 : 1;
+            c->in_place = in_place;
             break;
         }
+        in_place = 0;
         pgid_t next = page_chdr(pg)->next;
         if (!next) {
             c->eof = 1;
@@ -179,5 +185,42 @@ int bt_cursor_next(bt_cursor *c, const uint8_t **key, size_t *klen, const uint8_
         if (vlen)
             *vlen = c->vlen;
     }
+    return rc;
+}
+
+int bt_cursor_seek(bt_cursor *c, const uint8_t *key, size_t klen, int inclusive, hdb_err *err)
+{
+    uint8_t *lo = NULL;
+    if (key) {
+        lo = malloc(klen ? klen : 1);
+        if (!lo)
+            return hdb_raise_text(err, 701, 19, 1, oom_text);
+        if (klen)
+            memcpy(lo, key, klen);
+    }
+    free(c->lo);
+    c->lo = lo;
+    c->lolen = key ? klen : 0;
+    c->inclusive = inclusive;
+    c->started = 0;
+    c->eof = 0;
+    c->leaf = 0;
+    c->in_place = 0;
+    return 0;
+}
+
+int bt_cursor_unchanged(bt_cursor *c, hdb_err *err)
+{
+    if (!c->started || !c->in_place || !c->leaf)
+        return 0;
+    btree *bt = c->bt;
+    pthread_rwlock_rdlock(&bt->smo);
+    bp_frame *f = bp_fix(bt->env.bp, bt->env.df, c->leaf, BP_SHARED, 0, err);
+    int rc = -1;
+    if (f) {
+        rc = page_lsn(bp_page(f)) == c->lsn;
+        bp_unfix(f);
+    }
+    pthread_rwlock_unlock(&bt->smo);
     return rc;
 }

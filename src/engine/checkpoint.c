@@ -15,9 +15,21 @@
  *      of every active transaction, the recLSN of every dirty page.
  * Writers are never blocked: pages are flushed while transactions go on, and
  * what they change meanwhile is in the log after R.
+ *
+ * Truncation policy (recovery models). Step 6 also keeps what backups need:
+ *   SIMPLE                 only what recovery and open transactions need;
+ *   FULL / BULK_LOGGED     the same until a full backup starts the log chain
+ *                          ("pseudo-simple": nothing could use the log yet);
+ *                          then also everything from boot.log_chain_lsn on,
+ *                          which each log backup moves to its end;
+ *   any model              a running data backup or restore pins its start.
+ * log_reuse_wait names the constraint that holds the oldest kept VLF back.
+ * Switching to SIMPLE breaks the chain (log_chain_lsn = 0), so BACKUP LOG
+ * then needs a new full backup (4214), as in SQL Server.
  */
 #include "engine/database.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,8 +125,9 @@ int db_checkpoint(database *db, hdb_err *err)
     if (!E || log_flush_to(log, E, err) < 0 || log_set_checkpoint(log, B, err) < 0)
         goto out;
     db->last_ckpt_lsn = redo < B ? redo : B;
-    if (log_truncate_before(log, db_min_needed_lsn(db), err) < 0)
+    if (log_truncate_before(log, db_truncation_bound(db), err) < 0)
         goto out;
+    db_log_reuse_wait(db);   /* tells the log what 9002 should name */
     rc = 0;
 out:
     if (rc < 0 && log_failed(log, NULL))
@@ -122,4 +135,153 @@ out:
     lbuf_free(&b);
     pthread_mutex_unlock(&db->ckpt_mu);
     return rc;
+}
+
+/* ---- recovery models, log truncation, log_reuse_wait --------------------- */
+
+/* The LSN from which a log backup must still find the log, 0 = none needed. */
+static lsn_t chain_bound(database *db)
+{
+    pthread_mutex_lock(&db->boot_mu);
+    lsn_t l = db->boot.recovery_model == RECOVERY_SIMPLE ? 0 : db->boot.log_chain_lsn;
+    pthread_mutex_unlock(&db->boot_mu);
+    return l;
+}
+
+static lsn_t min_nonzero(lsn_t a, lsn_t b)
+{
+    return !a ? b : !b ? a : a < b ? a : b;
+}
+
+lsn_t db_truncation_bound(database *db)
+{
+    lsn_t need = db_min_needed_lsn(db);
+    need = min_nonzero(need, chain_bound(db));
+    return min_nonzero(need, db->backup_pin);
+}
+
+void db_pin_log(database *db, lsn_t lsn)
+{
+    db->backup_pin = lsn;
+}
+
+const char *db_log_reuse_wait_desc(int w)
+{
+    switch (w) {
+    case DB_REUSE_NOTHING: return "NOTHING";
+    case DB_REUSE_CHECKPOINT: return "CHECKPOINT";
+    case DB_REUSE_LOG_BACKUP: return "LOG_BACKUP";
+    case DB_REUSE_ACTIVE_BACKUP_OR_RESTORE: return "ACTIVE_BACKUP_OR_RESTORE";
+    case DB_REUSE_ACTIVE_TRANSACTION: return "ACTIVE_TRANSACTION";
+    default: return "OTHER_TRANSIENT";
+    }
+}
+
+/* A constraint holds the log back when it keeps a VLF below the one being
+ * written: only whole VLFs are ever reused. Of several, the oldest backup or
+ * transaction is named (a checkpoint would not help); CHECKPOINT only when
+ * nothing else holds the log. */
+int db_log_reuse_wait(database *db)
+{
+    logmgr *log = db->tdb.log;
+    if (!log)
+        return DB_REUSE_NOTHING;
+    uint64_t V = log_vlf_size(log);
+    lsn_t cur = V ? log_end_lsn(log) / V : 0;
+    struct { lsn_t lsn; int why; } c[3] = {
+        { db->backup_pin, DB_REUSE_ACTIVE_BACKUP_OR_RESTORE },
+        { chain_bound(db), DB_REUSE_LOG_BACKUP },
+        { oldest_active(db), DB_REUSE_ACTIVE_TRANSACTION },
+    };
+    int why = DB_REUSE_NOTHING;
+    lsn_t oldest = 0;
+    for (int i = 0; i < 3; i++)
+        if (c[i].lsn && V && c[i].lsn / V < cur && (!oldest || c[i].lsn < oldest)) {
+            oldest = c[i].lsn;
+            why = c[i].why;
+        }
+    if (why == DB_REUSE_NOTHING) {
+        lsn_t ck = min_nonzero(db->last_ckpt_lsn, bp_min_rec_lsn(db->bp, db->df));
+        if (!ck || (V && ck / V < cur))
+            why = DB_REUSE_CHECKPOINT;
+    }
+    log_set_reuse_wait(log, db_log_reuse_wait_desc(why));
+    return why;
+}
+
+void db_note_backup(database *db, int type, int copy_only, lsn_t first_lsn, lsn_t last_lsn)
+{
+    hdb_err e;
+    hdb_err_clear(&e);
+    int changed = 0, truncate = 0;
+    pthread_mutex_lock(&db->boot_mu);
+    boot_info *b = &db->boot;
+    int logged_model = b->recovery_model != RECOVERY_SIMPLE;
+    if (copy_only) {
+        /* a copy-only backup is outside the sequence: it changes nothing */
+    } else if (type == DB_BACKUP_FULL) {
+        b->full_backup_lsn = first_lsn;
+        if (logged_model && !b->log_chain_lsn)
+            b->log_chain_lsn = first_lsn;   /* the log chain starts here */
+        changed = 1;
+    } else if (type == DB_BACKUP_DIFF) {
+        /* after SIMPLE -> FULL, a differential on the old base restarts the chain */
+        if (logged_model && !b->log_chain_lsn && b->full_backup_lsn) {
+            b->log_chain_lsn = first_lsn;
+            changed = 1;
+        }
+    } else if (type == DB_BACKUP_LOG) {
+        if (b->log_chain_lsn && last_lsn > b->log_chain_lsn) {
+            b->log_chain_lsn = last_lsn;
+            changed = truncate = 1;
+        }
+    }
+    int rc = changed ? db_write_boot(db, &e) : 0;
+    pthread_mutex_unlock(&db->boot_mu);
+    if (rc < 0 && db->inst)
+        inst_log(db->inst, "Could not record the backup of database '%s' on its boot page: %s (error %d)",
+                 db->tdb.name, e.msg, e.number);
+    /* the log just saved may be reused now: checkpoint so truncation happens */
+    if (truncate && db->state == DB_ONLINE && db_checkpoint(db, &e) < 0 && db->inst)
+        inst_log(db->inst, "Checkpoint of database '%s' after a log backup failed: %s (error %d)",
+                 db->tdb.name, e.msg, e.number);
+}
+
+int db_note_restored(database *db, lsn_t full_backup_lsn, lsn_t chain_lsn, hdb_err *err)
+{
+    pthread_mutex_lock(&db->boot_mu);
+    db->boot.full_backup_lsn = full_backup_lsn;
+    db->boot.log_chain_lsn = db->boot.recovery_model == RECOVERY_SIMPLE ? 0 : chain_lsn;
+    int rc = db_write_boot(db, err);
+    pthread_mutex_unlock(&db->boot_mu);
+    return rc;
+}
+
+int db_set_recovery_model(database *db, int model, hdb_err *err)
+{
+    if (model != RECOVERY_FULL && model != RECOVERY_BULK_LOGGED && model != RECOVERY_SIMPLE)
+        return hdb_raise_text(err, 5058, 16, 1, "Option 'RECOVERY' cannot be set to this value.");
+    pthread_mutex_lock(&db->boot_mu);
+    boot_info old = db->boot;
+    db->boot.recovery_model = (uint8_t)model;
+    if (model == RECOVERY_SIMPLE)
+        db->boot.log_chain_lsn = 0;   /* the log chain is broken */
+    int rc = 0;
+    if (memcmp(&old, &db->boot, sizeof old) != 0 && (rc = db_write_boot(db, err)) < 0)
+        db->boot = old;
+    pthread_mutex_unlock(&db->boot_mu);
+    return rc;
+}
+
+int db_check_log_backup(database *db, hdb_err *err)
+{
+    pthread_mutex_lock(&db->boot_mu);
+    int model = db->boot.recovery_model;
+    lsn_t chain = db->boot.log_chain_lsn;
+    pthread_mutex_unlock(&db->boot_mu);
+    if (model == RECOVERY_SIMPLE)
+        return hdb_raise(err, 4208);
+    if (!chain)
+        return hdb_raise(err, 4214);
+    return 0;
 }

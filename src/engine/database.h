@@ -8,8 +8,9 @@
  *
  * Boot page body (at offset 96, little-endian, struct boot_info): magic "HDBB",
  * version, database id, name, GUID, creation time, the four catalog roots, the
- * next object id, recovery model, page verify option. Changed only through
- * logged page ops, like any page.
+ * next object id, recovery model, page verify option, and the two backup
+ * LSNs that decide log truncation (full_backup_lsn, log_chain_lsn; see
+ * checkpoint.c). Changed only through logged page ops, like any page.
  *
  * Lifecycle: db_create (format files, boot page, catalog trees — all logged,
  * then a checkpoint), db_open (open files and log; the caller then runs
@@ -58,7 +59,15 @@ typedef struct boot_info {
     uint8_t  recovery_model;
     uint8_t  page_verify;              /* 1 = CHECKSUM, 0 = NONE */
     uint8_t  reserved[6];
+    /* Backup history that decides log truncation (checkpoint.c). Pages
+     * written before these fields existed hold zeros here: "never backed up". */
+    lsn_t    full_backup_lsn;          /* first LSN of the last full, non-copy-only
+                                          backup (DatabaseBackupLSN); 0 = none */
+    lsn_t    log_chain_lsn;            /* FULL/BULK_LOGGED: the log is kept from
+                                          here on for the next log backup; 0 = no
+                                          log chain (the log is truncated as in SIMPLE) */
 } boot_info;
+_Static_assert(sizeof(boot_info) <= 512, "boot_info overlaps the file list");
 
 /* The database's files and filegroups, kept on the boot page after
  * boot_info (at BOOT_FILES_OFFSET) so that opening a database knows every
@@ -90,6 +99,10 @@ typedef struct boot_files {
 } boot_files;
 
 _Static_assert(BOOT_FILES_OFFSET + sizeof(boot_files) <= PAGE_SIZE, "boot page overflow");
+
+/* Restore state in the log's master block (log_set_restore_state). */
+enum { DB_RESTORE_NONE = 0, DB_RESTORE_RESTORING = 1, DB_RESTORE_STANDBY = 2 };
+
 
 typedef struct db_file_spec {
     char     logical_name[DF_NAME_MAX + 1];
@@ -125,6 +138,7 @@ typedef struct database {
     struct table_def *tables;
     pthread_mutex_t  ckpt_mu;    /* one checkpoint at a time */
     lsn_t            last_ckpt_lsn;
+    _Atomic lsn_t    backup_pin;  /* db_pin_log: 0 = no backup/restore running */
     _Atomic int      users;      /* sessions using it */
 } database;
 
@@ -162,7 +176,48 @@ int db_redo_file_op(database *db, const log_rec *rec, hdb_err *err);
  * page tables, make it durable, record it in the log's master block, then
  * truncate the log up to what recovery still needs. */
 int db_checkpoint(database *db, hdb_err *err);
-/* Oldest LSN recovery or a rollback still needs (log truncation bound). */
+/* Oldest LSN recovery or a rollback still needs. */
 lsn_t db_min_needed_lsn(database *db);
+
+/* ---- recovery models and log truncation (engine/checkpoint.c) ------------
+ * What the log may be truncated to at a checkpoint: what recovery and open
+ * transactions need (db_min_needed_lsn), and, in FULL / BULK_LOGGED once a
+ * full backup started the log chain, nothing after the end of the last log
+ * backup; a running backup pins its own start too. Before the first full
+ * backup (and always in SIMPLE) the log is truncated as in SIMPLE. */
+lsn_t db_truncation_bound(database *db);
+
+/* sys.databases.log_reuse_wait: what keeps the oldest VLF from being reused,
+ * computed now. The same word goes to the log for its 9002 message. */
+enum {
+    DB_REUSE_NOTHING = 0, DB_REUSE_CHECKPOINT = 1, DB_REUSE_LOG_BACKUP = 2,
+    DB_REUSE_ACTIVE_BACKUP_OR_RESTORE = 3, DB_REUSE_ACTIVE_TRANSACTION = 4,
+};
+int db_log_reuse_wait(database *db);
+const char *db_log_reuse_wait_desc(int reuse_wait);
+
+/* BackupType codes, as SQL Server's (and media.h's MEDIA_TYPE_*). */
+enum { DB_BACKUP_FULL = 1, DB_BACKUP_LOG = 2, DB_BACKUP_DIFF = 5 };
+
+/* After a successful backup: a full, non-copy-only backup starts the log
+ * chain (if none) and becomes the differential base; a non-copy-only log
+ * backup lets truncation advance to `last_lsn` (its exclusive end) and then
+ * checkpoints the database so that the saved log is reusable at once.
+ * Persisted on the boot page; a failure to write it goes to the error log
+ * (the backup itself stays valid). Must not be called with ckpt_mu held. */
+void db_note_backup(database *db, int type, int copy_only, lsn_t first_lsn, lsn_t last_lsn);
+/* After a restore brought the database online: its log chain continues from
+ * the restored backups (`chain_lsn` = the LSN the database was recovered to;
+ * 0 = no chain, as after a restore from a SIMPLE backup). */
+int db_note_restored(database *db, lsn_t full_backup_lsn, lsn_t chain_lsn, hdb_err *err);
+/* ALTER DATABASE ... SET RECOVERY: persisted. Leaving FULL / BULK_LOGGED for
+ * SIMPLE breaks the log chain (a later log backup needs a new full backup). */
+int db_set_recovery_model(database *db, int model, hdb_err *err);
+/* Whether BACKUP LOG may run now: 4208 in SIMPLE, 4214 before the first
+ * full backup (or after the chain was broken). 0 = yes. */
+int db_check_log_backup(database *db, hdb_err *err);
+/* A data backup or restore in progress keeps the log from `lsn` on (0 ends
+ * the pin); log_reuse_wait shows ACTIVE_BACKUP_OR_RESTORE meanwhile. */
+void db_pin_log(database *db, lsn_t lsn);
 
 #endif

@@ -170,6 +170,7 @@ static database *create_db(instance *in, const char *name, uint32_t id, hdb_err 
 }
 
 static database *create_locked(instance *in, const char *name, hdb_err *err);
+static database *lookup_db_fwd(void *ctx, uint32_t id) { return inst_database(ctx, id); }
 
 database *inst_create_database(instance *in, const char *name, hdb_err *err)
 {
@@ -245,6 +246,89 @@ static int drop_locked(instance *in, const char *name, hdb_err *err)
     return 0;
 }
 
+/* ---- restore ------------------------------------------------------------------ */
+
+uint32_t inst_free_db_id(instance *in)
+{
+    uint32_t id = 0;
+    pthread_mutex_lock(&in->mu);
+    for (uint32_t i = 5; i < INST_MAX_DBS && !id; i++)
+        if (!in->dbs[i])
+            id = i;
+    pthread_mutex_unlock(&in->mu);
+    return id;
+}
+
+void inst_detach(instance *in, database *db)
+{
+    pthread_mutex_lock(&in->ddl_mu);
+    pthread_mutex_lock(&in->mu);
+    if (db->tdb.id < INST_MAX_DBS && in->dbs[db->tdb.id] == db)
+        in->dbs[db->tdb.id] = NULL;
+    pthread_mutex_unlock(&in->mu);
+    pthread_mutex_unlock(&in->ddl_mu);
+}
+
+static int reregister(instance *in, uint32_t id, const char *name, const char *data, const char *log,
+                      hdb_err *err)
+{
+    database *master = in->dbs[DBID_MASTER];
+    table_def *td = cat_find_table(master, SCHEMA_SYS, REGISTRY_NAME, err);
+    if (!td)
+        return -1;
+    txn *t = txn_begin(in->txns, 0, "RESTORE DATABASE", "sa");
+    sql_value key = value_int(SQL_INT, id);
+    sql_value v[4] = {
+        key,
+        value_bytes(SQL_VARCHAR, name, (uint32_t)strlen(name)),
+        value_bytes(SQL_VARCHAR, data, (uint32_t)strlen(data)),
+        value_bytes(SQL_VARCHAR, log, (uint32_t)strlen(log)),
+    };
+    table_row row;
+    int rc = table_get(t, master, td, &key, ISO_READ_COMMITTED, &row, err);
+    if (rc == 1) {
+        table_row_free(&row);
+        rc = table_update(t, master, td, &key, v, err);
+    } else if (rc == 0) {
+        rc = table_insert(t, master, td, v, err);
+    }
+    rc = rc == 0 ? txn_commit(t, err) : (txn_rollback(t, NULL), -1);
+    txn_free(t);
+    return rc;
+}
+
+database *inst_attach(instance *in, uint32_t id, const char *name, const char *data_path,
+                      const char *log_path, hdb_err *err)
+{
+    pthread_mutex_lock(&in->ddl_mu);
+    database *db = NULL;
+    if (reregister(in, id, name, data_path, log_path, err) < 0)
+        goto out;
+    db = db_open(in, in->bp, id, name, data_path, log_path, err);
+    if (!db)
+        goto out;
+    if (log_restore_state(db->tdb.log, NULL) != DB_RESTORE_NONE) {
+        db->state = DB_RESTORING;
+    } else {
+        recovery *rc = recovery_begin(in->txns);
+        int r = rc ? recovery_add(rc, db, err) : -1;
+        if (r == 0)
+            r = recovery_finish(rc, lookup_db_fwd, in, err);
+        recovery_free(rc);
+        if (r < 0 || db->state != DB_ONLINE) {
+            db_close(db, 0);
+            db = NULL;
+            goto out;
+        }
+    }
+    pthread_mutex_lock(&in->mu);
+    in->dbs[id] = db;
+    pthread_mutex_unlock(&in->mu);
+out:
+    pthread_mutex_unlock(&in->ddl_mu);
+    return db;
+}
+
 /* ---- start-up -------------------------------------------------------------- */
 
 static database *lookup_db(void *ctx, uint32_t id) { return inst_database(ctx, id); }
@@ -293,6 +377,12 @@ static int open_all(instance *in, hdb_err *err)
             continue;
         }
         in->dbs[id] = db;
+        /* a restore sequence in progress: no recovery, the next RESTORE goes on */
+        if (log_restore_state(db->tdb.log, NULL) != DB_RESTORE_NONE) {
+            db->state = DB_RESTORING;
+            inst_log(in, "Database '%s' is in the middle of a restore (RESTORING).", name);
+            continue;
+        }
         if (recovery_add(rc, db, &e) < 0) {
             inst_log(in, "Recovery of database '%s' failed: %s (error %d). The database is marked SUSPECT.",
                      name, e.msg, e.number);

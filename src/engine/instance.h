@@ -71,6 +71,20 @@ database *inst_create_database(instance *in, const char *name, hdb_err *err);
 int inst_drop_database(instance *in, const char *name, hdb_err *err);
 int inst_checkpoint(instance *in, database *db, hdb_err *err);
 
+/* ---- RESTORE (backup/restore.c) -------------------------------------------
+ * A restore builds a database's files aside, takes the database it replaces
+ * out of the instance (inst_detach, then db_close), moves the files into
+ * place and hands them back with inst_attach. */
+/* A database id no database uses (0 if none is left). */
+uint32_t inst_free_db_id(instance *in);
+/* Take db out of the instance without unregistering or closing it. */
+void inst_detach(instance *in, database *db);
+/* Register database `id` under `name` with these files (replacing its
+ * registry row, if any, in one master transaction) and open it: RESTORING if
+ * its log's restore state says so, else recovered as at start-up. */
+database *inst_attach(instance *in, uint32_t id, const char *name, const char *data_path,
+                      const char *log_path, hdb_err *err);
+
 /* Error log line (timestamped) to DATADIR/log/errorlog and stderr. */
 void inst_log(instance *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -70,25 +70,49 @@ void recovery_free(recovery *rc)
 
 /* ---- tables ---------------------------------------------------------------- */
 
+/* Analysis meets every transaction in the log (a linear search made it
+ * quadratic), so ids are found through an open-addressing index: 2 * txcap
+ * slots holding position + 1 (0 = empty), kept in the same block right after
+ * the array, so that free(d->txns) frees both. */
+static uint32_t *tx_index(const rdb *d) { return (uint32_t *)(d->txns + d->txcap); }
+
+static void tx_index_put(rdb *d, size_t pos)
+{
+    uint32_t *ix = tx_index(d);
+    size_t mask = 2 * d->txcap - 1;
+    size_t h = (size_t)((d->txns[pos].id * 0x9E3779B97F4A7C15ull) >> 17) & mask;
+    while (ix[h])
+        h = (h + 1) & mask;
+    ix[h] = (uint32_t)(pos + 1);
+}
+
 static rtxn *txn_entry(rdb *d, uint64_t id, int create)
 {
-    for (size_t i = d->ntxns; i-- > 0;)
-        if (d->txns[i].id == id)
-            return &d->txns[i];
+    if (d->txcap) {
+        const uint32_t *ix = tx_index(d);
+        size_t mask = 2 * d->txcap - 1;
+        for (size_t h = (size_t)((id * 0x9E3779B97F4A7C15ull) >> 17) & mask; ix[h]; h = (h + 1) & mask)
+            if (d->txns[ix[h] - 1].id == id)
+                return &d->txns[ix[h] - 1];
+    }
     if (!create)
         return NULL;
     if (d->ntxns == d->txcap) {
         size_t cap = d->txcap ? d->txcap * 2 : 64;
-        rtxn *t = realloc(d->txns, cap * sizeof *t);
+        rtxn *t = realloc(d->txns, cap * sizeof *t + 2 * cap * sizeof(uint32_t));
         if (!t)
             return NULL;
         d->txns = t;
         d->txcap = cap;
+        memset(tx_index(d), 0, 2 * cap * sizeof(uint32_t));
+        for (size_t i = 0; i < d->ntxns; i++)
+            tx_index_put(d, i);
     }
-    rtxn *t = &d->txns[d->ntxns++];
+    rtxn *t = &d->txns[d->ntxns];
     memset(t, 0, sizeof *t);
     t->id = id;
     t->state = ATT_ACTIVE;
+    tx_index_put(d, d->ntxns++);
     return t;
 }
 
@@ -373,7 +397,19 @@ static int redo(recovery *rc, rdb *d, hdb_err *err)
     return k < 0 ? -1 : 0;
 }
 
+static int add_db(recovery *rc, database *db, lsn_t redo_floor, hdb_err *err);
+
 int recovery_add(recovery *rc, database *db, hdb_err *err)
+{
+    return add_db(rc, db, 0, err);
+}
+
+int recovery_add_restored(recovery *rc, database *db, lsn_t redo_floor, hdb_err *err)
+{
+    return add_db(rc, db, redo_floor, err);
+}
+
+static int add_db(recovery *rc, database *db, lsn_t redo_floor, hdb_err *err)
 {
     if (rc->ndbs == rc->cap) {
         int cap = rc->cap ? rc->cap * 2 : 8;
@@ -395,6 +431,10 @@ int recovery_add(recovery *rc, database *db, hdb_err *err)
     }
     double t1 = now_s();
     rc->st.analysis_s += t1 - t0;
+    /* a restore knows its pages are redone through redo_floor (or, for a
+     * data backup, that the log before it was never copied) */
+    if (d->redo_lsn < redo_floor)
+        d->redo_lsn = redo_floor;
     int r = redo(rc, d, err);
     rc->st.redo_s += now_s() - t1;
     if (r < 0 || db_load_boot(db, err) < 0) {

@@ -38,6 +38,10 @@ typedef database *(*recovery_lookup_fn)(void *ctx, uint32_t db_id);
 
 recovery *recovery_begin(txn_mgr *txns);
 int recovery_add(recovery *rc, database *db, hdb_err *err);
+/* The same for a database being restored (backup/restore.c): its data pages
+ * already hold every change before redo_floor, so redo starts there at the
+ * earliest. Without recovery_finish (NORECOVERY) nothing is undone. */
+int recovery_add_restored(recovery *rc, database *db, lsn_t redo_floor, hdb_err *err);
 int recovery_finish(recovery *rc, recovery_lookup_fn lookup, void *ctx, hdb_err *err);
 void recovery_get_stats(recovery *rc, recovery_stats *st);
 void recovery_free(recovery *rc);

@@ -95,6 +95,133 @@ static int lock_table(txn *t, database *db, uint32_t obj, lock_mode mode, hdb_er
     return lock_acquire(txn_mgr_locks(t->mgr), &t->lo, &res, mode, t->lock_timeout_ms, err);
 }
 
+/* ---- key-range locks ----------------------------------------------------------
+ *
+ * (engine/README.md, "Key-range locking".) A SERIALIZABLE reader of a clustered
+ * index takes RangeS-S on every key it reads and on the first key past its
+ * range (the end-of-index resource past the last key): each covers the key
+ * and the gap below it. It locks first and then checks, under latches, that
+ * the gap is still what it saw. Writers test or take range locks under the
+ * leaf latch, in the B+tree's next-key callback, so that the check and the
+ * change are one step:
+ *   insert k (next key n): RangeI-N on n, instant (waits, keeps nothing);
+ *   delete k (next key n): RangeX-X on k and RangeI-N on n, both kept to the
+ *     end: the delete is physical, so the gap it merges stays locked against
+ *     readers until the deleter commits or rolls k back.
+ * A callback that would have to wait gives up (BT_WAIT); the caller then waits
+ * for that lock with no latch held and tries again. Heaps have no key order
+ * to lock: a SERIALIZABLE read of a heap takes S on the table instead. */
+
+/* The lock resource of a clustered key (k NULL: the end of the index). */
+static lock_res ckey_res(database *db, const table_def *td, const uint8_t *k, size_t kl)
+{
+    return k ? lock_res_key(db->tdb.id, td->object_id, k, kl) : lock_res_key_end(db->tdb.id, td->object_id);
+}
+
+/* What a next-key callback could not get without waiting. */
+typedef struct range_ctx {
+    txn       *t;
+    database  *db;
+    table_def *td;
+    const uint8_t *key;      /* the key inserted or deleted */
+    size_t     klen;
+    lock_res   wait_res;
+    lock_mode  wait_mode;
+    int        instant;
+    int        own_read;     /* delete: -1 not known yet, else 1 if we read the gap below the key */
+} range_ctx;
+
+/* A no-wait attempt inside a callback: 0 got it, BT_WAIT (remembered in c), -1.
+ * An instant attempt reports in *held what the transaction itself holds. */
+static int range_try(range_ctx *c, const lock_res *res, lock_mode mode, int instant, lock_mode *held,
+                     hdb_err *err)
+{
+    lock_mgr *lm = txn_mgr_locks(c->t->mgr);
+    hdb_err e;
+    hdb_err_clear(&e);
+    int rc = instant ? lock_acquire_instant(lm, &c->t->lo, res, mode, LOCK_NOWAIT, held, &e)
+                     : lock_acquire(lm, &c->t->lo, res, mode, LOCK_NOWAIT, &e);
+    if (rc == 0)
+        return 0;
+    if (e.number != 1222) {
+        *err = e;
+        return -1;
+    }
+    c->wait_res = *res;
+    c->wait_mode = mode;
+    c->instant = instant;
+    return BT_WAIT;
+}
+
+static int insert_next_key(void *ctx, const uint8_t *next, size_t nlen, hdb_err *err)
+{
+    range_ctx *c = ctx;
+    lock_res res = ckey_res(c->db, c->td, next, nlen);
+    lock_mode held;
+    int rc = range_try(c, &res, LOCK_RANGE_I_N, 1, &held, err);
+    if (rc != 0 || !lock_mode_covers(held, LOCK_RANGE_S_S))
+        return rc;
+    /* The gap is our own serializable read: the new key splits it, and the
+     * part below the new key must stay locked too. */
+    res = ckey_res(c->db, c->td, c->key, c->klen);
+    return range_try(c, &res, LOCK_RANGE_S_S, 0, NULL, err);
+}
+
+static int delete_next_key(void *ctx, const uint8_t *next, size_t nlen, hdb_err *err)
+{
+    range_ctx *c = ctx;
+    lock_res res = ckey_res(c->db, c->td, c->key, c->klen);
+    /* If we read the gap below the key SERIALIZABLE, the merged gap must stay
+     * closed to other inserters too: RangeS-S on the next key as well. (Asked
+     * before our first attempt converts the key's lock to RangeX-X.) */
+    if (c->own_read < 0)
+        c->own_read = lock_mode_covers(lock_held_mode(txn_mgr_locks(c->t->mgr), &c->t->lo, &res), LOCK_RANGE_S_S);
+    int rc = range_try(c, &res, LOCK_RANGE_X_X, 0, NULL, err);
+    if (rc != 0)
+        return rc;
+    res = ckey_res(c->db, c->td, next, nlen);
+    rc = range_try(c, &res, LOCK_RANGE_I_N, 0, NULL, err);
+    if (rc != 0 || !c->own_read)
+        return rc;
+    return range_try(c, &res, LOCK_RANGE_S_S, 0, NULL, err);
+}
+
+/* After BT_WAIT: wait for what the callback could not get. */
+static int range_wait(range_ctx *c, hdb_err *err)
+{
+    lock_mgr *lm = txn_mgr_locks(c->t->mgr);
+    return c->instant ? lock_acquire_instant(lm, &c->t->lo, &c->wait_res, c->wait_mode, c->t->lock_timeout_ms,
+                                             NULL, err)
+                      : lock_acquire(lm, &c->t->lo, &c->wait_res, c->wait_mode, c->t->lock_timeout_ms, err);
+}
+
+/* Clustered-index insert / delete with the key-range protocol (not for heaps). */
+static int ranged_insert(txn *t, txn_part *p, database *db, table_def *td, const uint8_t *ck, size_t cklen,
+                         const uint8_t *row, size_t rowlen, hdb_err *err)
+{
+    range_ctx c = { .t = t, .db = db, .td = td, .key = ck, .klen = cklen };
+    for (;;) {
+        int rc = bt_insert_ranged(&td->idx[0].bt, t, p, ck, cklen, row, rowlen, insert_next_key, &c, err);
+        if (rc != BT_WAIT)
+            return rc;
+        if (range_wait(&c, err) < 0)
+            return -1;
+    }
+}
+
+static int ranged_delete(txn *t, txn_part *p, database *db, table_def *td, const uint8_t *ck, size_t cklen,
+                         hdb_err *err)
+{
+    range_ctx c = { .t = t, .db = db, .td = td, .key = ck, .klen = cklen, .own_read = -1 };
+    for (;;) {
+        int rc = bt_delete_ranged(&td->idx[0].bt, t, p, ck, cklen, delete_next_key, &c, err);
+        if (rc != BT_WAIT)
+            return rc;
+        if (range_wait(&c, err) < 0)
+            return -1;
+    }
+}
+
 /* ---- rows and overflow ------------------------------------------------------ */
 
 /* Encode vals into a record value that fits a B+tree record next to a key of
@@ -301,6 +428,22 @@ static int delete_secondaries(txn *t, txn_part *p, database *db, table_def *td, 
     return 0;
 }
 
+/* Delete the secondary entries of the stored row `old`. */
+static int delete_secondaries_of(txn *t, txn_part *p, database *db, table_def *td, const uint8_t *old,
+                                 size_t oldlen, const uint8_t *ck, size_t cklen, hdb_err *err)
+{
+    uint8_t *copy = malloc(oldlen ? oldlen : 1);
+    if (!copy)
+        return hdb_raise_text(err, 701, 19, 1, oom_text);
+    memcpy(copy, old, oldlen);
+    table_row r;
+    if (decode_row(db, td, copy, oldlen, &r, err) < 0)
+        return -1;
+    int rc = delete_secondaries(t, p, db, td, r.vals, ck, cklen, err);
+    table_row_free(&r);
+    return rc;
+}
+
 int table_insert(txn *t, database *db, table_def *td, const sql_value *vals, hdb_err *err)
 {
     if (check_nulls(td, vals, err) < 0)
@@ -321,8 +464,11 @@ int table_insert(txn *t, database *db, table_def *td, const sql_value *vals, hdb
     size_t rowlen;
     if (encode_row(db, td, vals, cklen, &row, &rowlen, err) < 0)
         return -1;
-    int rc = bt_insert(&cx->bt, t, p, ck, cklen, row, rowlen, err);
-    if (rc == 1) {
+    int rc = cx->hidden_key ? bt_insert(&cx->bt, t, p, ck, cklen, row, rowlen, err)
+                            : ranged_insert(t, p, db, td, ck, cklen, row, rowlen, err);
+    if (rc != 0) {
+        /* nothing refers to the row's overflow chains (a duplicate, a lock
+         * timeout or deadlock waiting for a key range) */
         pgid_t chains[64];
         int n = offrow_chains(td, row, rowlen, chains, 64);
         for (int i = 0; i < n; i++) {
@@ -330,11 +476,9 @@ int table_insert(txn *t, database *db, table_def *td, const sql_value *vals, hdb
             ovf_free(&db->env, chains[i], &e);
         }
         free(row);
-        return duplicate_error(td, cx, vals, err);
+        return rc == 1 ? duplicate_error(td, cx, vals, err) : -1;
     }
     free(row);
-    if (rc < 0)
-        return -1;
     return insert_secondaries(t, p, db, td, vals, ck, cklen, err);
 }
 
@@ -368,12 +512,91 @@ static int read_lock(txn *t, database *db, table_def *td, const uint8_t *ck, siz
     lock_res res = lock_res_key(db->tdb.id, td->object_id, ck, cklen);
     lock_mgr *lm = txn_mgr_locks(t->mgr);
     lock_mode held = lock_held_mode(lm, &t->lo, &res);
-    if (held != LOCK_NONE)
+    if (lock_mode_covers(held, LOCK_S))
         return 0;
     if (lock_acquire(lm, &t->lo, &res, LOCK_S, t->lock_timeout_ms, err) < 0)
         return -1;
-    *release = iso == ISO_READ_COMMITTED;
+    /* a lock held before (e.g. RangeI-N from deleting the key before) stays */
+    *release = iso == ISO_READ_COMMITTED && held == LOCK_NONE;
     return 0;
+}
+
+/* SERIALIZABLE read of a heap: S on the table covers every row and the gaps. */
+static int heap_serializable(const table_def *td, int iso)
+{
+    return iso == ISO_SERIALIZABLE && td->idx[0].hidden_key;
+}
+
+/* SERIALIZABLE read of a clustered index: key-range locks. */
+static int key_range_read(const table_def *td, int iso)
+{
+    return iso == ISO_SERIALIZABLE && !td->idx[0].hidden_key;
+}
+
+static int lock_range_s(txn *t, database *db, const table_def *td, const uint8_t *k, size_t kl, hdb_err *err)
+{
+    lock_res res = ckey_res(db, td, k, kl);
+    return lock_acquire(txn_mgr_locks(t->mgr), &t->lo, &res, LOCK_RANGE_S_S, t->lock_timeout_ms, err);
+}
+
+/* First key >= ck: 1 (copied to out), 0 none, -1. */
+static int first_key_from(bt_cursor *c, const uint8_t *ck, size_t cklen, uint8_t *out, size_t *outlen, hdb_err *err)
+{
+    if (bt_cursor_seek(c, ck, cklen, 1, err) < 0)
+        return -1;
+    const uint8_t *k;
+    size_t kl;
+    int rc = bt_cursor_next(c, &k, &kl, NULL, NULL, err);
+    if (rc == 1) {
+        memcpy(out, k, kl);
+        *outlen = kl;
+    }
+    return rc;
+}
+
+/* SERIALIZABLE point lookup in a clustered index: a key found needs only its
+ * S lock; a key not found locks the gap it would go in (RangeS-S on the next
+ * key), checked again after the lock was granted. */
+static int get_serializable(txn *t, database *db, table_def *td, const uint8_t *ck, size_t cklen, table_row *row,
+                            hdb_err *err)
+{
+    if (lock_table(t, db, td->object_id, LOCK_IS, err) < 0)
+        return -1;
+    bt_cursor *c = bt_cursor_open(&td->idx[0].bt, NULL, 0, 1, err);
+    if (!c)
+        return -1;
+    int rc;
+    for (;;) {
+        uint8_t nk[KEY_CAP], nk2[KEY_CAP];
+        size_t nkl = 0, nk2l = 0;
+        rc = first_key_from(c, ck, cklen, nk, &nkl, err);
+        if (rc < 0)
+            break;
+        if (rc == 1 && nkl == cklen && memcmp(nk, ck, cklen) == 0) {
+            int release;
+            rc = read_lock(t, db, td, ck, cklen, ISO_SERIALIZABLE, &release, err);
+            if (rc == 0)
+                rc = fetch(db, td, ck, cklen, row, err);
+            if (rc != 0)
+                break;
+            continue;            /* deleted while we waited: now a gap */
+        }
+        if (lock_range_s(t, db, td, rc == 1 ? nk : NULL, nkl, err) < 0) {
+            rc = -1;
+            break;
+        }
+        int rc2 = first_key_from(c, ck, cklen, nk2, &nk2l, err);
+        if (rc2 < 0) {
+            rc = -1;
+            break;
+        }
+        if (rc2 == rc && (rc == 0 || (nk2l == nkl && memcmp(nk2, nk, nkl) == 0))) {
+            rc = 0;
+            break;
+        }
+    }
+    bt_cursor_close(c);
+    return rc;
 }
 
 static void read_unlock(txn *t, database *db, table_def *td, const uint8_t *ck, size_t cklen)
@@ -388,6 +611,10 @@ int table_get(txn *t, database *db, table_def *td, const sql_value *key, int iso
     size_t cklen;
     if (clustered_key_from_key(td, key, ck, &cklen, err) < 0)
         return -1;
+    if (key_range_read(td, iso))
+        return get_serializable(t, db, td, ck, cklen, row, err);
+    if (heap_serializable(td, iso))
+        return lock_table(t, db, td->object_id, LOCK_S, err) < 0 ? -1 : fetch(db, td, ck, cklen, row, err);
     int release;
     if (read_lock(t, db, td, ck, cklen, iso, &release, err) < 0)
         return -1;
@@ -412,26 +639,12 @@ int table_delete(txn *t, database *db, table_def *td, const sql_value *key, hdb_
     int rc = bt_get(&td->idx[0].bt, ck, cklen, &old, &oldlen, err);
     if (rc != 1)
         return rc < 0 ? -1 : 1;
-    table_row r;
-    if (td->nidx > 1) {
-        uint8_t *copy = malloc(oldlen);
-        if (!copy) {
-            free(old);
-            return hdb_raise_text(err, 701, 19, 1, oom_text);
-        }
-        memcpy(copy, old, oldlen);
-        if (decode_row(db, td, copy, oldlen, &r, err) < 0) {
-            free(old);
-            return -1;
-        }
-        rc = delete_secondaries(t, p, db, td, r.vals, ck, cklen, err);
-        table_row_free(&r);
-        if (rc < 0) {
-            free(old);
-            return -1;
-        }
-    }
-    rc = bt_delete(&td->idx[0].bt, t, p, ck, cklen, err);
+    /* the clustered delete first: it is the step that may wait for a key
+     * range, and nothing has changed yet if that wait fails */
+    rc = td->idx[0].hidden_key ? bt_delete(&td->idx[0].bt, t, p, ck, cklen, err)
+                               : ranged_delete(t, p, db, td, ck, cklen, err);
+    if (rc == 0 && td->nidx > 1)
+        rc = delete_secondaries_of(t, p, db, td, old, oldlen, ck, cklen, err);
     if (rc == 0)
         rc = free_offrow_at_commit(t, db, td, old, oldlen, err);
     free(old);
@@ -529,9 +742,58 @@ struct table_scan {
     int        iso;
     bt_cursor *c;
     table_row  row;
+    uint8_t   *lo, *hi;      /* encoded bounds: lo inclusive, hi as hi_incl says */
+    size_t     lolen, hilen;
+    int        hi_incl;
+    int        empty;        /* the bounds admit no key */
+    int        done;
+    uint8_t   *prev;         /* key-range scans: the last key returned */
+    size_t     prevlen;
+    int        have_prev;
 };
 
-table_scan *table_scan_open(txn *t, database *db, table_def *td, int iso, hdb_err *err)
+/* Encode a bound (a prefix of the clustered key) into a malloc'd buffer. */
+static int encode_bound(const table_def *td, const table_bound *b, uint8_t **out, size_t *len, hdb_err *err)
+{
+    const tbl_index *x = &td->idx[0];
+    if (b->n < 1 || b->n > x->nkeys || x->hidden_key)
+        return hdb_raise_text(err, 40000, 16, 1, "Internal error: a scan bound does not fit the clustered key.");
+    sql_type kt[TBL_MAX_KEYCOLS];
+    for (int i = 0; i < b->n; i++)
+        kt[i] = td->types[x->keycols[i]];
+    uint8_t k[KEY_CAP];
+    if (keyenc_encode(b->vals, kt, x->desc, b->n, k, KEY_CAP, len, err) < 0)
+        return -1;
+    *out = malloc(*len ? *len : 1);
+    if (!*out)
+        return hdb_raise_text(err, 701, 19, 1, oom_text);
+    memcpy(*out, k, *len);
+    return 0;
+}
+
+/* Keys having prefix p are exactly those in [p, succ(p)): the successor drops
+ * trailing 0xFF bytes and increments the last byte. 0 if there is none. */
+static int prefix_successor(uint8_t *p, size_t *len)
+{
+    while (*len && p[*len - 1] == 0xFF)
+        (*len)--;
+    if (!*len)
+        return 0;
+    p[*len - 1]++;
+    return 1;
+}
+
+/* 1 if key k lies beyond the scan's upper bound. */
+static int past_hi(const table_scan *s, const uint8_t *k, size_t kl)
+{
+    if (!s->hi)
+        return 0;
+    int c = keyenc_compare(k, kl < s->hilen ? kl : s->hilen, s->hi, s->hilen);
+    return s->hi_incl ? c > 0 : c >= 0;
+}
+
+table_scan *table_scan_open_range(txn *t, database *db, table_def *td, int iso, const table_bound *lo,
+                                  const table_bound *hi, hdb_err *err)
 {
     table_scan *s = calloc(1, sizeof *s);
     if (!s) {
@@ -542,29 +804,113 @@ table_scan *table_scan_open(txn *t, database *db, table_def *td, int iso, hdb_er
     s->db = db;
     s->td = td;
     s->iso = iso;
-    s->c = bt_cursor_open(&td->idx[0].bt, NULL, 0, 1, err);
-    if (!s->c) {
-        free(s);
-        return NULL;
+    if (lo && encode_bound(td, lo, &s->lo, &s->lolen, err) < 0)
+        goto fail;
+    if (hi && encode_bound(td, hi, &s->hi, &s->hilen, err) < 0)
+        goto fail;
+    s->hi_incl = hi && hi->inclusive;
+    if (lo && !lo->inclusive && !prefix_successor(s->lo, &s->lolen))
+        s->empty = 1;
+    /* Lock before reading: a heap read SERIALIZABLE holds S on the table, a
+     * key-range scan IS (its keys get range locks). */
+    if (heap_serializable(td, iso) ? lock_table(t, db, td->object_id, LOCK_S, err) < 0
+        : key_range_read(td, iso) && lock_table(t, db, td->object_id, LOCK_IS, err) < 0)
+        goto fail;
+    s->c = bt_cursor_open(&td->idx[0].bt, s->lo, s->lolen, 1, err);
+    if (!s->c)
+        goto fail;
+    if (key_range_read(td, iso) && !(s->prev = malloc(KEY_CAP))) {
+        hdb_raise_text(err, 701, 19, 1, oom_text);
+        goto fail;
     }
     return s;
+fail:
+    table_scan_close(s);
+    return NULL;
+}
+
+table_scan *table_scan_open(txn *t, database *db, table_def *td, int iso, hdb_err *err)
+{
+    return table_scan_open_range(t, db, td, iso, NULL, NULL, err);
+}
+
+static int row_from_bytes(table_scan *s, const uint8_t *v, size_t vl, hdb_err *err)
+{
+    uint8_t *copy = malloc(vl ? vl : 1);
+    if (!copy)
+        return hdb_raise_text(err, 701, 19, 1, oom_text);
+    memcpy(copy, v, vl);
+    return decode_row(s->db, s->td, copy, vl, &s->row, err);
+}
+
+/* Key-range scan step. Read the next key, take RangeS-S on it (or on the end
+ * of the index), then make sure that nothing came into the gap before it while
+ * we waited: either the cursor proves the leaf unchanged, or a fresh seek from
+ * the last key returned must find the same key. A key past the upper bound is
+ * locked too (the range up to it is what the scan saw) and ends the scan. */
+static int range_scan_next(table_scan *s, table_row *out, hdb_err *err)
+{
+    const uint8_t *k, *v;
+    size_t kl, vl;
+    int rc = bt_cursor_next(s->c, &k, &kl, &v, &vl, err);
+    for (;;) {
+        if (rc < 0)
+            return -1;
+        uint8_t cand[KEY_CAP];
+        size_t candlen = rc == 1 ? kl : 0;
+        if (rc == 1)
+            memcpy(cand, k, kl);
+        if (lock_range_s(s->t, s->db, s->td, rc == 1 ? cand : NULL, candlen, err) < 0)
+            return -1;
+        int same = rc == 1 ? bt_cursor_unchanged(s->c, err) : 0;
+        if (same < 0)
+            return -1;
+        if (!same) {
+            int r = s->have_prev ? bt_cursor_seek(s->c, s->prev, s->prevlen, 0, err)
+                                 : bt_cursor_seek(s->c, s->lo, s->lolen, 1, err);
+            int rc2 = r < 0 ? -1 : bt_cursor_next(s->c, &k, &kl, &v, &vl, err);
+            if (rc2 < 0)
+                return -1;
+            same = rc2 == rc && (rc == 0 || (kl == candlen && memcmp(k, cand, kl) == 0));
+            if (!same) {
+                rc = rc2;        /* something came or went: lock that instead */
+                continue;
+            }
+        }
+        if (rc == 0 || past_hi(s, k, kl)) {
+            s->done = 1;
+            return 0;
+        }
+        memcpy(s->prev, k, kl);
+        s->prevlen = kl;
+        s->have_prev = 1;
+        if (row_from_bytes(s, v, vl, err) < 0)
+            return -1;
+        *out = s->row;
+        return 1;
+    }
 }
 
 int table_scan_next(table_scan *s, table_row *out, hdb_err *err)
 {
+    if (s->done || s->empty)
+        return 0;
+    table_row_free(&s->row);
+    if (key_range_read(s->td, s->iso))
+        return range_scan_next(s, out, err);
     for (;;) {
         const uint8_t *k, *v;
         size_t kl, vl;
         int rc = bt_cursor_next(s->c, &k, &kl, &v, &vl, err);
         if (rc <= 0)
             return rc;
+        if (past_hi(s, k, kl)) {
+            s->done = 1;
+            return 0;
+        }
         table_row_free(&s->row);
-        if (s->iso == ISO_READ_UNCOMMITTED) {
-            uint8_t *copy = malloc(vl ? vl : 1);
-            if (!copy)
-                return hdb_raise_text(err, 701, 19, 1, oom_text);
-            memcpy(copy, v, vl);
-            if (decode_row(s->db, s->td, copy, vl, &s->row, err) < 0)
+        if (s->iso == ISO_READ_UNCOMMITTED || heap_serializable(s->td, s->iso)) {
+            if (row_from_bytes(s, v, vl, err) < 0)
                 return -1;
         } else {
             /* lock, then read the committed row (it may have changed or gone
@@ -593,6 +939,9 @@ void table_scan_close(table_scan *s)
         return;
     table_row_free(&s->row);
     bt_cursor_close(s->c);
+    free(s->lo);
+    free(s->hi);
+    free(s->prev);
     free(s);
 }
 

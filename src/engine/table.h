@@ -5,9 +5,12 @@
  * Locking (strict two-phase for writes): IX on the table and X on the key
  * (clustered key resource) before changing a row, held to the end of the
  * transaction. Reads take IS + S on the key; under READ COMMITTED the S lock
- * is released as soon as the row is read, under SERIALIZABLE (and REPEATABLE
- * READ) it is kept. Lock waits respect the transaction's LOCK_TIMEOUT (1222)
- * and deadlock detection (1205).
+ * is released as soon as the row is read, under REPEATABLE READ it is kept.
+ * SERIALIZABLE adds key ranges so that no phantom can appear: RangeS-S on
+ * every key read and on the next key past the range; inserts test RangeI-N on
+ * the next key, deletes keep RangeX-X on the key and RangeI-N on the next one
+ * (a SERIALIZABLE heap read takes S on the table instead). Lock waits respect
+ * the transaction's LOCK_TIMEOUT (1222) and deadlock detection (1205).
  *
  * Large values: when a row does not fit a B+tree record, its largest variable
  * columns move to overflow pages (access/overflow.h) and the row keeps a
@@ -44,6 +47,19 @@ int table_delete(txn *t, database *db, table_def *td, const sql_value *key, hdb_
 /* Scan the clustered index in key order (all rows). */
 typedef struct table_scan table_scan;
 table_scan *table_scan_open(txn *t, database *db, table_def *td, int iso, hdb_err *err);
+/* Scan the keys between lo and hi (either NULL: unbounded). A bound gives the
+ * values of the first n clustered key columns; keys whose first n columns
+ * equal them are included iff `inclusive`. Bounds are in the index's order
+ * (for a DESC column, lo holds the larger value). Not for heaps. Under
+ * SERIALIZABLE the scan locks the range it covers, up to and including the
+ * first key past hi (see "Key-range locking" in engine/README.md). */
+typedef struct table_bound {
+    const sql_value *vals;
+    int              n;
+    int              inclusive;
+} table_bound;
+table_scan *table_scan_open_range(txn *t, database *db, table_def *td, int iso, const table_bound *lo,
+                                  const table_bound *hi, hdb_err *err);
 /* 1 = row (valid until next call), 0 = end, -1 = error. */
 int table_scan_next(table_scan *s, table_row *row, hdb_err *err);
 void table_scan_close(table_scan *s);

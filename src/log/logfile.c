@@ -49,6 +49,8 @@ static void encode_master(uint8_t out[LF_MASTER_COPY], const lf_master *m)
     lf_put64(out + 24, m->trunc_lsn);
     lf_put64(out + 32, m->gen);
     lf_put64(out + 40, m->log_id);
+    lf_put64(out + 48, m->restore_lsn);
+    lf_put32(out + 56, m->restore_state);
     lf_put32(out + 60, crc32c(0, out, 60));
 }
 
@@ -63,6 +65,8 @@ static int decode_master(const uint8_t *in, lf_master *m)
     m->trunc_lsn = lf_get64(in + 24);
     m->gen = lf_get64(in + 32);
     m->log_id = lf_get64(in + 40);
+    m->restore_lsn = lf_get64(in + 48);
+    m->restore_state = lf_get32(in + 56);
     if (m->vlf_size < LF_MIN_VLF || m->vlf_size % 4096 || m->trunc_lsn < m->vlf_size)
         return -1;
     return 0;
@@ -197,12 +201,13 @@ int lf_zero(fio_file *f, uint64_t off, uint64_t n, hdb_err *err)
     return 0;
 }
 
-int lf_format(fio_file *f, const lf_master *m, unsigned nslots, uint32_t salt, hdb_err *err)
+int lf_format(fio_file *f, const lf_master *m, unsigned nslots, uint32_t salt, uint64_t first_seq,
+              hdb_err *err)
 {
     if (fio_resize_zeroed(f, lf_slot_off(nslots, m->vlf_size), err) < 0)
         return -1;
     uint8_t hdr[LOG_VLF_HEADER];
-    lf_vlf h = { .seq = 1, .prev_end = 0, .log_id = m->log_id, .vlf_size = m->vlf_size,
+    lf_vlf h = { .seq = first_seq, .prev_end = 0, .log_id = m->log_id, .vlf_size = m->vlf_size,
                  .salt = salt };
     lf_encode_vlf(hdr, &h);
     if (fio_pwrite(f, hdr, sizeof hdr, lf_slot_off(0, m->vlf_size), err) < 0)

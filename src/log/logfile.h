@@ -9,7 +9,8 @@
  *    0 u32 magic LF_MAGIC_MASTER   4 u32 version   8 u64 vlf_size
  *   16 u64 checkpoint LSN         24 u64 truncation LSN
  *   32 u64 generation (+1 per rewrite)   40 u64 log id (random, per log file)
- *   48..60 zero   60 u32 CRC-32C of bytes 0..60;  rest zero
+ *   48 u64 restore LSN   56 u32 restore state (0 = not being restored; see
+ *   log_set_restore_state)   60 u32 CRC-32C of bytes 0..60;  rest zero
  *
  * VLF header (first LOG_VLF_HEADER bytes of a slot):
  *    0 u32 magic LF_MAGIC_VLF      4 u32 version   8 u64 seq
@@ -38,6 +39,8 @@
 
 typedef struct lf_master {
     uint64_t vlf_size, ckpt_lsn, trunc_lsn, gen, log_id;
+    uint64_t restore_lsn;
+    uint32_t restore_state;
 } lf_master;
 
 typedef struct lf_vlf {
@@ -82,8 +85,10 @@ int lf_write_master(fio_file *f, const lf_master *m, hdb_err *err);
 /* Read the master block; returns the number of valid copies (0 = error set). */
 int lf_read_master(fio_file *f, lf_master *m, const char *name, hdb_err *err);
 
-/* Create the file layout: master + nslots slots, slot 0 = VLF 1. */
-int lf_format(fio_file *f, const lf_master *m, unsigned nslots, uint32_t salt, hdb_err *err);
+/* Create the file layout: master + nslots slots, slot 0 = VLF first_seq
+ * (1 for a new log; a restored log starts where its backup's log began). */
+int lf_format(fio_file *f, const lf_master *m, unsigned nslots, uint32_t salt, uint64_t first_seq,
+              hdb_err *err);
 
 /* Result of the open-time scan. */
 typedef struct lf_scan_out {

@@ -130,6 +130,8 @@ static logmgr *lm_new(fio_file *f, const char *path, const lf_master *m, const l
     lm->ckpt_lsn = m->ckpt_lsn;
     lm->trunc_lsn = m->trunc_lsn;
     lm->trunc_seq = m->trunc_lsn / lm->V;
+    lm->restore_lsn = m->restore_lsn;
+    lm->restore_state = m->restore_state;
     lm->master_gen = m->gen;
     lm->rng = seed_rand();
     snprintf(lm->reuse_wait, sizeof lm->reuse_wait, "CHECKPOINT");
@@ -187,7 +189,7 @@ static char *dir_of(const char *path)
     return d;
 }
 
-logmgr *log_create(const char *path, const log_options *opt, hdb_err *err)
+static logmgr *create_at(const char *path, const log_options *opt, uint64_t first_seq, hdb_err *err)
 {
     uint64_t V = opt && opt->vlf_size ? opt->vlf_size : DEFAULT_VLF;
     unsigned n = opt && opt->initial_vlfs ? opt->initial_vlfs : 2;
@@ -205,7 +207,7 @@ logmgr *log_create(const char *path, const log_options *opt, hdb_err *err)
     if (!f)
         return NULL;
     uint64_t id = seed_rand();
-    lf_master m = { .vlf_size = V, .ckpt_lsn = 0, .trunc_lsn = V + LOG_VLF_HEADER, .gen = 1,
+    lf_master m = { .vlf_size = V, .ckpt_lsn = 0, .trunc_lsn = first_seq * V + LOG_VLF_HEADER, .gen = 1,
                     .log_id = id ? id : 1 };
     logmgr *lm = lm_new(f, path, &m, opt, err);
     if (!lm) {
@@ -221,22 +223,37 @@ logmgr *log_create(const char *path, const log_options *opt, hdb_err *err)
     lm->nslots = n;
     uint32_t salt = (uint32_t)next_rand(lm);
     char *dir = dir_of(path);
-    if (lf_format(f, &m, n, salt, err) < 0 || !dir || fio_sync_dir(dir, err) < 0) {
+    if (lf_format(f, &m, n, salt, first_seq, err) < 0 || !dir || fio_sync_dir(dir, err) < 0) {
         free(dir);
         lm_free(lm);
         return NULL;
     }
     free(dir);
-    lm->slots[0].seq = 1;
+    lm->slots[0].seq = first_seq;
     lm->slots[0].salt = salt;
-    lm->cur_seq = 1;
+    lm->cur_seq = first_seq;
     lm->cur_slot = 0;
-    lm->end_lsn = lm->written_lsn = lm->durable_lsn = V + LOG_VLF_HEADER;
+    lm->end_lsn = lm->written_lsn = lm->durable_lsn = first_seq * V + LOG_VLF_HEADER;
     if (start_writer(lm, err) < 0) {
         lm_free(lm);
         return NULL;
     }
     return lm;
+}
+
+logmgr *log_create(const char *path, const log_options *opt, hdb_err *err)
+{
+    return create_at(path, opt, 1, err);
+}
+
+logmgr *log_create_at(const char *path, const log_options *opt, lsn_t first_lsn, hdb_err *err)
+{
+    uint64_t V = opt && opt->vlf_size ? opt->vlf_size : DEFAULT_VLF;
+    if (V < LF_MIN_VLF || first_lsn % V != LOG_VLF_HEADER || first_lsn / V < 1) {
+        hdb_raise(err, 40000, "A restored log must start at the first record of a virtual log file.");
+        return NULL;
+    }
+    return create_at(path, opt, first_lsn / V, err);
 }
 
 logmgr *log_open(const char *path, const log_options *opt, hdb_err *err)
@@ -471,14 +488,18 @@ static lsn_t append(logmgr *lm, log_rec *rec, const void *const *parts, const si
         at += lens[i];
     }
     ring_put(lm, at, NULL, padn);
-    int was_idle = lm->end_lsn == lm->written_lsn;
     lm->end_lsn = pos + n;
     lm->st.appends++;
     lm->st.append_bytes += n;
-    /* wake the writer when it may be in its untimed wait (nothing pending), so
-     * the periodic flush starts; or early, before appenders block on space */
-    if (was_idle || lm->end_lsn - lm->written_lsn >= lm->B / 2)
+    /* wake the writer only from its untimed wait (nothing was pending), so the
+     * periodic flush starts; or early, before appenders block on space. In
+     * its timed wait it needs no wake-up: the deadline comes anyway, and
+     * waking it for every transaction cost futex calls and a context switch
+     * per commit although the committer flushes its own records. */
+    if (lm->writer_idle || lm->end_lsn - lm->written_lsn >= lm->B / 2) {
+        lm->writer_idle = 0;
         pthread_cond_signal(&lm->writer_cv);
+    }
     pthread_mutex_unlock(&lm->mu);
     return pos;
 }
@@ -695,19 +716,19 @@ static void *writer_main(void *arg)
             pthread_cond_wait(&lm->writer_cv, &lm->mu);
             continue;
         }
-        if (lm->flushing) {
-            pthread_cond_wait(&lm->flush_cv, &lm->mu);
-            continue;
-        }
         if (lm->end_lsn == lm->written_lsn) {
             timer_set = 0;
+            lm->writer_idle = 1;
             pthread_cond_wait(&lm->writer_cv, &lm->mu);
+            lm->writer_idle = 0;
             continue;
         }
-        int go = lm->stop || lm->flush_req > lm->written_lsn || lm->space_waiters ||
-                 lm->end_lsn - lm->written_lsn >= lm->B / 2;
+        /* committers lead their own rounds (wait_durable), so a waiting
+         * committer is no reason to go: only space, closing, or the timer */
+        int go = lm->stop || lm->space_waiters || lm->end_lsn - lm->written_lsn >= lm->B / 2;
         if (!go) {
-            /* unflushed data nobody waits for: flush it within 100 ms */
+            /* unflushed data: flush it within 100 ms of the writer seeing it.
+             * It does not wait on flush_cv here, which every round wakes. */
             if (!timer_set) {
                 deadline = deadline_in(FLUSH_INTERVAL_NS);
                 timer_set = 1;
@@ -716,6 +737,11 @@ static void *writer_main(void *arg)
                 pthread_cond_timedwait(&lm->writer_cv, &lm->mu, &deadline);
                 continue;
             }
+        }
+        if (lm->flushing) {
+            /* someone's round is under way: look again when it ends */
+            pthread_cond_wait(&lm->flush_cv, &lm->mu);
+            continue;
         }
         timer_set = 0;
         flush_round(lm, &segs, &cap);
@@ -765,7 +791,8 @@ void log_get_stats(logmgr *lm, log_stats *st)
 static int write_master(logmgr *lm, lsn_t ckpt, lsn_t trunc, hdb_err *err)
 {
     lf_master m = { .vlf_size = lm->V, .ckpt_lsn = ckpt, .trunc_lsn = trunc,
-                    .gen = lm->master_gen + 1, .log_id = lm->log_id };
+                    .gen = lm->master_gen + 1, .log_id = lm->log_id,
+                    .restore_lsn = lm->restore_lsn, .restore_state = lm->restore_state };
     hdb_err e = {0};
     int rc = lf_write_master(lm->f, &m, &e);
     pthread_mutex_lock(&lm->mu);
@@ -846,4 +873,61 @@ lsn_t log_truncation_lsn(logmgr *lm)
     lsn_t v = lm->trunc_lsn;
     pthread_mutex_unlock(&lm->mu);
     return v;
+}
+
+/* ---- restore support ------------------------------------------------------- */
+
+int log_set_restore_state(logmgr *lm, uint32_t state, lsn_t lsn, hdb_err *err)
+{
+    pthread_mutex_lock(&lm->master_mu);
+    pthread_mutex_lock(&lm->mu);
+    lsn_t ckpt = lm->ckpt_lsn, trunc = lm->trunc_lsn;
+    uint32_t old_state = lm->restore_state;
+    lsn_t old_lsn = lm->restore_lsn;
+    lm->restore_state = state;
+    lm->restore_lsn = lsn;
+    pthread_mutex_unlock(&lm->mu);
+    int rc = write_master(lm, ckpt, trunc, err);
+    if (rc < 0) {
+        pthread_mutex_lock(&lm->mu);
+        lm->restore_state = old_state;
+        lm->restore_lsn = old_lsn;
+        pthread_mutex_unlock(&lm->mu);
+    }
+    pthread_mutex_unlock(&lm->master_mu);
+    return rc;
+}
+
+uint32_t log_restore_state(logmgr *lm, lsn_t *lsn)
+{
+    pthread_mutex_lock(&lm->mu);
+    uint32_t st = lm->restore_state;
+    if (lsn)
+        *lsn = lm->restore_lsn;
+    pthread_mutex_unlock(&lm->mu);
+    return st;
+}
+
+lsn_t log_append_restored(logmgr *lm, const log_rec *rec, hdb_err *err)
+{
+    /* where an ordinary append would put it: records are placed by length
+     * alone, so a contiguous run of records lands where it was written */
+    pthread_mutex_lock(&lm->mu);
+    lsn_t vend = (lm->cur_seq + 1) * lm->V;
+    lsn_t at = lm->end_lsn + rec->len > vend ? vend + LOG_VLF_HEADER : lm->end_lsn;
+    pthread_mutex_unlock(&lm->mu);
+    if (at != rec->lsn || rec->len != lf_align8(LOG_REC_HEADER + (uint64_t)rec->body_len)) {
+        char t[200];
+        snprintf(t, sizeof t, "The restored log record at LSN %" PRIu64 " does not continue the log "
+                 "(which continues at %" PRIu64 ").", (uint64_t)rec->lsn, (uint64_t)at);
+        hdb_raise(err, 40000, t);
+        return 0;
+    }
+    log_rec c = *rec;
+    lsn_t lsn = log_append(lm, &c, err);
+    if (lsn && lsn != rec->lsn) {
+        hdb_raise(err, 9004, lm->name);
+        return 0;
+    }
+    return lsn;
 }

@@ -177,6 +177,28 @@ void log_reader_close(log_reader *r);
  * rec->body == *buf. */
 int log_read_at(logmgr *lm, lsn_t lsn, log_rec *rec, uint8_t **buf, size_t *cap, hdb_err *err);
 
+/* ---- restore (backup/restore.c) -------------------------------------------
+ * A restored database gets a log whose records sit at the LSNs they had in
+ * the source database, so page LSNs, undo chains and later log backups all
+ * line up; then the ordinary recovery reads it.
+ *
+ *   lm = log_create_at(path, opt, first_lsn)   empty log starting at the VLF
+ *                                              of first_lsn (its first record)
+ *   log_append_restored(lm, rec)*             each record at its own rec->lsn
+ *   log_set_restore_state(lm, state, lsn)     persisted in the master block
+ */
+logmgr *log_create_at(const char *path, const log_options *opt, lsn_t first_lsn, hdb_err *err);
+/* Append a record copied from a backup: kind, flags, txn id, prev LSN and body
+ * as given; it must land exactly at rec->lsn (the log's end, or the first
+ * record of the next VLF when it does not fit in this one), else 40000 and
+ * nothing is appended. */
+lsn_t log_append_restored(logmgr *lm, const log_rec *rec, hdb_err *err);
+/* The restore state kept in the master block (fdatasync'd): a database whose
+ * log says RESTORING is not recovered at start-up and takes further restores;
+ * `lsn` is the point through which its data pages are known to be redone. */
+int log_set_restore_state(logmgr *lm, uint32_t state, lsn_t lsn, hdb_err *err);
+uint32_t log_restore_state(logmgr *lm, lsn_t *lsn);
+
 /* VLF listing for sys.dm_db_log_info. */
 typedef struct log_vlf_info {
     uint64_t seq;         /* VLF sequence number (0 if never used) */

@@ -35,8 +35,11 @@ struct logmgr {
     uint64_t trunc_seq;    /* slots holding seq < trunc_seq are reusable */
     lsn_t trunc_lsn, ckpt_lsn;
     lsn_t redo_point;      /* full-page writes: see log_set_redo_point */
+    lsn_t restore_lsn;     /* master block's restore fields (log_set_restore_state) */
+    uint32_t restore_state;
     int flushing;          /* a write+sync round is under way (writer or a committer) */
     unsigned space_waiters;
+    int writer_idle;       /* the writer sleeps untimed: the next append must wake it */
     int failed, stop, abandon;
     hdb_err fail_err;
     log_stats st;

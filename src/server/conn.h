@@ -31,6 +31,7 @@ typedef struct conn {
     struct tls_session *tls;    /* NULL: plain text */
     sql_session   *sess;        /* after login */
     pthread_mutex_t sess_mu;    /* sess pointer vs. interrupts from others */
+    int64_t        attn_poll_at; /* CLOCK_MONOTONIC ns: next socket poll for a cancel */
     struct conn   *next, *prev;
 } conn;
 

@@ -83,7 +83,7 @@ server *srv_start(const srv_options *opt, hdb_err *err)
     inst_options io = { .datadir = opt->datadir, .buffer_pool_mb = (size_t)opt->buffer_pool_mb,
                         .checkpoint_interval_s = opt->checkpoint_s };
     s->in = inst_open(&io, err);
-    if (!s->in || logins_init(s->in, opt->datadir, err) < 0)
+    if (!s->in || logins_init(s->in, opt->datadir, err) < 0 || sql_msdb_prepare(s->in, err) < 0)
         goto fail;
     s->tls = tls_server_start(s->in, opt->datadir);   /* NULL: no TLS, logged */
     if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) < 0) {

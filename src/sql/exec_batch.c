@@ -386,8 +386,8 @@ static int run_leaf(sql_session *s, ast_stmt *st)
     case STMT_SHUTDOWN: return ex_shutdown(s, st);
     case STMT_CHECKPOINT: return ex_checkpoint(s, st);
     case STMT_RECONFIGURE: return ex_done(s, 0, CMD_NONE, 0, false);
-    case STMT_BACKUP: return ex_unsupported(s, st->u.backup.log ? "BACKUP LOG" : "BACKUP DATABASE");
-    case STMT_RESTORE: return ex_unsupported(s, "RESTORE");
+    case STMT_BACKUP: return ex_backup(s, st);
+    case STMT_RESTORE: return ex_restore(s, st);
     case STMT_DBCC: {
         char w[160];
         snprintf(w, sizeof w, "DBCC %s", st->u.dbcc.name ? st->u.dbcc.name : "");

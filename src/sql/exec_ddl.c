@@ -736,11 +736,7 @@ static int alter_database(sql_session *s, ast_stmt *st)
                 return ex_failf(s, 102, 15, 1, "Incorrect syntax near '%s'.", o->word);
             if (db->tdb.id == DBID_MASTER && model != RECOVERY_SIMPLE)
                 return ex_failf(s, 5058, 16, 1, "Option 'RECOVERY' cannot be set in database 'master'.");
-            pthread_mutex_lock(&db->boot_mu);
-            db->boot.recovery_model = (uint8_t)model;
-            int rc = db_write_boot(db, &s->err);
-            pthread_mutex_unlock(&db->boot_mu);
-            if (rc < 0)
+            if (db_set_recovery_model(db, model, &s->err) < 0)
                 return EX_ERROR;
         } else if (!strcmp(o->name, "PAGE_VERIFY") && o->word) {
             int pv = ast_option_word_is(o, "CHECKSUM") ? 1 : ast_option_word_is(o, "NONE") ? 0 : -1;

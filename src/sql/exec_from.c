@@ -50,8 +50,7 @@ int q_resolve_table(sql_session *s, const ast_objname *n, database **dbp, table_
     *dbp = NULL;
     *tdp = NULL;
     *view = 0;
-    char full[600];
-    objname_text(n, full, sizeof full);
+    char full[600];   /* the name as written, for error messages only */
     if (n->server) {
         char m[700];
         snprintf(m, sizeof m, "Could not find server '%s' in sys.servers. Verify that the correct server name was "
@@ -66,6 +65,7 @@ int q_resolve_table(sql_session *s, const ast_objname *n, database **dbp, table_
             return 0;
         if (n->object[0] == '@')
             return q_bfail(s, n->line, 1087, 15, 2, "Must declare the table variable \"%s\".", n->object);
+        objname_text(n, full, sizeof full);
         return q_bfail(s, n->line, 208, 16, 1, "Invalid object name '%s'.", full);
     }
     database *db = s->db;
@@ -95,8 +95,10 @@ int q_resolve_table(sql_session *s, const ast_objname *n, database **dbp, table_
             return -1;
         }
     }
-    if (!td)
+    if (!td) {
+        objname_text(n, full, sizeof full);
         return q_bfail(s, n->line, 208, 16, 1, "Invalid object name '%s'.", full);
+    }
     *dbp = db;
     *tdp = td;
     return 0;

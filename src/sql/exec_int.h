@@ -26,6 +26,7 @@
 #ifndef HDB_SQL_EXEC_INT_H
 #define HDB_SQL_EXEC_INT_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -651,6 +652,45 @@ int  sv_view_rows(sql_session *s, database *db, int view, arena *a, sql_value **
 int  rpc_execute(sql_session *s, const char *proc, const sql_rpc_param *params, int nparams);
 void rpc_free_prepared(sql_session *s);
 int  rpc_parse_params(sql_session *s, const char *decl, ast_declare_list *out, hdb_err *err);
+
+/* exec_backup_dev.c: backup devices (sp_addumpdevice) and device paths */
+typedef struct bk_device {
+    char given[2100];             /* DISK = '...' or the device's physical name, as written */
+    char path[PATH_MAX];          /* resolved: relative paths under DATADIR/backup/ */
+    char logical[132];            /* logical device name, "" for DISK = */
+    int  device_type;             /* 2 disk, 102 logical disk device */
+} bk_device;
+int  bk_resolve_device(sql_session *s, const ast_device *d, bk_device *out);
+int  bk_physical_path(instance *in, const char *given, char *out, size_t cap);
+int  bkdev_add(sql_session *s, const char *type, const char *name, const char *path);
+int  bkdev_drop(sql_session *s, const char *name, bool delfile);
+int  bkdev_lookup(instance *in, const char *name, char *path, size_t cap);   /* 1 found, 0 not, -1 */
+int  bkdev_foreach(instance *in, void (*fn)(void *ctx, const char *name, int type, const char *path), void *ctx);
+const char *ex_server_name(void);                      /* @@SERVERNAME (expr_sys.c) */
+/* exec_backup.c / exec_restore_info.c: BACKUP, RESTORE statements */
+int  ex_backup(sql_session *s, ast_stmt *st);
+int  ex_restore(sql_session *s, ast_stmt *st);
+int  ex_restore_info(sql_session *s, ast_stmt *st);   /* HEADERONLY, FILELISTONLY, LABELONLY, VERIFYONLY */
+struct media_reader;
+struct media_page;
+int  bk_terminate(sql_session *s, const char *what);   /* report s->err, then 3013 "<what> is terminating abnormally." */
+int  bk_fail_err(sql_session *s, const hdb_err *e, const char *what);
+bool bk_is_sysadmin(const sql_session *s);
+sql_value bk_datetime(int64_t us_utc);                 /* µs since 1970 UTC -> local datetime (0: NULL) */
+const char *bk_type_desc(int backup_type);             /* 'Database', 'Transaction Log', ... */
+const char *bk_model_desc(int model, bool dash);       /* FULL, BULK-LOGGED / BULK_LOGGED, SIMPLE */
+struct media_reader *bk_open_media(sql_session *s, const bk_device *dev);   /* 3201 if unreadable */
+int  bk_verify_page(void *ctx, const struct media_page *pg, hdb_err *err);  /* ctx: the set's header */
+/* msdb_history.c: msdb.dbo.backupset & co. after a BACKUP / RESTORE (3009 warning on failure) */
+struct backup_result;
+struct restore_result;
+struct restore_opts;
+void bk_history_backup(sql_session *s, const struct backup_result *r, const bk_device *dev);
+void bk_history_restore(sql_session *s, const struct restore_result *r, const struct restore_opts *o,
+                        const bk_device *dev);
+/* sysprocs.c: sp_addumpdevice / sp_dropdevice */
+bool sysproc_is_device_proc(const char *name);
+int  sysproc_device(sql_session *s, const char *name, const sql_rpc_param *params, int n);
 
 /* names */
 bool ex_name_eq(const char *a, const char *b);

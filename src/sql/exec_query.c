@@ -144,6 +144,98 @@ static int leaf_lookup(ex_env *env, q_plan *p, int srcno, int iso, int (*cb)(voi
     return rc < 0 ? -1 : 0;
 }
 
+/* A bound expression simple enough to evaluate before the scan. */
+static bool range_operand(const bx *o)
+{
+    switch (o->kind) {
+    case BX_CONST: case BX_VAR:
+        return true;
+    case BX_COL:
+        return o->u.col.depth > 0;
+    case BX_UNARY: case BX_CAST:
+        return range_operand(o->args[0]);
+    default:
+        return false;
+    }
+}
+
+static void tighten(table_bound *b, sql_value *slot, const sql_value *v, bool incl, bool lower)
+{
+    if (b->n) {
+        int c = (v->u.i > slot->u.i) - (v->u.i < slot->u.i);
+        if ((lower ? c < 0 : c > 0) || (c == 0 && (incl || !b->inclusive)))
+            return;
+    }
+    *slot = *v;
+    b->vals = slot;
+    b->n = 1;
+    b->inclusive = incl;
+}
+
+/* Bounds on an integer leading clustered key column from the source's own
+ * WHERE conjuncts (col < > <= >= = value), so that the scan reads only that key
+ * range — and under SERIALIZABLE locks only that range. Integer to integer
+ * conversion is exact or fails, so the range never misses a row; the filter
+ * still runs on every row read. lo->n / hi->n stay 0 without a bound. */
+static int leaf_range(ex_env *env, q_plan *p, int srcno, table_bound *lo, table_bound *hi, sql_value *vals)
+{
+    ex_src *src = &p->srcs[srcno];
+    const tbl_index *x = &src->td->idx[0];
+    memset(lo, 0, sizeof *lo);
+    memset(hi, 0, sizeof *hi);
+    const sql_type *kt = &src->td->types[x->keycols[0]];
+    if (x->hidden_key || !p->src_filter[srcno] || !ty_int(kt->id))
+        return 0;
+    bx *stack[64];
+    int n = 0;
+    stack[n++] = p->src_filter[srcno];
+    while (n > 0) {
+        bx *e = stack[--n];
+        if (e->kind == BX_AND) {
+            for (int i = 0; i < e->nargs && n < 64; i++)
+                stack[n++] = e->args[i];
+            continue;
+        }
+        if (e->kind != BX_CMP || e->op == AST_OP_NE)
+            continue;
+        for (int side = 0; side < 2; side++) {
+            bx *c = e->args[side], *o = e->args[1 - side];
+            if (c->kind == BX_CAST && ty_int(c->t.id) && c->t.id >= kt->id)
+                c = c->args[0];          /* widened column: same order */
+            if (c->kind != BX_COL || c->u.col.depth != 0 || c->u.col.src != srcno ||
+                c->u.col.col != x->keycols[0] || !ty_int(o->t.id) || !range_operand(o))
+                continue;
+            sql_value v, kv;
+            if (ex_eval(env, o, &v) < 0)
+                return -1;
+            if (v.is_null)
+                break;
+            hdb_err tmp, *saved = env->err;
+            hdb_err_clear(&tmp);
+            env->err = &tmp;
+            int rc = cv_convert(env, &v, &o->t, kt, -3, false, &kv);
+            env->err = saved;
+            if (rc < 0)
+                break;                   /* out of the key type's range: no bound */
+            int op = e->op;
+            if (side == 1)               /* value op col: turn it round */
+                op = op == AST_OP_LT ? AST_OP_GT : op == AST_OP_GT ? AST_OP_LT
+                   : op == AST_OP_LE ? AST_OP_GE : op == AST_OP_GE ? AST_OP_LE : op;
+            if (op == AST_OP_GT || op == AST_OP_GE || op == AST_OP_EQ)
+                tighten(lo, &vals[0], &kv, op != AST_OP_GT, true);
+            if (op == AST_OP_LT || op == AST_OP_LE || op == AST_OP_EQ)
+                tighten(hi, &vals[1], &kv, op != AST_OP_LT, false);
+            break;
+        }
+    }
+    if (x->desc[0]) {                    /* index order runs the other way */
+        table_bound t = *lo;
+        *lo = *hi;
+        *hi = t;
+    }
+    return 0;
+}
+
 /* A heap that UPDATE/DELETE will change: walk its row ids (table_scan does
  * not report them) and read each row through table_get, which locks. */
 static int heap_iter(ex_env *env, q_plan *p, int srcno, int iso, int (*cb)(void *, ex_env *), void *ctx)
@@ -230,7 +322,11 @@ static int leaf_iter(ex_env *env, q_plan *p, int srcno, int (*cb)(void *, ex_env
     txn *t = ex_txn(env->s, true, env->err);
     if (!t)
         return -1;
-    table_scan *sc = table_scan_open(t, src->db, src->td, iso, env->err);
+    table_bound lo, hi;
+    sql_value bvals[2];
+    if (leaf_range(env, p, srcno, &lo, &hi, bvals) < 0)
+        return -1;
+    table_scan *sc = table_scan_open_range(t, src->db, src->td, iso, lo.n ? &lo : NULL, hi.n ? &hi : NULL, env->err);
     if (!sc)
         return -1;
     table_row row;

@@ -82,13 +82,15 @@ void cv_now(int64_t *us_local, int64_t *us_utc)
     struct timeval tv;
     gettimeofday(&tv, NULL);
     int64_t utc = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-    struct tm lt;
-    time_t sec = tv.tv_sec;
-    localtime_r(&sec, &lt);
     if (us_utc)
         *us_utc = utc;
-    if (us_local)
+    if (us_local) {
+        /* only when asked: every request stamps its UTC start time */
+        struct tm lt;
+        time_t sec = tv.tv_sec;
+        localtime_r(&sec, &lt);
         *us_local = utc + (int64_t)lt.tm_gmtoff * 1000000;
+    }
 }
 
 /* ------------------------------------------------------------ strings */

@@ -8,6 +8,8 @@
  */
 #include "sql/lexer.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,38 +25,51 @@ const char *lex_keyword_name(lex_kw kw)
     return (kw > KW_NONE && kw < KW_COUNT_) ? kw_names[kw] : "";
 }
 
-/* Case-insensitive comparison of word[0..len) with an upper-case name. */
-static int word_cmp(const char *word, size_t len, const char *upper)
+/* Keywords are looked up by a hash of the upper-cased word, built once: a
+ * binary search over the list (kept in strcmp order, a unit test checks it)
+ * cost a tenth of the lexing of a short statement. */
+#define KW_HASH_SLOTS 1024                     /* power of two, > 4 * KW_COUNT_ */
+static uint16_t kw_hash[KW_HASH_SLOTS];        /* keyword + 1, 0 = empty */
+static uint8_t kw_len[KW_COUNT_];
+_Static_assert(KW_COUNT_ * 4 < KW_HASH_SLOTS, "keyword hash too full");
+static pthread_once_t kw_hash_once = PTHREAD_ONCE_INIT;
+
+static uint32_t kw_hash_of(const char *upper, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)word[i];
-        if (c >= 'a' && c <= 'z')
-            c = (unsigned char)(c - 'a' + 'A');
-        unsigned char u = (unsigned char)upper[i];
-        if (u == 0 || c != u)
-            return u == 0 ? 1 : (int)c - (int)u;
-    }
-    return upper[len] ? -1 : 0;
+    uint32_t h = 2166136261u;                  /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)upper[i]) * 16777619u;
+    return h;
 }
 
-/* The X-macro list is in strcmp order (a unit test checks it), so a binary
- * search needs no table built at run time. */
+static void kw_hash_build(void)
+{
+    for (int k = KW_NONE + 1; k < KW_COUNT_; k++) {
+        kw_len[k] = (uint8_t)strlen(kw_names[k]);
+        uint32_t h = kw_hash_of(kw_names[k], kw_len[k]);
+        while (kw_hash[h & (KW_HASH_SLOTS - 1)])
+            h++;
+        kw_hash[h & (KW_HASH_SLOTS - 1)] = (uint16_t)(k + 1);
+    }
+}
+
 lex_kw lex_keyword(const char *word, size_t len)
 {
     if (len == 0 || len > 32)
         return KW_NONE;
-    int lo = 1, hi = KW_COUNT_ - 1;
-    while (lo <= hi) {
-        int mid = (lo + hi) / 2;
-        int c = word_cmp(word, len, kw_names[mid]);
-        if (c == 0)
-            return (lex_kw)mid;
-        if (c < 0)
-            hi = mid - 1;
-        else
-            lo = mid + 1;
+    pthread_once(&kw_hash_once, kw_hash_build);
+    char up[33];
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)word[i];
+        up[i] = (char)(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
     }
-    return KW_NONE;
+    for (uint32_t h = kw_hash_of(up, len);; h++) {
+        int k = kw_hash[h & (KW_HASH_SLOTS - 1)];
+        if (!k)
+            return KW_NONE;
+        if (kw_len[k - 1] == len && memcmp(kw_names[k - 1], up, len) == 0)
+            return (lex_kw)(k - 1);
+    }
 }
 
 static const char *const op_texts[] = {

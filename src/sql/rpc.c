@@ -378,6 +378,8 @@ static int proc_dispatch(sql_session *s, const char *proc, const sql_rpc_param *
     }
     if (sysproc_is_datatype_info(pn))
         return sysproc_datatype_info(s, params, n);
+    if (sysproc_is_device_proc(pn))
+        return sysproc_device(s, pn, params, n);
     if (!strncasecmp(pn, "sp_cursor", 9) || !strcasecmp(pn, "sp_prepexecrpc"))
         return ex_failf(s, 40025, 16, 1, "%s is not supported yet.", pn);
     return ex_failf(s, 2812, 16, 62, "Could not find stored procedure '%s'.", proc);

@@ -124,6 +124,9 @@ void sql_session_interrupt(sql_session *s);
  *   interrupted first); returns 0, or -1 if no such connection.
  * server name: @@SERVERNAME, SERVERPROPERTY('ServerName'); default host name. */
 void sql_set_shutdown_hook(void (*fn)(int nowait));
+/* At server start, after inst_open: create msdb's backup/restore history
+ * tables (msdb.dbo.backupset, ...) if they are missing. */
+int sql_msdb_prepare(instance *in, hdb_err *err);
 void sql_set_kill_hook(int (*fn)(int spid));
 void sql_set_server_name(const char *name);
 

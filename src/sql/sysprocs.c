@@ -1,5 +1,7 @@
 /*
- * sysprocs.c — catalog procedures drivers call on their own.
+ * sysprocs.c — catalog procedures drivers call on their own, and the
+ * system procedures of backup devices (sp_addumpdevice, sp_dropdevice; their
+ * storage is exec_backup_dev.c).
  *
  * sp_datatype_info (ODBC's SQLGetTypeInfo; tdsodbc calls sp_datatype_info_100
  * at TDS 7.3+, _90 at 7.2, the plain name at 7.1). pyodbc asks it at connect
@@ -159,4 +161,39 @@ int sysproc_datatype_info(sql_session *s, const sql_rpc_param *params, int n)
     if (o >= cap)
         return ex_failf(s, 701, 19, 1, "There is insufficient system memory to run this query.");
     return ex_run_nested(s, buf, o, NULL, 0, NULL, NULL);
+}
+
+/* ---- sp_addumpdevice / sp_dropdevice ---------------------------------------
+ * sp_addumpdevice [@devtype =] 'disk', [@logicalname =] 'name',
+ *                 [@physicalname =] 'path' [, @cntrltype, @devstatus]
+ * sp_dropdevice [@logicalname =] 'name' [, [@delfile =] 'delfile']
+ * Storage and paths: exec_backup_dev.c. */
+
+static const char *text_arg(sql_session *s, const sql_rpc_param *params, int n, int pos, const char *name)
+{
+    const sql_rpc_param *p = NULL;
+    for (int i = 0; i < n; i++)
+        if (params[i].name && !strcasecmp(params[i].name, name))
+            p = &params[i];
+    if (!p && pos < n && !params[pos].name)
+        p = &params[pos];
+    if (!p || p->is_default || p->value.is_null)
+        return NULL;
+    return cv_utf8(&s->stmt_arena, &p->value, &p->type);
+}
+
+bool sysproc_is_device_proc(const char *name)
+{
+    return !strcasecmp(name, "sp_addumpdevice") || !strcasecmp(name, "sp_dropdevice");
+}
+
+int sysproc_device(sql_session *s, const char *name, const sql_rpc_param *params, int n)
+{
+    if (strcasecmp(s->login, "sa") != 0)
+        return ex_failf(s, 15247, 16, 1, "User does not have permission to perform this action.");
+    if (!strcasecmp(name, "sp_addumpdevice"))
+        return bkdev_add(s, text_arg(s, params, n, 0, "@devtype"), text_arg(s, params, n, 1, "@logicalname"),
+                         text_arg(s, params, n, 2, "@physicalname"));
+    const char *del = text_arg(s, params, n, 1, "@delfile");
+    return bkdev_drop(s, text_arg(s, params, n, 0, "@logicalname"), del && !strcasecmp(del, "delfile"));
 }

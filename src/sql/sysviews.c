@@ -1,6 +1,7 @@
 /*
  * sysviews.c — catalog views and DMVs computed on demand: sys.databases,
  * sys.tables, sys.objects, sys.columns, sys.schemas, sys.indexes, sys.types,
+ * sys.backup_devices (sp_addumpdevice's, exec_backup_dev.c),
  * sys.dm_exec_sessions, sys.dm_exec_connections, sys.dm_exec_requests (lock waits and blockers from
  * the lock manager), sys.dm_tran_active_transactions,
  * INFORMATION_SCHEMA.TABLES / COLUMNS. A view is a column list and a row
@@ -15,7 +16,7 @@
 
 enum { V_DATABASES = 1, V_TABLES, V_OBJECTS, V_COLUMNS, V_SCHEMAS, V_INDEXES, V_TYPES, V_SESSIONS,
        V_TRAN_ACTIVE, V_IS_TABLES, V_IS_COLUMNS, V_MASTER_FILES, V_DATABASE_FILES, V_FILEGROUPS,
-       V_REQUESTS, V_TRAN_DB, V_LOG_INFO, V_CONNECTIONS, V_COUNT };
+       V_REQUESTS, V_TRAN_DB, V_LOG_INFO, V_CONNECTIONS, V_BACKUP_DEVICES, V_COUNT };
 
 typedef struct vcol { const char *name; uint8_t id; int32_t len; uint8_t nullable; uint8_t prec, scale; } vcol;
 
@@ -145,6 +146,11 @@ static const vcol c_log_info[] = {
     { "vlf_status", SQL_INT, 0, 0, 0, 0 }, { "vlf_first_lsn", NV(24), 1, 0, 0 }, { NULL, 0, 0, 0, 0, 0 }
 };
 
+static const vcol c_backup_devices[] = {
+    { "name", NV(128), 0, 0, 0 }, { "type", SQL_TINYINT, 0, 1, 0, 0 }, { "type_desc", NV(60), 1, 0, 0 },
+    { "physical_name", NV(260), 1, 0, 0 }, { NULL, 0, 0, 0, 0, 0 }
+};
+
 static const struct vdef {
     const char *schema, *name;
     int id;
@@ -162,6 +168,7 @@ static const struct vdef {
     { "sys", "dm_exec_connections", V_CONNECTIONS, c_connections },
     { "sys", "dm_tran_database_transactions", V_TRAN_DB, c_tran_db },
     { "sys", "dm_db_log_info", V_LOG_INFO, c_log_info },
+    { "sys", "backup_devices", V_BACKUP_DEVICES, c_backup_devices },
     { "INFORMATION_SCHEMA", "TABLES", V_IS_TABLES, c_is_tables },
     { "INFORMATION_SCHEMA", "COLUMNS", V_IS_COLUMNS, c_is_columns },
     { NULL, NULL, 0, NULL }
@@ -678,7 +685,7 @@ static void per_request(void *ctx, const sql_session *s)
     rb_i(b, SQL_SMALLINT, w ? w->blocker : 0);
     if (w) {
         char wt[16];
-        snprintf(wt, sizeof wt, "LCK_M_%s", lock_mode_name(w->mode));
+        snprintf(wt, sizeof wt, "LCK_M_%s", lock_mode_wait_name(w->mode));
         rb_s(b, wt);
     } else {
         rb_null(b);
@@ -738,7 +745,10 @@ static int files_of(rb *b, database *d, bool with_db)
         rb_s(b, "ROWS");
         rb_i(b, SQL_INT, f->fg_id);
         rb_s(b, f->logical);
-        rb_s(b, f->path);
+        /* where the file is open: the boot page keeps the path it was created
+         * at, which RESTORE ... MOVE changes */
+        const df_file_desc *open_as = df_file(d->df, f->file_id);
+        rb_s(b, open_as ? open_as->path : f->path);
         static const char *const st[] = { "ONLINE", "OFFLINE", "DEFUNCT", "RESTORING" };
         rb_i(b, SQL_TINYINT, f->state);
         rb_s(b, f->state < 4 ? st[f->state] : "ONLINE");
@@ -768,6 +778,21 @@ static int files_of(rb *b, database *d, bool with_db)
     rb_i(b, SQL_BIT, 0);
     rb_i(b, SQL_BIT, 0);
     return 0;
+}
+
+typedef struct dev_ctx { rb *b; int failed; } dev_ctx;
+
+static void per_device(void *ctx, const char *name, int type, const char *path)
+{
+    dev_ctx *c = ctx;
+    if (rb_row(c->b) < 0) {
+        c->failed = 1;
+        return;
+    }
+    rb_s(c->b, name);
+    rb_i(c->b, SQL_TINYINT, type);
+    rb_s(c->b, type == 2 ? "DISK" : "TAPE");
+    rb_s(c->b, path);
 }
 
 static const char *recovery_desc(int m)
@@ -810,11 +835,9 @@ int sv_view_rows(sql_session *s, database *db, int view, arena *a, sql_value ***
             rb_s(&b, recovery_desc(d->boot.recovery_model));
             rb_i(&b, SQL_TINYINT, d->boot.page_verify ? 2 : 0);
             rb_s(&b, d->boot.page_verify ? "CHECKSUM" : "NONE");
-            pthread_mutex_lock(&d->tdb.att_mu);
-            bool active = d->tdb.att != NULL;
-            pthread_mutex_unlock(&d->tdb.att_mu);
-            rb_i(&b, SQL_TINYINT, active ? 4 : 0);
-            rb_s(&b, active ? "ACTIVE_TRANSACTION" : "NOTHING");
+            int reuse = db_log_reuse_wait(d);
+            rb_i(&b, SQL_TINYINT, reuse);
+            rb_s(&b, db_log_reuse_wait_desc(reuse));
             rb_i(&b, SQL_BIT, 0);
         }
         break;
@@ -938,6 +961,12 @@ int sv_view_rows(sql_session *s, database *db, int view, arena *a, sql_value ***
             snprintf(lsn, sizeof lsn, "%llu", (unsigned long long)vi[i].first_lsn);
             rb_s(&b, vi[i].first_lsn ? lsn : NULL);
         }
+        break;
+    }
+    case V_BACKUP_DEVICES: {
+        dev_ctx c = { &b, 0 };
+        if (bkdev_foreach(s->in, per_device, &c) < 0 || c.failed)
+            goto oom;
         break;
     }
     case V_SESSIONS: {

@@ -433,20 +433,34 @@ int tds_read_message(tds_conn *c, tds_message *out, hdb_err *err)
     }
 }
 
-int tds_check_attention(tds_conn *c)
+/* 1: an ATTENTION was seen (consumed from the front of the read-ahead now,
+ * or earlier); 0: something else is buffered; -1: too little is buffered. */
+static int attention_buffered(tds_conn *c)
 {
     if (c->attention)
         return 1;
+    if (c->rlen - c->rpos < TDS_HEADER_SIZE)
+        return -1;
+    const uint8_t *h = c->rbuf + c->rpos;
+    if (h[0] == TDS_PKT_ATTENTION && ((size_t)h[2] << 8 | h[3]) == TDS_HEADER_SIZE) {
+        c->rpos += TDS_HEADER_SIZE;
+        c->attention = 1;
+        return 1;
+    }
+    return 0;                         /* something else: leave it for read_message */
+}
+
+int tds_attention_pending(tds_conn *c)
+{
+    return attention_buffered(c) == 1;
+}
+
+int tds_check_attention(tds_conn *c)
+{
     for (int round = 0; round < 2; round++) {
-        if (c->rlen - c->rpos >= TDS_HEADER_SIZE) {
-            const uint8_t *h = c->rbuf + c->rpos;
-            if (h[0] == TDS_PKT_ATTENTION && ((size_t)h[2] << 8 | h[3]) == TDS_HEADER_SIZE) {
-                c->rpos += TDS_HEADER_SIZE;
-                c->attention = 1;
-                return 1;
-            }
-            return 0;                 /* something else: leave it for read_message */
-        }
+        int seen = attention_buffered(c);
+        if (seen >= 0)
+            return seen;
         if (round == 1 || !c->io.readable || !c->io.readable(c->io.ctx))
             return 0;
         if (c->rpos > 0) {

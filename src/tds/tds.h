@@ -210,6 +210,9 @@ void tds_message_free(tds_message *m);
  * tds_read_message. Cheap enough to call once per row; the response writer
  * also polls whenever it flushes a full packet. */
 int tds_check_attention(tds_conn *c);
+/* The same answer from what has already been read, without asking the
+ * transport: no system call, for callers that poll the socket less often. */
+int tds_attention_pending(tds_conn *c);
 /* Forget a seen attention (tds_send_attention_ack does this). */
 void tds_clear_attention(tds_conn *c);
 

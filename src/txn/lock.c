@@ -42,6 +42,7 @@ struct lock_head {
     struct lock_req *wait_first, *wait_last;   /* waiting new requests, FIFO */
     uint32_t gcnt[LOCK_MODE_COUNT];    /* granted requests per mode */
     uint32_t wcnt[LOCK_MODE_COUNT];    /* waiting requests per wanted mode */
+    uint32_t gmask, wmask;             /* modes with a non-zero count */
 };
 
 struct lock_part {
@@ -64,16 +65,39 @@ struct lock_mgr {
 
 /* ------------------------------------------------------------------ modes */
 
-/* compat[held][requested]; row/column order NONE IS IX S SIX U X */
-static const unsigned char compat[LOCK_MODE_COUNT][LOCK_MODE_COUNT] = {
-    /* NONE */ { 1, 1, 1, 1, 1, 1, 1 },
-    /* IS   */ { 1, 1, 1, 1, 1, 1, 0 },
-    /* IX   */ { 1, 1, 1, 0, 0, 0, 0 },
-    /* S    */ { 1, 1, 0, 1, 0, 1, 0 },
-    /* SIX  */ { 1, 1, 0, 0, 0, 0, 0 },
-    /* U    */ { 1, 1, 0, 1, 0, 0, 0 },
-    /* X    */ { 1, 0, 0, 0, 0, 0, 0 },
+/* A mode is a pair (range part, key part): range N/S/I/X covers the gap before
+ * a key (S-S and I-I compatible, everything else with a range part conflicts),
+ * key part N/IS/IX/S/SIX/U/X is the classic mode. Two modes are compatible iff
+ * both parts are; the supremum is taken part by part, rounded up to a mode that
+ * exists (S+I ranges give X; RangeS-X would equal RangeX-X and becomes it).
+ * The tables below are that rule written out; test_lock.c recomputes them.
+ *
+ * compat: 1 iff a holder of the row's mode lets the column's mode be granted
+ * (symmetric). Kept as conflicts[m], bit k set iff m and mode k conflict. */
+#define ROW(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p)                                              \
+    ((uint32_t)(!(a) << 0 | !(b) << 1 | !(c) << 2 | !(d) << 3 | !(e) << 4 | !(f) << 5 | !(g) << 6 |       \
+                !(h) << 7 | !(i) << 8 | !(j) << 9 | !(k) << 10 | !(l) << 11 | !(m) << 12 | !(n) << 13 |   \
+                !(o) << 14 | !(p) << 15))
+static const uint32_t conflicts[LOCK_MODE_COUNT] = {
+    /*             N   IS  IX  S   SIX U   X   RSS RSU RIN RIS RIU RIX RXS RXU RXX */
+    /* NONE */ ROW(1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1),
+    /* IS   */ ROW(1,  1,  1,  1,  1,  1,  0,  1,  1,  1,  1,  1,  0,  1,  1,  0),
+    /* IX   */ ROW(1,  1,  1,  0,  0,  0,  0,  0,  0,  1,  0,  0,  0,  0,  0,  0),
+    /* S    */ ROW(1,  1,  0,  1,  0,  1,  0,  1,  1,  1,  1,  1,  0,  1,  1,  0),
+    /* SIX  */ ROW(1,  1,  0,  0,  0,  0,  0,  0,  0,  1,  0,  0,  0,  0,  0,  0),
+    /* U    */ ROW(1,  1,  0,  1,  0,  0,  0,  1,  0,  1,  1,  0,  0,  1,  0,  0),
+    /* X    */ ROW(1,  0,  0,  0,  0,  0,  0,  0,  0,  1,  0,  0,  0,  0,  0,  0),
+    /* RS_S */ ROW(1,  1,  0,  1,  0,  1,  0,  1,  1,  0,  0,  0,  0,  0,  0,  0),
+    /* RS_U */ ROW(1,  1,  0,  1,  0,  0,  0,  1,  0,  0,  0,  0,  0,  0,  0,  0),
+    /* RI_N */ ROW(1,  1,  1,  1,  1,  1,  1,  0,  0,  1,  1,  1,  1,  0,  0,  0),
+    /* RI_S */ ROW(1,  1,  0,  1,  0,  1,  0,  0,  0,  1,  1,  1,  0,  0,  0,  0),
+    /* RI_U */ ROW(1,  1,  0,  1,  0,  0,  0,  0,  0,  1,  1,  0,  0,  0,  0,  0),
+    /* RI_X */ ROW(1,  0,  0,  0,  0,  0,  0,  0,  0,  1,  0,  0,  0,  0,  0,  0),
+    /* RX_S */ ROW(1,  1,  0,  1,  0,  1,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0),
+    /* RX_U */ ROW(1,  1,  0,  1,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0),
+    /* RX_X */ ROW(1,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0),
 };
+#undef ROW
 
 #define N_ LOCK_NONE
 #define IS LOCK_IS
@@ -82,17 +106,36 @@ static const unsigned char compat[LOCK_MODE_COUNT][LOCK_MODE_COUNT] = {
 #define SI LOCK_SIX
 #define U_ LOCK_U
 #define X_ LOCK_X
-/* supremum[held][requested]: the weakest mode whose compatible set is contained
- * in both (SIX also covers IX+U: we have no UIX mode). */
+#define SS LOCK_RANGE_S_S
+#define SU LOCK_RANGE_S_U
+#define IN LOCK_RANGE_I_N
+#define I_S LOCK_RANGE_I_S
+#define IU LOCK_RANGE_I_U
+#define I_X LOCK_RANGE_I_X
+#define XS LOCK_RANGE_X_S
+#define XU LOCK_RANGE_X_U
+#define XX LOCK_RANGE_X_X
+/* supremum[held][requested]: the weakest mode at least as strong as both (SIX
+ * also covers IX+U: we have no UIX mode). Intent modes never meet range modes
+ * on one resource; their entries are merely safe (rounded up). */
 static const unsigned char supremum[LOCK_MODE_COUNT][LOCK_MODE_COUNT] = {
-    /*          NONE IS  IX  S   SIX U   X  */
-    /* NONE */ { N_, IS, IX, S_, SI, U_, X_ },
-    /* IS   */ { IS, IS, IX, S_, SI, U_, X_ },
-    /* IX   */ { IX, IX, IX, SI, SI, SI, X_ },
-    /* S    */ { S_, S_, SI, S_, SI, U_, X_ },
-    /* SIX  */ { SI, SI, SI, SI, SI, SI, X_ },
-    /* U    */ { U_, U_, SI, U_, SI, U_, X_ },
-    /* X    */ { X_, X_, X_, X_, X_, X_, X_ },
+    /*          NONE IS   IX   S    SIX  U    X    RS_S RS_U RI_N RI_S RI_U RI_X RX_S RX_U RX_X */
+    /* NONE */ { N_,  IS,  IX,  S_,  SI,  U_,  X_,  SS,  SU,  IN,  I_S, IU,  I_X, XS,  XU,  XX },
+    /* IS   */ { IS,  IS,  IX,  S_,  SI,  U_,  X_,  SS,  SU,  I_S, I_S, IU,  I_X, XS,  XU,  XX },
+    /* IX   */ { IX,  IX,  IX,  SI,  SI,  SI,  X_,  XX,  XX,  I_X, I_X, I_X, I_X, XX,  XX,  XX },
+    /* S    */ { S_,  S_,  SI,  S_,  SI,  U_,  X_,  SS,  SU,  I_S, I_S, IU,  I_X, XS,  XU,  XX },
+    /* SIX  */ { SI,  SI,  SI,  SI,  SI,  SI,  X_,  XX,  XX,  I_X, I_X, I_X, I_X, XX,  XX,  XX },
+    /* U    */ { U_,  U_,  SI,  U_,  SI,  U_,  X_,  SU,  SU,  IU,  IU,  IU,  I_X, XU,  XU,  XX },
+    /* X    */ { X_,  X_,  X_,  X_,  X_,  X_,  X_,  XX,  XX,  I_X, I_X, I_X, I_X, XX,  XX,  XX },
+    /* RS_S */ { SS,  SS,  XX,  SS,  XX,  SU,  XX,  SS,  SU,  XS,  XS,  XU,  XX,  XS,  XU,  XX },
+    /* RS_U */ { SU,  SU,  XX,  SU,  XX,  SU,  XX,  SU,  SU,  XU,  XU,  XU,  XX,  XU,  XU,  XX },
+    /* RI_N */ { IN,  I_S, I_X, I_S, I_X, IU,  I_X, XS,  XU,  IN,  I_S, IU,  I_X, XS,  XU,  XX },
+    /* RI_S */ { I_S, I_S, I_X, I_S, I_X, IU,  I_X, XS,  XU,  I_S, I_S, IU,  I_X, XS,  XU,  XX },
+    /* RI_U */ { IU,  IU,  I_X, IU,  I_X, IU,  I_X, XU,  XU,  IU,  IU,  IU,  I_X, XU,  XU,  XX },
+    /* RI_X */ { I_X, I_X, I_X, I_X, I_X, I_X, I_X, XX,  XX,  I_X, I_X, I_X, I_X, XX,  XX,  XX },
+    /* RX_S */ { XS,  XS,  XX,  XS,  XX,  XU,  XX,  XS,  XU,  XS,  XS,  XU,  XX,  XS,  XU,  XX },
+    /* RX_U */ { XU,  XU,  XX,  XU,  XX,  XU,  XX,  XU,  XU,  XU,  XU,  XU,  XX,  XU,  XU,  XX },
+    /* RX_X */ { XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX },
 };
 #undef N_
 #undef IS
@@ -101,13 +144,29 @@ static const unsigned char supremum[LOCK_MODE_COUNT][LOCK_MODE_COUNT] = {
 #undef SI
 #undef U_
 #undef X_
+#undef SS
+#undef SU
+#undef IN
+#undef I_S
+#undef IU
+#undef I_X
+#undef XS
+#undef XU
+#undef XX
+
+#define MODE_BIT(m) (1u << (m))
 
 static int mode_ok(lock_mode m) { return m >= LOCK_NONE && m < LOCK_MODE_COUNT; }
+
+static inline int compat(lock_mode held, lock_mode requested)
+{
+    return !(conflicts[requested] & MODE_BIT(held));
+}
 
 int lock_mode_compatible(lock_mode held, lock_mode requested)
 {
     assert(mode_ok(held) && mode_ok(requested));
-    return compat[held][requested];
+    return compat(held, requested);
 }
 
 lock_mode lock_mode_supremum(lock_mode held, lock_mode requested)
@@ -123,28 +182,47 @@ int lock_mode_covers(lock_mode held, lock_mode requested)
 
 const char *lock_mode_name(lock_mode m)
 {
-    static const char *const names[LOCK_MODE_COUNT] = { "NULL", "IS", "IX", "S", "SIX", "U", "X" };
+    static const char *const names[LOCK_MODE_COUNT] = {
+        "NULL", "IS", "IX", "S", "SIX", "U", "X", "RangeS-S", "RangeS-U", "RangeI-N",
+        "RangeI-S", "RangeI-U", "RangeI-X", "RangeX-S", "RangeX-U", "RangeX-X" };
     return mode_ok(m) ? names[m] : "?";
 }
 
-/* 1 if `m` is compatible with every mode counted in cnt. */
-static int compat_counts(const uint32_t *cnt, lock_mode m)
+const char *lock_mode_wait_name(lock_mode m)
 {
-    for (int k = LOCK_IS; k < LOCK_MODE_COUNT; k++)
-        if (cnt[k] && !compat[k][m])
-            return 0;
-    return 1;
+    static const char *const names[LOCK_MODE_COUNT] = {
+        "NL", "IS", "IX", "S", "SIX", "U", "X", "RS_S", "RS_U", "RIn_NL",
+        "RIn_S", "RIn_U", "RIn_X", "RX_S", "RX_U", "RX_X" };
+    return mode_ok(m) ? names[m] : "?";
+}
+
+/* Per-mode counts with a bit mask of the non-zero ones, so that "compatible
+ * with every counted mode" is one AND whatever the number of modes. */
+static inline void cnt_inc(uint32_t *cnt, uint32_t *mask, lock_mode m)
+{
+    if (cnt[m]++ == 0)
+        *mask |= MODE_BIT(m);
+}
+
+static inline void cnt_dec(uint32_t *cnt, uint32_t *mask, lock_mode m)
+{
+    if (--cnt[m] == 0)
+        *mask &= ~MODE_BIT(m);
+}
+
+/* 1 if `m` is compatible with every mode in mask (bits of LOCK_IS and up). */
+static inline int compat_mask(uint32_t mask, lock_mode m)
+{
+    return !(mask & conflicts[m]);
 }
 
 /* 1 if `m` is compatible with the granted modes of everyone but r's owner. */
 static int compat_others(const struct lock_head *h, const struct lock_req *r, lock_mode m)
 {
-    for (int k = LOCK_IS; k < LOCK_MODE_COUNT; k++) {
-        uint32_t n = h->gcnt[k] - (k == (int)r->mode);
-        if (n && !compat[k][m])
-            return 0;
-    }
-    return 1;
+    uint32_t mask = h->gmask;
+    if (h->gcnt[r->mode] == 1)
+        mask &= ~MODE_BIT(r->mode);
+    return compat_mask(mask, m);
 }
 
 /* -------------------------------------------------------------- resources */
@@ -208,6 +286,10 @@ lock_res lock_res_page(uint32_t db_id, uint32_t obj, uint64_t page_no)
 lock_res lock_res_key(uint32_t db_id, uint32_t obj, const void *key, size_t len)
 {
     return mkres(db_id, obj, LOCK_RES_KEY, lock_hash_bytes(key, len));
+}
+lock_res lock_res_key_end(uint32_t db_id, uint32_t obj)
+{
+    return mkres(db_id, obj, LOCK_RES_KEY, LOCK_KEY_END_HASH);
 }
 
 int lock_res_equal(const lock_res *a, const lock_res *b)
@@ -447,7 +529,7 @@ static void queue_append(struct lock_head *h, struct lock_req *r)
     r->wprev = *last;
     if (*last) (*last)->wnext = r; else *first = r;
     *last = r;
-    h->wcnt[r->want]++;
+    cnt_inc(h->wcnt, &h->wmask, r->want);
 }
 
 static void queue_remove(struct lock_head *h, struct lock_req *r)
@@ -457,21 +539,21 @@ static void queue_remove(struct lock_head *h, struct lock_req *r)
     if (r->wprev) r->wprev->wnext = r->wnext; else *first = r->wnext;
     if (r->wnext) r->wnext->wprev = r->wprev; else *last = r->wprev;
     r->wprev = r->wnext = NULL;
-    h->wcnt[r->want]--;
+    cnt_dec(h->wcnt, &h->wmask, r->want);
 }
 
 static void grant(struct lock_head *h, struct lock_req *r)
 {
     queue_remove(h, r);
     if (r->mode) {
-        h->gcnt[r->mode]--;
+        cnt_dec(h->gcnt, &h->gmask, r->mode);
     } else {
         granted_link(h, r);
         owner_link(r->owner, r);   /* the owner is blocked in its wait: safe */
     }
     r->mode = r->want;
     r->want = LOCK_NONE;
-    h->gcnt[r->mode]++;
+    cnt_inc(h->gcnt, &h->gmask, r->mode);
     r->status = ST_GRANTED;
     owner_clear_wait(r->owner);
     pthread_cond_signal(&r->owner->cv);
@@ -483,21 +565,21 @@ static void grant(struct lock_head *h, struct lock_req *r)
  * pass reaches the fixpoint because grants only make granted modes stronger. */
 static void grant_pass(struct lock_head *h)
 {
-    uint32_t ahead[LOCK_MODE_COUNT] = { 0 };
+    uint32_t ahead = 0;      /* modes of the requests left waiting so far */
     struct lock_req *r, *nx;
     for (r = h->conv_first; r; r = nx) {
         nx = r->wnext;
         if (compat_others(h, r, r->want))
             grant(h, r);
         else
-            ahead[r->want]++;
+            ahead |= MODE_BIT(r->want);
     }
     for (r = h->wait_first; r; r = nx) {
         nx = r->wnext;
-        if (compat_counts(h->gcnt, r->want) && compat_counts(ahead, r->want))
+        if (compat_mask(h->gmask | ahead, r->want))
             grant(h, r);
         else
-            ahead[r->want]++;
+            ahead |= MODE_BIT(r->want);
     }
 }
 
@@ -526,7 +608,7 @@ static void release_req(lock_mgr *m, struct lock_req *r)
     if (r->want)
         fail_wait(m, r, ST_CANCELLED);     /* defensive: conversion still queued */
     granted_unlink(h, r);
-    h->gcnt[r->mode]--;
+    cnt_dec(h->gcnt, &h->gmask, r->mode);
     owner_unlink(r->owner, r);
     free(r);
     grant_pass(h);
@@ -553,7 +635,7 @@ static int blockers(lock_mgr *m, const struct lock_req *w, const lock_owner *onl
             if (l && r == w)
                 break;                       /* only waiters ahead of w count */
             lock_mode held = l ? r->want : r->mode;
-            if (r->owner == w->owner || compat[held][want])
+            if (r->owner == w->owner || compat(held, want))
                 continue;
             if (only) {
                 if (r->owner == only)
@@ -814,8 +896,8 @@ int lock_acquire(lock_mgr *m, lock_owner *o, const lock_res *res, lock_mode mode
             return 0;
         }
         if (compat_others(h, r, target)) {     /* convert in place */
-            h->gcnt[r->mode]--;
-            h->gcnt[target]++;
+            cnt_dec(h->gcnt, &h->gmask, r->mode);
+            cnt_inc(h->gcnt, &h->gmask, target);
             r->mode = target;
             pthread_mutex_unlock(&p->mu);
             return 0;
@@ -831,7 +913,7 @@ int lock_acquire(lock_mgr *m, lock_owner *o, const lock_res *res, lock_mode mode
             return raise_nomem(err);
         }
         /* FIFO: grantable only if compatible with holders and every waiter */
-        int now = compat_counts(h->gcnt, mode) && compat_counts(h->wcnt, mode);
+        int now = compat_mask(h->gmask | h->wmask, mode);
         if (!now && timeout_ms == 0) {
             pthread_mutex_unlock(&p->mu);   /* h has holders or waiters: keep it */
             return hdb_raise(err, 1222);
@@ -847,7 +929,7 @@ int lock_acquire(lock_mgr *m, lock_owner *o, const lock_res *res, lock_mode mode
         if (now) {
             r->mode = mode;
             granted_link(h, r);
-            h->gcnt[mode]++;
+            cnt_inc(h->gcnt, &h->gmask, mode);
             owner_link(o, r);
             pthread_mutex_unlock(&p->mu);
             return 0;
@@ -859,6 +941,69 @@ int lock_acquire(lock_mgr *m, lock_owner *o, const lock_res *res, lock_mode mode
     o->wait_req = r;
     atomic_store(&o->wait_bucket, (int)pi);
     return wait_for_grant(m, p, o, r, timeout_ms, err);
+}
+
+int lock_acquire_instant(lock_mgr *m, lock_owner *o, const lock_res *res, lock_mode mode,
+                         int timeout_ms, lock_mode *held_out, hdb_err *err)
+{
+    assert(mode > LOCK_NONE && mode < LOCK_MODE_COUNT);
+    assert(!o->mgr || o->mgr == m);
+    assert(atomic_load(&o->wait_bucket) < 0);
+    uint64_t hv = res_hash(res);
+    unsigned pi = (unsigned)(hv % NPART);
+    struct lock_part *p = &m->part[pi];
+
+    if (held_out)
+        *held_out = LOCK_NONE;
+    pthread_mutex_lock(&p->mu);
+    struct lock_head *h = head_find(p, res, hv);
+    if (!h) {                        /* nobody holds it: the common case */
+        pthread_mutex_unlock(&p->mu);
+        return 0;
+    }
+    struct lock_req *r = owner_req(h, o);
+    lock_mode held = r ? r->mode : LOCK_NONE;
+    if (held_out)
+        *held_out = held;
+    lock_mode target = supremum[held][mode];
+    if (r ? target == held || compat_others(h, r, target) : compat_mask(h->gmask, mode)) {
+        pthread_mutex_unlock(&p->mu);
+        return 0;
+    }
+    if (timeout_ms == 0) {
+        pthread_mutex_unlock(&p->mu);
+        return hdb_raise(err, 1222);
+    }
+    /* Wait like any request (so the wait is in the wait-for graph), then
+     * give back what the grant added. */
+    o->mgr = m;
+    if (!r) {
+        r = calloc(1, sizeof *r);
+        if (!r) {
+            pthread_mutex_unlock(&p->mu);
+            return raise_nomem(err);
+        }
+        r->head = h;
+        r->owner = o;
+    }
+    r->want = target;
+    queue_append(h, r);
+    r->status = ST_WAITING;
+    o->wait_req = r;
+    atomic_store(&o->wait_bucket, (int)pi);
+    if (wait_for_grant(m, p, o, r, timeout_ms, err) < 0)
+        return -1;                   /* nothing was added */
+    pthread_mutex_lock(&p->mu);
+    if (held == LOCK_NONE) {
+        release_req(m, r);
+    } else {
+        cnt_dec(h->gcnt, &h->gmask, r->mode);
+        cnt_inc(h->gcnt, &h->gmask, held);
+        r->mode = held;
+        grant_pass(h);               /* the weaker mode may let waiters in */
+    }
+    pthread_mutex_unlock(&p->mu);
+    return 0;
 }
 
 int lock_release(lock_mgr *m, lock_owner *o, const lock_res *res)

@@ -1,6 +1,7 @@
 /*
  * lock.h — the lock manager: hierarchical resource locks with SQL Server's modes
- * (IS, IX, S, SIX, U, X), in-place conversions, FIFO waiting, lock timeouts,
+ * (IS, IX, S, SIX, U, X, and the key-range modes RangeS-S ... RangeX-X),
+ * in-place conversions, FIFO waiting, instant-duration requests, lock timeouts,
  * deadlock detection with DEADLOCK_PRIORITY / rollback-cost victim choice, and
  * cancellation of a wait (KILL / attention).
  *
@@ -22,7 +23,8 @@
 enum {
     LOCK_RES_DATABASE = 1,
     LOCK_RES_TABLE    = 2,   /* an object: table or index */
-    LOCK_RES_KEY      = 3,   /* a key of an object; hash = lock_hash_bytes(key) */
+    LOCK_RES_KEY      = 3,   /* a key of an object; hash = lock_hash_bytes(key),
+                                or LOCK_KEY_END_HASH for the end of the index */
     LOCK_RES_PAGE     = 4,   /* a page of an object; hash = page number */
     LOCK_RES_METADATA = 5,   /* schema stability of an object */
 };
@@ -34,6 +36,10 @@ typedef struct lock_res {
     uint64_t hash;           /* key hash for KEY, page number for PAGE, 0 otherwise */
 } lock_res;
 
+/* The hash of the "end of index" key resource: the key above every real key,
+ * which a range scan reaching the end locks (SQL Server's ffffffffffff). */
+#define LOCK_KEY_END_HASH UINT64_MAX
+
 typedef enum lock_mode {
     LOCK_NONE = 0,           /* "not held" (never requested) */
     LOCK_IS,
@@ -42,8 +48,19 @@ typedef enum lock_mode {
     LOCK_SIX,
     LOCK_U,
     LOCK_X,
+    /* Key-range modes, for KEY resources only: a range part that covers the
+     * gap between the key and the key before it, and a key part (N = none). */
+    LOCK_RANGE_S_S,          /* RangeS-S: serializable read of the gap and the key */
+    LOCK_RANGE_S_U,          /* RangeS-U */
+    LOCK_RANGE_I_N,          /* RangeI-N: insert into the gap (key not locked) */
+    LOCK_RANGE_I_S,          /* RangeI-S, RangeI-U, RangeI-X: conversions of RangeI-N */
+    LOCK_RANGE_I_U,
+    LOCK_RANGE_I_X,
+    LOCK_RANGE_X_S,          /* RangeX-S, RangeX-U: conversions (RangeS-S + RangeI-N) */
+    LOCK_RANGE_X_U,
+    LOCK_RANGE_X_X,          /* RangeX-X: gap and key exclusive (delete) */
 } lock_mode;
-#define LOCK_MODE_COUNT 7
+#define LOCK_MODE_COUNT 16
 
 /* timeout_ms values of lock_acquire (SET LOCK_TIMEOUT) */
 #define LOCK_WAIT_FOREVER (-1)
@@ -81,6 +98,8 @@ lock_res lock_res_metadata(uint32_t db_id, uint32_t object_id);
 lock_res lock_res_page(uint32_t db_id, uint32_t object_id, uint64_t page_no);
 /* key: the encoded (memcmp-comparable) key bytes of the index entry */
 lock_res lock_res_key(uint32_t db_id, uint32_t object_id, const void *key, size_t len);
+/* the end-of-index key of an object (range locks past the last key) */
+lock_res lock_res_key_end(uint32_t db_id, uint32_t object_id);
 int      lock_res_equal(const lock_res *a, const lock_res *b);
 const char *lock_res_kind_name(uint8_t kind);   /* "DATABASE", "OBJECT", "KEY", ... */
 
@@ -95,7 +114,11 @@ int lock_mode_compatible(lock_mode held, lock_mode requested);
 lock_mode lock_mode_supremum(lock_mode held, lock_mode requested);
 /* 1 if holding `held` already implies `requested` (re-acquire is a no-op). */
 int lock_mode_covers(lock_mode held, lock_mode requested);
-const char *lock_mode_name(lock_mode m);        /* "IS", "IX", "S", "SIX", "U", "X", "NULL" */
+/* sys.dm_tran_locks request_mode: "IS", "IX", "S", "SIX", "U", "X", "NULL",
+ * "RangeS-S", "RangeI-N", ... */
+const char *lock_mode_name(lock_mode m);
+/* The suffix of the mode's wait type LCK_M_<suffix>: "S", "RS_S", "RIn_NL", ... */
+const char *lock_mode_wait_name(lock_mode m);
 
 /* ---- owners ---- */
 void     lock_owner_init(lock_owner *o, uint64_t txn_id, int session_id);
@@ -126,6 +149,14 @@ void      lock_mgr_destroy(lock_mgr *m);
  * A failed conversion leaves the previously held mode in place. */
 int lock_acquire(lock_mgr *m, lock_owner *o, const lock_res *res, lock_mode mode,
                  int timeout_ms, hdb_err *err);
+/* Instant duration (an insert testing a key-range lock): wait, as lock_acquire
+ * would, until `mode` could be granted to o, then keep nothing (o keeps what it
+ * held before, which *held reports if not NULL). Only the granted modes of
+ * other owners count, not waiters. Returns 0, or -1 with the errors of
+ * lock_acquire (1222 at once when timeout_ms is 0 and the mode is not
+ * grantable now). */
+int lock_acquire_instant(lock_mgr *m, lock_owner *o, const lock_res *res, lock_mode mode,
+                         int timeout_ms, lock_mode *held, hdb_err *err);
 /* Release one lock (read committed drops S locks early). 0, or -1 if not held. */
 int lock_release(lock_mgr *m, lock_owner *o, const lock_res *res);
 /* Release everything the owner holds (end of transaction). */

@@ -42,6 +42,12 @@ int hdb_raise_text(hdb_err *e, int number, int severity, int state, const char *
 
 void hdb_err_clear(hdb_err *e)
 {
-    if (e)
-        memset(e, 0, sizeof *e);
+    /* several per statement: the message is a string, so clearing its first
+     * byte is enough (zeroing the whole 1 KB showed in statement profiles) */
+    if (e) {
+        e->number = 0;
+        e->severity = 0;
+        e->state = 0;
+        e->msg[0] = 0;
+    }
 }

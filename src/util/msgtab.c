@@ -105,6 +105,42 @@ static const struct msg msgs[] = {
     { 3270, 16, "An internal consistency error has occurred. This error is similar to an "
                 "assert. Contact technical support for assistance." },
 
+    /* ---- BACKUP / RESTORE statements, recovery models (sql/exec_backup*.c) ---- */
+    /* ("BACKUP DATABASE", "RESTORE LOG", ...) */
+    { 3013, 16, "%s is terminating abnormally." },
+    /* (statement, pages, seconds, MB/sec) */
+    { 3014, 10, "%s successfully processed %llu pages in %.3f seconds (%.3f MB/sec)." },
+    /* (pages, database, logical file, backup set position) */
+    { 4035, 10, "Processed %llu pages for database '%s', file '%s' on file %d." },
+    /* (percent) */
+    { 3211, 10, "%d percent processed." },
+    /* (backup set position) */
+    { 3262, 10, "The backup set on file %d is valid." },
+    /* (device, OS errno, OS error text) */
+    { 3201, 16, "Cannot open backup device '%s'. Operating system error %d(%s)." },
+    /* (device name) */
+    { 3206, 16, "No entry in sysdevices for backup device '%s'. Update sysdevices and rerun statement." },
+    { 3021, 16, "Cannot perform a backup or restore operation within a transaction." },
+    { 3147, 16, "Backup and restore operations are not allowed on database tempdb." },
+    { 4208, 16, "The statement BACKUP LOG is not allowed while the recovery model is SIMPLE. "
+                "Use BACKUP DATABASE or change the recovery model using ALTER DATABASE." },
+    { 4212, 16, "Cannot back up the log of the master database. Use BACKUP DATABASE instead." },
+    { 4214, 16, "BACKUP LOG cannot be performed because there is no current database backup." },
+    /* (database) */
+    { 927, 14, "Database '%s' cannot be opened. It is in the middle of a restore." },
+    /* (database) */
+    { 262, 14, "BACKUP DATABASE permission denied in database '%s'." },
+    /* (database) */
+    { 3110, 14, "User does not have permission to RESTORE database '%s'." },
+    { 3187, 16, "RESTORE WITH CHECKSUM cannot be specified because the backup set does not "
+                "contain checksum information." },
+    /* (device name) */
+    { 15026, 16, "Logical device '%s' already exists." },
+    /* (device name) */
+    { 15012, 16, "The device '%s' does not exist. Use sp_helpdevice to show available devices." },
+    /* (device type) */
+    { 15044, 16, "'%s' is an unknown device type. Use 'disk', 'tape', or 'virtual_device'." },
+
     /* ---- T-SQL parse errors (sql/parser*.c); severity 15 like SQL Server's ---- */
     /* (token text as written; strings and [names] without their quotes) */
     { 102, 15, "Incorrect syntax near '%s'." },

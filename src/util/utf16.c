@@ -119,6 +119,25 @@ size_t utf8_utf16_units(const char *src, size_t len)
 
 char *utf16le_to_utf8_alloc(const uint8_t *src, size_t nbytes, size_t *outlen)
 {
+    /* ASCII (nearly every SQL batch) is one byte per code unit: one pass,
+     * instead of measuring and then converting character by character */
+    if (!(nbytes & 1)) {
+        size_t units = nbytes / 2, k = 0;
+        char *p = malloc(units + 1);
+        if (!p)
+            return NULL;
+        while (k < units && src[2 * k + 1] == 0 && src[2 * k] < 0x80) {
+            p[k] = (char)src[2 * k];
+            k++;
+        }
+        if (k == units) {
+            p[k] = 0;
+            if (outlen)
+                *outlen = k;
+            return p;
+        }
+        free(p);
+    }
     size_t n = utf16le_to_utf8(src, nbytes, NULL, 0);
     char *p = malloc(n + 1);
     if (!p)

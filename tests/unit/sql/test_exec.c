@@ -501,7 +501,8 @@ static void catalog_views(void **state)
     EXPECT(s, "DROP DATABASE cv_db", "ERR 3702");
     EXPECT(s, "USE master; DROP DATABASE cv_db; SELECT COUNT(*) FROM sys.databases WHERE name = 'cv_db'", "ROW 0");
     EXPECT(s, "USE nodb", "ERR 911");
-    EXPECT(s, "BACKUP DATABASE master TO DISK = 'x.bak'", "ERR 40001 sev=16 st=1 line=1: BACKUP DATABASE is not supported yet.");
+    EXPECT(s, "BACKUP DATABASE master TO DISK = 'x.bak' WITH PASSWORD = 'p'",
+           "ERR 40027 sev=16 st=1 line=1: BACKUP DATABASE WITH PASSWORD is not supported yet.");
     sql_session_close(s);
 }
 

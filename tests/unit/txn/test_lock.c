@@ -861,6 +861,211 @@ static void test_stress(void **state)
     lock_mgr_destroy(m);
 }
 
+/* ------------------------------------------------------------ key ranges */
+
+/* Each mode as (range part, key part): range N/S/I/X, key part an index into
+ * the classic modes N..X. Written out here independently of lock.c. */
+enum { RN, RS, RI, RX };
+static const int range_part[LOCK_MODE_COUNT] = { RN, RN, RN, RN, RN, RN, RN, RS, RS, RI, RI, RI, RI, RX, RX, RX };
+static const int key_part[LOCK_MODE_COUNT] = { N_, IS, IX, S, SIX, U, X, S, U, N_, S, U, X, S, U, X };
+
+static int range_compat(int a, int b)
+{
+    if (a == RN || b == RN)
+        return 1;
+    return (a == RS && b == RS) || (a == RI && b == RI);
+}
+
+static int expect_mode_compat(int a, int b)
+{
+    return range_compat(range_part[a], range_part[b]) && expect_compat[key_part[a]][key_part[b]];
+}
+
+static void test_range_modes(void **state)
+{
+    /* SQL Server's key-range matrix, spot checks */
+    assert_true(lock_mode_compatible(LOCK_RANGE_S_S, LOCK_RANGE_S_S));
+    assert_true(lock_mode_compatible(LOCK_RANGE_S_S, LOCK_RANGE_S_U));
+    assert_false(lock_mode_compatible(LOCK_RANGE_S_U, LOCK_RANGE_S_U));
+    assert_false(lock_mode_compatible(LOCK_RANGE_S_S, LOCK_RANGE_I_N));
+    assert_true(lock_mode_compatible(LOCK_RANGE_I_N, LOCK_RANGE_I_N));
+    assert_true(lock_mode_compatible(LOCK_X, LOCK_RANGE_I_N));
+    assert_true(lock_mode_compatible(LOCK_S, LOCK_RANGE_S_S));
+    assert_false(lock_mode_compatible(LOCK_X, LOCK_RANGE_S_S));
+    assert_false(lock_mode_compatible(LOCK_RANGE_I_N, LOCK_RANGE_X_X));
+    assert_int_equal(lock_mode_supremum(LOCK_RANGE_S_S, LOCK_RANGE_I_N), LOCK_RANGE_X_S);
+    assert_int_equal(lock_mode_supremum(LOCK_RANGE_I_N, LOCK_X), LOCK_RANGE_I_X);
+    assert_int_equal(lock_mode_supremum(LOCK_RANGE_S_S, LOCK_X), LOCK_RANGE_X_X);
+    assert_int_equal(lock_mode_supremum(LOCK_RANGE_S_S, LOCK_U), LOCK_RANGE_S_U);
+    assert_int_equal(lock_mode_supremum(LOCK_S, LOCK_RANGE_S_S), LOCK_RANGE_S_S);
+    /* the whole table follows the part-by-part rule, and the supremum of the
+     * modes a key can hold is at least as strong as both and the weakest such */
+    for (int a = 0; a < LOCK_MODE_COUNT; a++)
+        for (int b = 0; b < LOCK_MODE_COUNT; b++) {
+            assert_int_equal(lock_mode_compatible(a, b), expect_mode_compat(a, b));
+            int sup = lock_mode_supremum(a, b);
+            assert_int_equal(sup, lock_mode_supremum(b, a));
+            assert_true(lock_mode_covers(sup, a) && lock_mode_covers(sup, b));
+            for (int c = 1; c < LOCK_MODE_COUNT; c++) {
+                if (!expect_mode_compat(a, c) || !expect_mode_compat(b, c))
+                    assert_false(expect_mode_compat(sup, c));
+            }
+            if (key_part[a] == IS || key_part[a] == IX || key_part[a] == SIX ||
+                key_part[b] == IS || key_part[b] == IX || key_part[b] == SIX)
+                continue;        /* intent modes never share a resource with ranges */
+            for (int c = 1; c < LOCK_MODE_COUNT; c++) {
+                if (key_part[c] == IS || key_part[c] == IX || key_part[c] == SIX)
+                    continue;
+                int ok = 1;      /* c at least as strong as a and b ... */
+                for (int d = 1; d < LOCK_MODE_COUNT; d++)
+                    if ((!expect_mode_compat(a, d) || !expect_mode_compat(b, d)) && expect_mode_compat(c, d))
+                        ok = 0;
+                if (!ok)
+                    continue;    /* ... then sup allows everything c does */
+                for (int d = 1; d < LOCK_MODE_COUNT; d++)
+                    if (expect_mode_compat(c, d))
+                        assert_true(expect_mode_compat(sup, d));
+            }
+        }
+    assert_string_equal(lock_mode_name(LOCK_RANGE_S_S), "RangeS-S");
+    assert_string_equal(lock_mode_name(LOCK_RANGE_I_N), "RangeI-N");
+    assert_string_equal(lock_mode_name(LOCK_RANGE_X_X), "RangeX-X");
+    assert_string_equal(lock_mode_wait_name(LOCK_RANGE_I_N), "RIn_NL");
+    assert_string_equal(lock_mode_wait_name(LOCK_X), "X");
+    lock_res end = lock_res_key_end(5, 77);
+    assert_int_equal(end.kind, LOCK_RES_KEY);
+    assert_string_equal(lock_res_kind_name(end.kind), "KEY");
+    lock_res k = key_res(1);
+    assert_false(lock_res_equal(&end, &k));
+}
+
+struct instant_job {
+    lock_mgr *m;
+    lock_owner *o;
+    lock_res res;
+    lock_mode mode;
+    int rc;
+    hdb_err err;
+    atomic_int done;
+    pthread_t th;
+};
+
+static void *instant_main(void *arg)
+{
+    struct instant_job *j = arg;
+    hdb_err_clear(&j->err);
+    j->rc = lock_acquire_instant(j->m, j->o, &j->res, j->mode, -1, NULL, &j->err);
+    atomic_store(&j->done, 1);
+    return NULL;
+}
+
+static void instant_start(struct instant_job *j, lock_mgr *m, lock_owner *o, lock_res res, lock_mode mode)
+{
+    memset(j, 0, sizeof *j);
+    j->m = m; j->o = o; j->res = res; j->mode = mode;
+    atomic_init(&j->done, 0);
+    assert_int_equal(pthread_create(&j->th, NULL, instant_main, j), 0);
+}
+
+/* An instant request waits like any other and keeps nothing. */
+static void test_instant(void **state)
+{
+    lock_mgr *m = lock_mgr_create();
+    lock_owner a, b;
+    lock_owner_init(&a, 1, 51);
+    lock_owner_init(&b, 2, 52);
+    lock_res r = key_res(30);
+    hdb_err e;
+    lock_mode held = LOCK_X;
+    /* nobody there: granted, nothing kept */
+    assert_int_equal(lock_acquire_instant(m, &b, &r, LOCK_RANGE_I_N, LOCK_NOWAIT, &held, &e), 0);
+    assert_int_equal(held, LOCK_NONE);
+    assert_int_equal(table_counts(m).granted, 0);
+    /* compatible holder (X on the key): granted at once */
+    assert_int_equal(lock_acquire(m, &a, &r, LOCK_X, -1, &e), 0);
+    assert_int_equal(lock_acquire_instant(m, &b, &r, LOCK_RANGE_I_N, LOCK_NOWAIT, NULL, &e), 0);
+    lock_release_all(m, &a);
+    /* a range reader: no-wait fails, a timed wait times out */
+    assert_int_equal(lock_acquire(m, &a, &r, LOCK_RANGE_S_S, -1, &e), 0);
+    hdb_err_clear(&e);
+    assert_int_equal(lock_acquire_instant(m, &b, &r, LOCK_RANGE_I_N, LOCK_NOWAIT, NULL, &e), -1);
+    assert_int_equal(e.number, 1222);
+    int64_t t0 = ms_now();
+    assert_int_equal(lock_acquire_instant(m, &b, &r, LOCK_RANGE_I_N, 100, NULL, &e), -1);
+    assert_int_equal(e.number, 1222);
+    assert_true(ms_now() - t0 >= 95);
+    struct counts c = table_counts(m);
+    assert_int_equal(c.granted, 1);
+    assert_int_equal(c.waiting, 0);
+    /* waits until the reader goes, then holds nothing */
+    struct instant_job j;
+    instant_start(&j, m, &b, r, LOCK_RANGE_I_N);
+    wait_for_waiters(m, 1);
+    sleep_ms(30);
+    assert_int_equal(atomic_load(&j.done), 0);
+    lock_release_all(m, &a);
+    pthread_join(j.th, NULL);
+    assert_int_equal(j.rc, 0);
+    assert_int_equal(lock_owner_held_count(&b), 0);
+    assert_int_equal(table_counts(m).granted, 0);
+    /* a holder's instant request is a conversion that is given back: it
+     * keeps exactly what it held */
+    assert_int_equal(lock_acquire(m, &b, &r, LOCK_S, -1, &e), 0);
+    assert_int_equal(lock_acquire(m, &a, &r, LOCK_RANGE_S_S, -1, &e), 0);
+    assert_int_equal(lock_acquire_instant(m, &b, &r, LOCK_RANGE_I_N, 0, &held, &e), -1);
+    assert_int_equal(held, LOCK_S);
+    instant_start(&j, m, &b, r, LOCK_RANGE_I_N);
+    wait_for_waiters(m, 1);
+    lock_release_all(m, &a);
+    pthread_join(j.th, NULL);
+    assert_int_equal(j.rc, 0);
+    assert_int_equal(lock_held_mode(m, &b, &r), LOCK_S);
+    /* and others blocked by the temporary stronger mode get in afterwards */
+    assert_int_equal(lock_acquire(m, &a, &r, LOCK_RANGE_S_S, LOCK_NOWAIT, &e), 0);
+    lock_release_all(m, &a);
+    lock_release_all(m, &b);
+    lock_owner_destroy(&a);
+    lock_owner_destroy(&b);
+    lock_mgr_destroy(m);
+}
+
+/* Two range readers each inserting into the other's range: the instant waits
+ * form a cycle, and the detector breaks it. */
+static void test_instant_deadlock(void **state)
+{
+    lock_mgr *m = lock_mgr_create();
+    lock_owner a, b;
+    lock_owner_init(&a, 1, 51);
+    lock_owner_init(&b, 2, 52);
+    lock_res k1 = key_res(41), k2 = key_res(42);
+    hdb_err e;
+    assert_int_equal(lock_acquire(m, &a, &k1, LOCK_RANGE_S_S, -1, &e), 0);
+    assert_int_equal(lock_acquire(m, &b, &k2, LOCK_RANGE_S_S, -1, &e), 0);
+    struct instant_job j;
+    instant_start(&j, m, &a, k2, LOCK_RANGE_I_N);
+    wait_for_waiters(m, 1);
+    hdb_err_clear(&e);
+    int rc = lock_acquire_instant(m, &b, &k1, LOCK_RANGE_I_N, -1, NULL, &e);
+    if (rc == 0) {
+        /* a was the victim */
+        pthread_join(j.th, NULL);
+        assert_int_equal(j.rc, -1);
+        assert_int_equal(j.err.number, 1205);
+    } else {
+        assert_int_equal(e.number, 1205);
+        lock_release_all(m, &b);
+        pthread_join(j.th, NULL);
+        assert_int_equal(j.rc, 0);
+    }
+    lock_release_all(m, &a);
+    lock_release_all(m, &b);
+    struct counts c = table_counts(m);
+    assert_int_equal(c.granted + c.waiting, 0);
+    lock_owner_destroy(&a);
+    lock_owner_destroy(&b);
+    lock_mgr_destroy(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -879,6 +1084,9 @@ int main(void)
         cmocka_unit_test(test_release_all_wakes),
         cmocka_unit_test(test_cancel_wait),
         cmocka_unit_test(test_stress),
+        cmocka_unit_test(test_range_modes),
+        cmocka_unit_test(test_instant),
+        cmocka_unit_test(test_instant_deadlock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,688 @@
+/*
+ * restore.c — RESTORE DATABASE / RESTORE LOG: the sequence rules and the
+ * order of the steps (see restore.h and backup/README.md).
+ *
+ *   open the media, find the set; media_verify (every checksum, and each
+ *   page's checksum and self id)                      <- nothing written yet
+ *   sequence rules: 3101, 3154, 3159, 3117, 4326, 4305, 3136, paths
+ *   full:  pages -> new files "<path>.restoring"; log -> new log at its LSNs,
+ *          master block: checkpoint = CheckpointLSN, state RESTORING
+ *          detach + close the database it replaces; rename log, then data
+ *   diff:  pages over the RESTORING database's files; its log replaced
+ *   log:   records from R = end of the database's log, up to the stop point
+ *   attach (RESTORING) and run recovery: analysis + redo from the floor;
+ *   RECOVERY: undo, ONLINE, restore state cleared; else pages flushed and
+ *   the state RESTORING kept with the new floor.
+ */
+#include "backup/backup_int.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "access/space.h"
+#include "engine/catalog.h"
+#include "engine/recovery.h"
+#include "os/fio.h"
+
+#define TMP_SUFFIX ".restoring"
+#define RUN_PAGES 128
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int failf(hdb_err *err, int number, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int failf(hdb_err *err, int number, const char *fmt, ...)
+{
+    char msg[HDB_ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return hdb_raise_text(err, number, 16, 1, msg);
+}
+
+static unsigned long long ull(uint64_t v) { return (unsigned long long)v; }
+
+/* ---- verification ------------------------------------------------------------ */
+
+static int check_page(void *ctx, const media_page *pg, hdb_err *err)
+{
+    (void)ctx;
+    pgid_t id = PGID(pg->file_id, pg->page_no), found = 0;
+    if (page_verify(pg->image, id, NULL, NULL, &found) != 0)
+        return failf(err, 3183, "RESTORE detected an error on page (%u:%u) in database as read from the "
+                     "backup set.", pg->file_id, pg->page_no);
+    return 0;
+}
+
+int restore_verify_only(const char *device_path, int file, hdb_err *err)
+{
+    media_reader *mr = media_open(device_path, err);
+    if (!mr)
+        return -1;
+    int rc = media_verify(mr, file ? file : 1, check_page, NULL, err);
+    media_close(mr);
+    return rc;
+}
+
+/* ---- rules ------------------------------------------------------------------- */
+
+/* Work in the log after the last log backup: what a tail-log backup would save. */
+static int unbacked_log(database *db)
+{
+    pthread_mutex_lock(&db->boot_mu);
+    lsn_t from = db->boot.log_chain_lsn;
+    int model = db->boot.recovery_model;
+    pthread_mutex_unlock(&db->boot_mu);
+    if (!from || model == RECOVERY_SIMPLE)
+        return 0;
+    logmgr *log = db->tdb.log;
+    lsn_t trunc = log_truncation_lsn(log);
+    if (from < trunc)
+        from = trunc;
+    hdb_err e;
+    log_reader *rd = log_reader_open(log, from, 0, &e);
+    if (!rd)
+        return 1;
+    log_rec r;
+    int found = 0;
+    while (!found && log_reader_next(rd, &r, &e) == 1)
+        found = r.kind == LR_ROW || r.kind == LR_COMMIT;
+    log_reader_close(rd);
+    return found;
+}
+
+static int check_existing(database *ex, const restore_opts *o, const media_set_header *h, hdb_err *err)
+{
+    if (ex->users > 0)
+        return failf(err, 3101, "Exclusive access could not be obtained because the database is in use.");
+    if (o->replace)
+        return 0;
+    if (memcmp(ex->boot.guid, h->family_guid, 16) != 0 && ex->state != DB_RESTORING)
+        return failf(err, 3154, "The backup set holds a backup of a database other than the existing '%s' "
+                     "database.", ex->tdb.name);
+    if (ex->state == DB_ONLINE && !o->stop_at && unbacked_log(ex))
+        return failf(err, 3159, "The tail of the log for the database \"%s\" has not been backed up. Use "
+                     "BACKUP LOG WITH NORECOVERY to backup the log if it contains work you do not want to "
+                     "lose. Use the WITH REPLACE or WITH STOPAT clause of the RESTORE statement to just "
+                     "overwrite the contents of the log.", ex->tdb.name);
+    return 0;
+}
+
+typedef struct target {
+    const media_file_entry *e;
+    char path[PATH_MAX], tmp[PATH_MAX];
+    fio_file *f;
+} target;
+
+static int owned_by(database *db, const char *path)
+{
+    if (strcmp(db->log_path, path) == 0)
+        return 1;
+    uint16_t ids[DF_MAX_FILES];
+    int n = df_file_ids(db->df, ids, DF_MAX_FILES);
+    for (int i = 0; i < n; i++)
+        if (strcmp(df_file(db->df, ids[i])->path, path) == 0)
+            return 1;
+    return 0;
+}
+
+/* Where each file goes: MOVE, else where it was. */
+static int plan_paths(instance *in, database *ex, const restore_opts *o, const media_file_entry *fl, size_t n,
+                      target *t, hdb_err *err)
+{
+    for (int m = 0; m < o->nmoves; m++) {
+        int hit = 0;
+        for (size_t i = 0; i < n; i++)
+            hit += strcasecmp(fl[i].logical_name, o->moves[m].logical_name) == 0;
+        if (!hit)
+            return failf(err, 3234, "Logical file '%s' is not part of database '%s'. Use RESTORE FILELISTONLY "
+                         "to list the logical file names.", o->moves[m].logical_name, o->db_name);
+        for (int k = 0; k < m; k++)
+            if (strcasecmp(o->moves[k].logical_name, o->moves[m].logical_name) == 0)
+                return failf(err, 4353, "Conflicting file relocations have been specified for file '%s'. "
+                             "Only a single WITH MOVE clause should be specified for any logical file name.",
+                             o->moves[m].logical_name);
+    }
+    for (size_t i = 0; i < n; i++) {
+        t[i].e = &fl[i];
+        const char *p = fl[i].physical_name;
+        for (int m = 0; m < o->nmoves; m++)
+            if (strcasecmp(fl[i].logical_name, o->moves[m].logical_name) == 0)
+                p = o->moves[m].path;
+        if (strlen(p) + sizeof TMP_SUFFIX >= PATH_MAX || strlen(p) > BOOT_PATH_MAX)
+            return failf(err, 5105, "The physical file name '%s' is too long.", p);
+        snprintf(t[i].path, sizeof t[i].path, "%s", p);
+        snprintf(t[i].tmp, sizeof t[i].tmp, "%s" TMP_SUFFIX, p);
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(t[k].path, t[i].path) == 0)
+                return failf(err, 3176, "File '%s' is claimed by '%s'(%u) and '%s'(%u). The WITH MOVE clause "
+                             "can be used to relocate one or more files.", t[i].path, fl[k].logical_name,
+                             fl[k].file_id, fl[i].logical_name, fl[i].file_id);
+        for (uint32_t id = 1; id < INST_MAX_DBS; id++) {
+            database *d = inst_database(in, id);
+            if (d && d != ex && owned_by(d, t[i].path))
+                return failf(err, 1834, "The file '%s' cannot be overwritten.  It is being used by database "
+                             "'%s'.", t[i].path, d->tdb.name);
+        }
+        if (!o->replace && access(t[i].path, F_OK) == 0 && !(ex && owned_by(ex, t[i].path)))
+            return failf(err, 3142, "File \"%s\" cannot be restored over the existing \"%s\". Reissue the "
+                         "RESTORE statement using WITH REPLACE to overwrite pre-existing files, or WITH MOVE "
+                         "to identify an alternate location.", fl[i].logical_name, t[i].path);
+    }
+    return 0;
+}
+
+/* ---- writing ----------------------------------------------------------------- */
+
+static target *data_target(target *t, size_t n, uint32_t file_id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (t[i].e->type == 'D' && t[i].e->file_id == file_id)
+            return &t[i];
+    return NULL;
+}
+
+static int flush_run(target *t, uint8_t *buf, uint32_t first, uint32_t cnt, hdb_err *err)
+{
+    return cnt ? fio_pwrite(t->f, buf, (size_t)cnt * PAGE_SIZE, (uint64_t)first * PAGE_SIZE, err) : 0;
+}
+
+/* Page images into the data files (open in t[i].f), in runs of up to 1 MiB. */
+static int write_pages(media_reader *mr, int pos, target *t, size_t n, bk_progress *prog, uint64_t *pages,
+                       hdb_err *err)
+{
+    media_cursor *c = media_cursor_open(mr, pos, err);
+    uint8_t *buf = malloc((size_t)RUN_PAGES * PAGE_SIZE);
+    if (!c || !buf) {
+        media_cursor_close(c);
+        free(buf);
+        return c ? hdb_raise_text(err, 701, 19, 1, "There is insufficient system memory to run this query.") : -1;
+    }
+    target *cur = NULL;
+    uint32_t first = 0, cnt = 0;
+    int rc = 0, k;
+    media_page pg;
+    while (rc == 0 && (k = media_next_page(c, &pg, err)) == 1) {
+        target *d = data_target(t, n, pg.file_id);
+        if (!d || !d->f) {
+            rc = hdb_raise(err, 3189);
+            break;
+        }
+        if (d != cur || pg.page_no != first + cnt || cnt == RUN_PAGES) {
+            if ((rc = flush_run(cur, buf, first, cnt, err)) < 0)
+                break;
+            cur = d;
+            first = pg.page_no;
+            cnt = 0;
+        }
+        memcpy(buf + (size_t)cnt * PAGE_SIZE, pg.image, PAGE_SIZE);
+        cnt++;
+        (*pages)++;
+        bk_progress_add(prog, 1);
+    }
+    if (rc == 0 && k < 0)
+        rc = -1;
+    if (rc == 0)
+        rc = flush_run(cur, buf, first, cnt, err);
+    free(buf);
+    media_cursor_close(c);
+    return rc;
+}
+
+/* A new log holding the set's log, ready for recovery: its checkpoint is the
+ * set's, its state RESTORING with redo floor = its first record. */
+static int build_log(media_reader *mr, int pos, const media_set_header *h, const target *lt, lsn_t stop,
+                     uint64_t *bytes, hdb_err *err)
+{
+    log_options lo = { .vlf_size = lt->e->source_block_size, .initial_vlfs = 2 };
+    unlink(lt->tmp);
+    logmgr *lm = log_create_at(lt->tmp, &lo, h->log_stream_first, err);
+    if (!lm)
+        return -1;
+    int rc = rs_install_log(mr, pos, lm, 0, stop, bytes, err);
+    if (rc == 0)
+        rc = log_flush_all(lm, err);
+    if (rc == 0 && h->checkpoint_lsn)
+        rc = log_set_checkpoint(lm, h->checkpoint_lsn, err);
+    /* the log carries the RESTORING state from the moment it is renamed in */
+    if (rc == 0)
+        rc = log_set_restore_state(lm, DB_RESTORE_RESTORING, h->log_stream_first, err);
+    log_close(lm);
+    return rc;
+}
+
+static int sync_dir_of(const char *path, hdb_err *err)
+{
+    char d[PATH_MAX];
+    snprintf(d, sizeof d, "%s", path);
+    char *s = strrchr(d, '/');
+    if (!s)
+        snprintf(d, sizeof d, ".");
+    else if (s == d)
+        d[1] = 0;
+    else
+        *s = 0;
+    return fio_sync_dir(d, err);
+}
+
+static int rename_in(const char *from, const char *to, hdb_err *err)
+{
+    if (rename(from, to) < 0)
+        return failf(err, 3634, "The operating system returned the error '%s' while attempting 'rename' on "
+                     "'%s'.", strerror(errno), to);
+    return sync_dir_of(to, err);
+}
+
+/* The boot page lists every data file (the primary too, for
+ * sys.master_files; opening the database takes the primary's path from the
+ * registry): point it at where they were restored to (unlogged; the page is
+ * not in use yet). */
+static int patch_boot_paths(const target *t, size_t n, hdb_err *err)
+{
+    const target *prim = NULL;
+    int other = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].e->type == 'D' && t[i].e->file_id == 1)
+            prim = &t[i];
+        if (t[i].e->type == 'D' && strcmp(t[i].path, t[i].e->physical_name) != 0)
+            other = 1;
+    }
+    if (!prim || !other)
+        return 0;
+    fio_file *f = fio_open(prim->path, 0, err);
+    if (!f)
+        return -1;
+    uint8_t *pg = malloc(PAGE_SIZE);
+    int rc = pg ? fio_pread(f, pg, PAGE_SIZE, (uint64_t)PGID_PAGE(SPACE_BOOT_PAGE) * PAGE_SIZE, err) : -1;
+    if (rc == 0) {
+        boot_files bf;
+        memcpy(&bf, pg + BOOT_FILES_OFFSET, sizeof bf);
+        for (int i = 0; i < BOOT_MAX_FILES; i++)
+            for (size_t k = 0; k < n; k++)
+                if (bf.files[i].file_id >= 1 && t[k].e->type == 'D' && t[k].e->file_id == bf.files[i].file_id)
+                    snprintf(bf.files[i].path, sizeof bf.files[i].path, "%.256s", t[k].path);
+        memcpy(pg + BOOT_FILES_OFFSET, &bf, sizeof bf);
+        page_stamp(pg);
+        rc = fio_pwrite(f, pg, PAGE_SIZE, (uint64_t)PGID_PAGE(SPACE_BOOT_PAGE) * PAGE_SIZE, err);
+        if (rc == 0)
+            rc = fio_sync(f, err);
+    }
+    free(pg);
+    fio_close(f);
+    return rc;
+}
+
+/* ---- roll forward ------------------------------------------------------------ */
+
+/* Analysis + redo from `floor`; then RECOVERY (undo, ONLINE) or keep the
+ * database RESTORING with its pages durable through the log's end. */
+static int roll_forward(instance *in, database *db, lsn_t floor, int recover, hdb_err *err)
+{
+    logmgr *log = db->tdb.log;
+    recovery *rc = recovery_begin(in->txns);
+    if (!rc)
+        return hdb_raise_text(err, 701, 19, 1, "There is insufficient system memory to run this query.");
+    int r = recovery_add_restored(rc, db, floor, err);
+    if (r == 0 && recover) {
+        r = recovery_finish(rc, NULL, NULL, err);
+        if (r == 0 && db->state != DB_ONLINE)
+            r = failf(err, 3013, "RESTORE could not recover database '%s'; it is marked SUSPECT.", db->tdb.name);
+        /* a checkpoint first, so the next start-up need not redo all this */
+        if (r == 0)
+            r = db_checkpoint(db, err);
+        if (r == 0)
+            r = log_set_restore_state(log, DB_RESTORE_NONE, 0, err);
+    } else if (r == 0) {
+        /* the next RESTORE LOG starts redo where this one ends */
+        r = bp_flush_db(db->bp, db->df, err);
+        if (r == 0)
+            r = log_set_restore_state(log, DB_RESTORE_RESTORING, log_end_lsn(log), err);
+        db->state = DB_RESTORING;
+    }
+    recovery_free(rc);
+    if (r < 0 && db->state == DB_RECOVERING)
+        db->state = DB_SUSPECT;
+    return r;
+}
+
+/* ---- RESTORE DATABASE (full) --------------------------------------------------- */
+
+static int restore_full(instance *in, const restore_opts *o, media_reader *mr, int pos,
+                        const media_set_header *h, restore_result *res, bk_progress *prog, hdb_err *err)
+{
+    size_t n;
+    const media_file_entry *fl = media_set_files(mr, pos, &n);
+    database *ex = inst_find_database(in, o->db_name);
+    if (ex && check_existing(ex, o, h, err) < 0)
+        return -1;
+    if (o->stop_at && h->backup_start_date && o->stop_at < h->backup_start_date)
+        return failf(err, 4338, "The STOPAT clause specifies a point too early to allow this backup set to be "
+                     "restored. Choose a different stop point or use RESTORE DATABASE WITH RECOVERY to recover "
+                     "at the current point.");
+    target *t = calloc(n ? n : 1, sizeof *t);
+    if (!t)
+        return hdb_raise_text(err, 701, 19, 1, "There is insufficient system memory to run this query.");
+    int rc = -1;
+    const target *lt = NULL, *dt = NULL;
+    if (plan_paths(in, ex, o, fl, n, t, err) < 0)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].e->type == 'L' && !lt)
+            lt = &t[i];
+        if (t[i].e->type == 'D' && t[i].e->file_id == 1)
+            dt = &t[i];
+    }
+    if (!lt || !dt || !h->log_stream_first) {
+        rc = hdb_raise(err, 3189);
+        goto out;
+    }
+    uint32_t id = ex ? ex->tdb.id : inst_free_db_id(in);
+    if (!id) {
+        failf(err, 1807, "Could not obtain exclusive lock on database 'model'. Too many databases.");
+        goto out;
+    }
+    /* 1. the new files, aside */
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].e->type != 'D')
+            continue;
+        unlink(t[i].tmp);
+        if (!(t[i].f = fio_open(t[i].tmp, FIO_CREATE | FIO_EXCL, err)) ||
+            fio_resize(t[i].f, t[i].e->size, err) < 0)
+            goto out;
+    }
+    if (write_pages(mr, pos, t, n, prog, &res->pages, err) < 0)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        if (t[i].f && fio_sync(t[i].f, err) < 0)
+            goto out;
+    if (build_log(mr, pos, h, lt, 0, &res->log_bytes, err) < 0)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        fio_close(t[i].f);
+        t[i].f = NULL;
+    }
+    /* 2. the swap: from the log's rename on, the database is the restored
+     * one (RESTORING until recovery clears it) */
+    if (ex) {
+        inst_detach(in, ex);
+        char old[2][PATH_MAX];
+        snprintf(old[0], PATH_MAX, "%s", ex->log_path);
+        snprintf(old[1], PATH_MAX, "%s", df_file(ex->df, 1)->path);
+        db_close(ex, 0);
+        ex = NULL;
+        for (int k = 0; k < 2; k++) {
+            int kept = 0;
+            for (size_t i = 0; i < n; i++)
+                kept |= strcmp(t[i].path, old[k]) == 0;
+            if (!kept)
+                unlink(old[k]);
+        }
+    }
+    if (rename_in(lt->tmp, lt->path, err) < 0)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        if (t[i].e->type == 'D' && rename_in(t[i].tmp, t[i].path, err) < 0)
+            goto out;
+    if (patch_boot_paths(t, n, err) < 0)
+        goto out;
+    database *db = inst_attach(in, id, o->db_name, dt->path, lt->path, err);
+    if (!db)
+        goto out;
+    /* 3. the same recovery as a crash's */
+    if (roll_forward(in, db, h->log_stream_first, o->recovery == RESTORE_RECOVERY, err) < 0)
+        goto out;
+    res->redo_point = log_end_lsn(db->tdb.log);
+    res->state = db->state;
+    if (db->state == DB_ONLINE) {
+        hdb_err e;
+        db_note_restored(db, h->first_lsn, res->redo_point, &e);
+    }
+    rc = 0;
+out:
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].f)
+            fio_close(t[i].f);
+        if (rc < 0)
+            unlink(t[i].tmp);
+    }
+    free(t);
+    return rc;
+}
+
+/* ---- RESTORE DATABASE (differential) ------------------------------------------- */
+
+static database *restoring_db(instance *in, const restore_opts *o, hdb_err *err)
+{
+    database *db = inst_find_database(in, o->db_name);
+    if (!db) {
+        failf(err, 3118, "The database \"%s\" does not exist. RESTORE can only create a database when "
+              "restoring either a full backup or a file backup of the primary file.", o->db_name);
+        return NULL;
+    }
+    if (db->state != DB_RESTORING) {
+        failf(err, 3117, "The log or differential backup cannot be restored because no files are ready to "
+              "rollforward.");
+        return NULL;
+    }
+    if (db->users > 0) {
+        failf(err, 3101, "Exclusive access could not be obtained because the database is in use.");
+        return NULL;
+    }
+    return db;
+}
+
+static int restore_diff(instance *in, const restore_opts *o, media_reader *mr, int pos,
+                        const media_set_header *h, restore_result *res, bk_progress *prog, hdb_err *err)
+{
+    database *db = restoring_db(in, o, err);
+    if (!db)
+        return -1;
+    logmgr *log = db->tdb.log;
+    lsn_t R = log_end_lsn(log);
+    /* based on the full this sequence started from, and not behind it */
+    if (h->differential_base_lsn != log_truncation_lsn(log) || R > h->last_lsn)
+        return failf(err, 3136, "This differential backup cannot be restored because the database has not "
+                     "been restored to the correct earlier state.");
+    size_t n;
+    const media_file_entry *fl = media_set_files(mr, pos, &n);
+    target *t = calloc(n ? n : 1, sizeof *t);
+    if (!t)
+        return hdb_raise_text(err, 701, 19, 1, "There is insufficient system memory to run this query.");
+    int rc = -1;
+    uint32_t id = db->tdb.id;
+    char name[CAT_NAME_MAX + 1], data[PATH_MAX], logp[PATH_MAX];
+    snprintf(name, sizeof name, "%s", db->tdb.name);
+    snprintf(data, sizeof data, "%s", df_file(db->df, 1)->path);
+    snprintf(logp, sizeof logp, "%s", db->log_path);
+    const target *lt = NULL;
+    for (size_t i = 0; i < n; i++) {
+        t[i].e = &fl[i];
+        const df_file_desc *d = fl[i].type == 'D' ? df_file(db->df, (uint16_t)fl[i].file_id) : NULL;
+        if (fl[i].type == 'D' && !d) {
+            failf(err, 3155, "The RESTORE operation cannot proceed because one or more files have been added or "
+                  "dropped from the database since the backup set was created.");
+            goto out;
+        }
+        snprintf(t[i].path, sizeof t[i].path, "%s", d ? d->path : logp);
+        snprintf(t[i].tmp, sizeof t[i].tmp, "%s" TMP_SUFFIX, t[i].path);
+        if (fl[i].type == 'L' && !lt)
+            lt = &t[i];
+    }
+    if (!lt)
+        goto out;
+    inst_detach(in, db);
+    db_close(db, 0);   /* RESTORING: its pages are durable already */
+    for (size_t i = 0; i < n; i++)
+        if (t[i].e->type == 'D' && !(t[i].f = fio_open(t[i].path, 0, err)))
+            goto out;
+    if (write_pages(mr, pos, t, n, prog, &res->pages, err) < 0)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        if (t[i].f && fio_sync(t[i].f, err) < 0)
+            goto out;
+    if (build_log(mr, pos, h, lt, 0, &res->log_bytes, err) < 0 || rename_in(lt->tmp, lt->path, err) < 0)
+        goto out;
+    db = inst_attach(in, id, name, data, logp, err);
+    if (!db || roll_forward(in, db, h->log_stream_first, o->recovery == RESTORE_RECOVERY, err) < 0)
+        goto out;
+    res->redo_point = log_end_lsn(db->tdb.log);
+    res->state = db->state;
+    if (db->state == DB_ONLINE) {
+        hdb_err e;
+        db_note_restored(db, h->database_backup_lsn, res->redo_point, &e);
+    }
+    rc = 0;
+out:
+    for (size_t i = 0; i < n; i++)
+        if (t[i].f)
+            fio_close(t[i].f);
+    free(t);
+    return rc;
+}
+
+/* ---- RESTORE LOG --------------------------------------------------------------- */
+
+static int restore_log(instance *in, const restore_opts *o, media_reader *mr, int pos,
+                       const media_set_header *h, restore_result *res, hdb_err *err)
+{
+    database *db = restoring_db(in, o, err);
+    if (!db)
+        return -1;
+    logmgr *log = db->tdb.log;
+    lsn_t floor = 0;
+    log_restore_state(log, &floor);
+    lsn_t R = log_end_lsn(log);
+    if (h->last_lsn <= R)
+        return failf(err, 4326, "The log in this backup set terminates at LSN %llu, which is too early to apply "
+                     "to the database. A more recent log backup that includes LSN %llu can be restored.",
+                     ull(h->last_lsn), ull(R));
+    if (h->first_lsn > R || h->log_stream_first > R)
+        return failf(err, 4305, "The log in this backup set begins at LSN %llu, which is too recent to apply to "
+                     "the database. An earlier log backup that includes LSN %llu can be restored.",
+                     ull(h->first_lsn), ull(R));
+    lsn_t stop;
+    if (rs_stop_lsn(mr, pos, o, &stop, err) < 0)
+        return -1;
+    if (stop && stop != UINT64_MAX && stop <= R)
+        return failf(err, 4338, "The STOPAT clause specifies a point too early to allow this backup set to be "
+                     "restored. Choose a different stop point or use RESTORE DATABASE WITH RECOVERY to recover "
+                     "at the current point.");
+    int beyond = stop == UINT64_MAX;
+    if (rs_install_log(mr, pos, log, R, beyond ? 0 : stop, &res->log_bytes, err) < 0 ||
+        log_flush_all(log, err) < 0)
+        return -1;
+    res->stop_lsn = beyond ? 0 : stop;
+    int recover = o->recovery == RESTORE_RECOVERY && !beyond;
+    if (o->recovery == RESTORE_RECOVERY && beyond)
+        res->info = o->stop_at ? 4322 : 4329;   /* the target is in a later log backup */
+    if (roll_forward(in, db, floor, recover, err) < 0)
+        return -1;
+    res->redo_point = log_end_lsn(log);
+    res->state = db->state;
+    if (db->state == DB_ONLINE) {
+        hdb_err e;
+        db_note_restored(db, h->database_backup_lsn, res->redo_point, &e);
+    }
+    return 0;
+}
+
+/* ---- entry points ------------------------------------------------------------ */
+
+int restore_run(instance *in, const restore_opts *o, restore_result *r, hdb_err *err)
+{
+    memset(r, 0, sizeof *r);
+    double t0 = now_s();
+    if (!o->db_name || !o->device_path)
+        return hdb_raise_text(err, 3270, 16, 1, "RESTORE needs a database and a device.");
+    if (strcasecmp(o->db_name, "tempdb") == 0)
+        return failf(err, 3147, "Backup and restore operations are not allowed on database tempdb.");
+    if (o->recovery == RESTORE_STANDBY)
+        return failf(err, 3013, "RESTORE WITH STANDBY is not supported yet; use NORECOVERY.");
+    int pos = o->file ? o->file : 1;
+    media_reader *mr = media_open(o->device_path, err);
+    if (!mr)
+        return -1;
+    int rc = -1;
+    const media_set_header *h = media_set_at(mr, pos);
+    if (!h) {
+        media_cursor *c = media_cursor_open(mr, pos, err);   /* for the precise error */
+        media_cursor_close(c);
+        goto out;
+    }
+    if (o->checksum && !(h->flags & MEDIA_FLAG_CHECKSUMS)) {
+        failf(err, 3187, "RESTORE WITH CHECKSUM cannot be specified because the backup set does not contain "
+              "checksum information.");
+        goto out;
+    }
+    int is_log_set = h->backup_type == MEDIA_TYPE_LOG;
+    if (o->is_log != is_log_set ||
+        (h->backup_type != MEDIA_TYPE_DATABASE && h->backup_type != MEDIA_TYPE_DIFF_DATABASE && !is_log_set)) {
+        failf(err, 3013, "The backup set on file %d is %s; use RESTORE %s.", pos,
+              is_log_set ? "a transaction log backup" : "a database backup", is_log_set ? "LOG" : "DATABASE");
+        goto out;
+    }
+    if (!is_log_set && (o->stop_mark || o->stop_mark_lsn) && !o->stop_mark_lsn) {
+        failf(err, 4340, "Point-in-time recovery with a mark name is only allowed with RESTORE LOG.");
+        goto out;
+    }
+    /* the whole set is sound before anything is touched */
+    if (media_verify(mr, pos, check_page, NULL, err) < 0)
+        goto out;
+    bk_progress prog = { .step = o->stats_percent, .next = o->stats_percent, .fn = o->progress,
+                         .ctx = o->progress_ctx, .total = h->page_count ? h->page_count : 1 };
+    r->set = *h;
+    r->position = pos;
+    if (h->backup_type == MEDIA_TYPE_DATABASE) {
+        r->restore_type = 'D';
+        rc = restore_full(in, o, mr, pos, h, r, &prog, err);
+    } else if (h->backup_type == MEDIA_TYPE_DIFF_DATABASE) {
+        r->restore_type = 'I';
+        rc = restore_diff(in, o, mr, pos, h, r, &prog, err);
+    } else {
+        r->restore_type = 'L';
+        rc = restore_log(in, o, mr, pos, h, r, err);
+    }
+    if (rc == 0 && prog.fn && prog.step && prog.next <= 100)
+        prog.fn(prog.ctx, 100);
+out:
+    media_close(mr);
+    r->seconds = now_s() - t0;
+    return rc;
+}
+
+int restore_with_recovery_only(instance *in, const char *db_name, restore_result *r, hdb_err *err)
+{
+    memset(r, 0, sizeof *r);
+    double t0 = now_s();
+    database *db = inst_find_database(in, db_name);
+    if (!db)
+        return failf(err, 911, "Database '%s' does not exist. Make sure that the name is entered correctly.",
+                     db_name);
+    if (db->state != DB_RESTORING)
+        return failf(err, 3153, "The database is already fully recovered.");
+    if (db->users > 0)
+        return failf(err, 3101, "Exclusive access could not be obtained because the database is in use.");
+    lsn_t floor = 0;
+    log_restore_state(db->tdb.log, &floor);
+    if (roll_forward(in, db, floor, 1, err) < 0)
+        return -1;
+    r->redo_point = log_end_lsn(db->tdb.log);
+    r->state = db->state;
+    hdb_err e;
+    pthread_mutex_lock(&db->boot_mu);
+    lsn_t full = db->boot.full_backup_lsn;
+    pthread_mutex_unlock(&db->boot_mu);
+    db_note_restored(db, full, r->redo_point, &e);
+    r->seconds = now_s() - t0;
+    return 0;
+}

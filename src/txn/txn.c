@@ -441,9 +441,32 @@ int txn_rollback_to(txn *t, const char *name, hdb_err *err)
 /* ---- commit ---------------------------------------------------------------- */
 
 
+/* A marked transaction (BEGIN TRAN name WITH MARK) leaves its mark in the
+ * log of every database it changed, right before the COMMIT there: restores
+ * stop at it (STOPATMARK / STOPBEFOREMARK). */
+static lsn_t log_mark(txn *t, txn_part *p, uint64_t now, hdb_err *err)
+{
+    lbuf b;
+    lbuf_init(&b);
+    lbuf_u64(&b, now);
+    lbuf_str(&b, t->name);
+    lbuf_str(&b, t->mark_desc);
+    lbuf_str(&b, t->user);
+    lbuf_str(&b, p->db->name);
+    lsn_t lsn = 0;
+    if (b.oom)
+        hdb_raise(err, 701, "default");
+    else
+        lsn = append_rec(t, p, LR_MARK, b.p, b.len, err);
+    lbuf_free(&b);
+    return lsn;
+}
+
 static lsn_t log_commit(txn *t, txn_part *p, hdb_err *err)
 {
     uint64_t now = (uint64_t)txn_now_us();
+    if (t->marked && !log_mark(t, p, now, err))
+        return 0;
     return append_rec(t, p, LR_COMMIT, &now, sizeof now, err);
 }
 

@@ -104,10 +104,12 @@ static int lock_table(txn *t, database *db, uint32_t obj, lock_mode mode, hdb_er
  * the gap is still what it saw. Writers test or take range locks under the
  * leaf latch, in the B+tree's next-key callback, so that the check and the
  * change are one step:
- *   insert k (next key n): RangeI-N on n, instant (waits, keeps nothing);
- *   delete k (next key n): RangeX-X on k and RangeI-N on n, both kept to the
- *     end: the delete is physical, so the gap it merges stays locked against
- *     readers until the deleter commits or rolls k back.
+ *   insert k (next key n): RangeI-N on n, instant (waits, keeps nothing),
+ *     and RangeI-X on k itself, kept to the end;
+ *   delete k (next key n): RangeX-X on k (before the B+tree operation) and
+ *     RangeX-N on n, both kept to the end: the delete is physical, so the gap
+ *     it merges stays locked against readers, inserters and other deleters
+ *     until the deleter commits or rolls k back.
  * A callback that would have to wait gives up (BT_WAIT); the caller then waits
  * for that lock with no latch held and tries again. Heaps have no key order
  * to lock: a SERIALIZABLE read of a heap takes S on the table instead. */
@@ -123,12 +125,11 @@ typedef struct range_ctx {
     txn       *t;
     database  *db;
     table_def *td;
-    const uint8_t *key;      /* the key inserted or deleted */
+    const uint8_t *key;      /* the key inserted */
     size_t     klen;
     lock_res   wait_res;
     lock_mode  wait_mode;
     int        instant;
-    int        own_read;     /* delete: -1 not known yet, else 1 if we read the gap below the key */
 } range_ctx;
 
 /* A no-wait attempt inside a callback: 0 got it, BT_WAIT (remembered in c), -1.
@@ -157,33 +158,22 @@ static int insert_next_key(void *ctx, const uint8_t *next, size_t nlen, hdb_err 
 {
     range_ctx *c = ctx;
     lock_res res = ckey_res(c->db, c->td, next, nlen);
-    lock_mode held;
+    lock_mode held = LOCK_NONE;
     int rc = range_try(c, &res, LOCK_RANGE_I_N, 1, &held, err);
-    if (rc != 0 || !lock_mode_covers(held, LOCK_RANGE_S_S))
+    if (rc != 0 || !(lock_mode_covers(held, LOCK_RANGE_S_S) || lock_mode_covers(held, LOCK_RANGE_X_N)))
         return rc;
-    /* The gap is our own serializable read: the new key splits it, and the
-     * part below the new key must stay locked too. */
+    /* The gap is one we read SERIALIZABLE or merged by a delete: the new key
+     * splits it, and the part below the new key must stay locked too. */
     res = ckey_res(c->db, c->td, c->key, c->klen);
-    return range_try(c, &res, LOCK_RANGE_S_S, 0, NULL, err);
+    return range_try(c, &res, LOCK_RANGE_X_X, 0, NULL, err);
 }
 
+/* (The deleted key itself is already RangeX-X: table_delete took it.) */
 static int delete_next_key(void *ctx, const uint8_t *next, size_t nlen, hdb_err *err)
 {
     range_ctx *c = ctx;
-    lock_res res = ckey_res(c->db, c->td, c->key, c->klen);
-    /* If we read the gap below the key SERIALIZABLE, the merged gap must stay
-     * closed to other inserters too: RangeS-S on the next key as well. (Asked
-     * before our first attempt converts the key's lock to RangeX-X.) */
-    if (c->own_read < 0)
-        c->own_read = lock_mode_covers(lock_held_mode(txn_mgr_locks(c->t->mgr), &c->t->lo, &res), LOCK_RANGE_S_S);
-    int rc = range_try(c, &res, LOCK_RANGE_X_X, 0, NULL, err);
-    if (rc != 0)
-        return rc;
-    res = ckey_res(c->db, c->td, next, nlen);
-    rc = range_try(c, &res, LOCK_RANGE_I_N, 0, NULL, err);
-    if (rc != 0 || !c->own_read)
-        return rc;
-    return range_try(c, &res, LOCK_RANGE_S_S, 0, NULL, err);
+    lock_res res = ckey_res(c->db, c->td, next, nlen);
+    return range_try(c, &res, LOCK_RANGE_X_N, 0, NULL, err);
 }
 
 /* After BT_WAIT: wait for what the callback could not get. */
@@ -212,7 +202,7 @@ static int ranged_insert(txn *t, txn_part *p, database *db, table_def *td, const
 static int ranged_delete(txn *t, txn_part *p, database *db, table_def *td, const uint8_t *ck, size_t cklen,
                          hdb_err *err)
 {
-    range_ctx c = { .t = t, .db = db, .td = td, .key = ck, .klen = cklen, .own_read = -1 };
+    range_ctx c = { .t = t, .db = db, .td = td };
     for (;;) {
         int rc = bt_delete_ranged(&td->idx[0].bt, t, p, ck, cklen, delete_next_key, &c, err);
         if (rc != BT_WAIT)
@@ -458,7 +448,9 @@ int table_insert(txn *t, database *db, table_def *td, const sql_value *vals, hdb
         cklen = rowid_key(ck, td->next_rowid++);
     else if (index_key(td, cx, vals, ck, &cklen, err) < 0)
         return -1;
-    if (lock_key(t, db, td->object_id, ck, cklen, LOCK_X, err) < 0)
+    /* RangeI-X, not X: a delete whose next key is this uncommitted one must
+     * wait, or a rollback of the insert would take its gap lock away */
+    if (lock_key(t, db, td->object_id, ck, cklen, cx->hidden_key ? LOCK_X : LOCK_RANGE_I_X, err) < 0)
         return -1;
     uint8_t *row;
     size_t rowlen;
@@ -630,9 +622,11 @@ int table_delete(txn *t, database *db, table_def *td, const sql_value *key, hdb_
     size_t cklen;
     if (clustered_key_from_key(td, key, ck, &cklen, err) < 0)
         return -1;
+    /* RangeX-X rather than X: besides the row, the gap below it goes (it waits
+     * for a pending delete of the key before, whose gap lock this key holds) */
     txn_part *p = txn_join(t, &db->tdb, err);
     if (!p || lock_table(t, db, td->object_id, LOCK_IX, err) < 0 ||
-        lock_key(t, db, td->object_id, ck, cklen, LOCK_X, err) < 0)
+        lock_key(t, db, td->object_id, ck, cklen, td->idx[0].hidden_key ? LOCK_X : LOCK_RANGE_X_X, err) < 0)
         return -1;
     uint8_t *old;
     size_t oldlen;

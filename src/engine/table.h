@@ -8,8 +8,9 @@
  * is released as soon as the row is read, under REPEATABLE READ it is kept.
  * SERIALIZABLE adds key ranges so that no phantom can appear: RangeS-S on
  * every key read and on the next key past the range; inserts test RangeI-N on
- * the next key, deletes keep RangeX-X on the key and RangeI-N on the next one
- * (a SERIALIZABLE heap read takes S on the table instead). Lock waits respect
+ * the next key (and hold RangeI-X on their own), deletes keep RangeX-X on the
+ * key and RangeX-N on the next one (a SERIALIZABLE heap read takes S on the
+ * table instead). Lock waits respect
  * the transaction's LOCK_TIMEOUT (1222) and deadlock detection (1205).
  *
  * Large values: when a row does not fit a B+tree record, its largest variable

@@ -69,33 +69,35 @@ struct lock_mgr {
  * a key (S-S and I-I compatible, everything else with a range part conflicts),
  * key part N/IS/IX/S/SIX/U/X is the classic mode. Two modes are compatible iff
  * both parts are; the supremum is taken part by part, rounded up to a mode that
- * exists (S+I ranges give X; RangeS-X would equal RangeX-X and becomes it).
+ * exists (S+I ranges give X; RangeS-X would equal RangeX-X and becomes it, a
+ * range S with no key part becomes RangeS-S).
  * The tables below are that rule written out; test_lock.c recomputes them.
  *
  * compat: 1 iff a holder of the row's mode lets the column's mode be granted
  * (symmetric). Kept as conflicts[m], bit k set iff m and mode k conflict. */
-#define ROW(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p)                                              \
-    ((uint32_t)(!(a) << 0 | !(b) << 1 | !(c) << 2 | !(d) << 3 | !(e) << 4 | !(f) << 5 | !(g) << 6 |       \
-                !(h) << 7 | !(i) << 8 | !(j) << 9 | !(k) << 10 | !(l) << 11 | !(m) << 12 | !(n) << 13 |   \
-                !(o) << 14 | !(p) << 15))
+#define ROW(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q)                                           \
+    ((uint32_t)(!(a) << 0 | !(b) << 1 | !(c) << 2 | !(d) << 3 | !(e) << 4 | !(f) << 5 | !(g) << 6 |      \
+                !(h) << 7 | !(i) << 8 | !(j) << 9 | !(k) << 10 | !(l) << 11 | !(m) << 12 | !(n) << 13 |  \
+                !(o) << 14 | !(p) << 15 | !(q) << 16))
 static const uint32_t conflicts[LOCK_MODE_COUNT] = {
-    /*             N   IS  IX  S   SIX U   X   RSS RSU RIN RIS RIU RIX RXS RXU RXX */
-    /* NONE */ ROW(1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1),
-    /* IS   */ ROW(1,  1,  1,  1,  1,  1,  0,  1,  1,  1,  1,  1,  0,  1,  1,  0),
-    /* IX   */ ROW(1,  1,  1,  0,  0,  0,  0,  0,  0,  1,  0,  0,  0,  0,  0,  0),
-    /* S    */ ROW(1,  1,  0,  1,  0,  1,  0,  1,  1,  1,  1,  1,  0,  1,  1,  0),
-    /* SIX  */ ROW(1,  1,  0,  0,  0,  0,  0,  0,  0,  1,  0,  0,  0,  0,  0,  0),
-    /* U    */ ROW(1,  1,  0,  1,  0,  0,  0,  1,  0,  1,  1,  0,  0,  1,  0,  0),
-    /* X    */ ROW(1,  0,  0,  0,  0,  0,  0,  0,  0,  1,  0,  0,  0,  0,  0,  0),
-    /* RS_S */ ROW(1,  1,  0,  1,  0,  1,  0,  1,  1,  0,  0,  0,  0,  0,  0,  0),
-    /* RS_U */ ROW(1,  1,  0,  1,  0,  0,  0,  1,  0,  0,  0,  0,  0,  0,  0,  0),
-    /* RI_N */ ROW(1,  1,  1,  1,  1,  1,  1,  0,  0,  1,  1,  1,  1,  0,  0,  0),
-    /* RI_S */ ROW(1,  1,  0,  1,  0,  1,  0,  0,  0,  1,  1,  1,  0,  0,  0,  0),
-    /* RI_U */ ROW(1,  1,  0,  1,  0,  0,  0,  0,  0,  1,  1,  0,  0,  0,  0,  0),
-    /* RI_X */ ROW(1,  0,  0,  0,  0,  0,  0,  0,  0,  1,  0,  0,  0,  0,  0,  0),
-    /* RX_S */ ROW(1,  1,  0,  1,  0,  1,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0),
-    /* RX_U */ ROW(1,  1,  0,  1,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0),
-    /* RX_X */ ROW(1,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0),
+    /*             N   IS  IX  S   SIX U   X   RSS RSU RIN RIS RIU RIX RXN RXS RXU RXX */
+    /* NONE */ ROW(1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1),
+    /* IS   */ ROW(1,  1,  1,  1,  1,  1,  0,  1,  1,  1,  1,  1,  0,  1,  1,  1,  0),
+    /* IX   */ ROW(1,  1,  1,  0,  0,  0,  0,  0,  0,  1,  0,  0,  0,  1,  0,  0,  0),
+    /* S    */ ROW(1,  1,  0,  1,  0,  1,  0,  1,  1,  1,  1,  1,  0,  1,  1,  1,  0),
+    /* SIX  */ ROW(1,  1,  0,  0,  0,  0,  0,  0,  0,  1,  0,  0,  0,  1,  0,  0,  0),
+    /* U    */ ROW(1,  1,  0,  1,  0,  0,  0,  1,  0,  1,  1,  0,  0,  1,  1,  0,  0),
+    /* X    */ ROW(1,  0,  0,  0,  0,  0,  0,  0,  0,  1,  0,  0,  0,  1,  0,  0,  0),
+    /* RS_S */ ROW(1,  1,  0,  1,  0,  1,  0,  1,  1,  0,  0,  0,  0,  0,  0,  0,  0),
+    /* RS_U */ ROW(1,  1,  0,  1,  0,  0,  0,  1,  0,  0,  0,  0,  0,  0,  0,  0,  0),
+    /* RI_N */ ROW(1,  1,  1,  1,  1,  1,  1,  0,  0,  1,  1,  1,  1,  0,  0,  0,  0),
+    /* RI_S */ ROW(1,  1,  0,  1,  0,  1,  0,  0,  0,  1,  1,  1,  0,  0,  0,  0,  0),
+    /* RI_U */ ROW(1,  1,  0,  1,  0,  0,  0,  0,  0,  1,  1,  0,  0,  0,  0,  0,  0),
+    /* RI_X */ ROW(1,  0,  0,  0,  0,  0,  0,  0,  0,  1,  0,  0,  0,  0,  0,  0,  0),
+    /* RX_N */ ROW(1,  1,  1,  1,  1,  1,  1,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0),
+    /* RX_S */ ROW(1,  1,  0,  1,  0,  1,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0),
+    /* RX_U */ ROW(1,  1,  0,  1,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0),
+    /* RX_X */ ROW(1,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0),
 };
 #undef ROW
 
@@ -112,6 +114,7 @@ static const uint32_t conflicts[LOCK_MODE_COUNT] = {
 #define I_S LOCK_RANGE_I_S
 #define IU LOCK_RANGE_I_U
 #define I_X LOCK_RANGE_I_X
+#define XN LOCK_RANGE_X_N
 #define XS LOCK_RANGE_X_S
 #define XU LOCK_RANGE_X_U
 #define XX LOCK_RANGE_X_X
@@ -119,23 +122,24 @@ static const uint32_t conflicts[LOCK_MODE_COUNT] = {
  * also covers IX+U: we have no UIX mode). Intent modes never meet range modes
  * on one resource; their entries are merely safe (rounded up). */
 static const unsigned char supremum[LOCK_MODE_COUNT][LOCK_MODE_COUNT] = {
-    /*          NONE IS   IX   S    SIX  U    X    RS_S RS_U RI_N RI_S RI_U RI_X RX_S RX_U RX_X */
-    /* NONE */ { N_,  IS,  IX,  S_,  SI,  U_,  X_,  SS,  SU,  IN,  I_S, IU,  I_X, XS,  XU,  XX },
-    /* IS   */ { IS,  IS,  IX,  S_,  SI,  U_,  X_,  SS,  SU,  I_S, I_S, IU,  I_X, XS,  XU,  XX },
-    /* IX   */ { IX,  IX,  IX,  SI,  SI,  SI,  X_,  XX,  XX,  I_X, I_X, I_X, I_X, XX,  XX,  XX },
-    /* S    */ { S_,  S_,  SI,  S_,  SI,  U_,  X_,  SS,  SU,  I_S, I_S, IU,  I_X, XS,  XU,  XX },
-    /* SIX  */ { SI,  SI,  SI,  SI,  SI,  SI,  X_,  XX,  XX,  I_X, I_X, I_X, I_X, XX,  XX,  XX },
-    /* U    */ { U_,  U_,  SI,  U_,  SI,  U_,  X_,  SU,  SU,  IU,  IU,  IU,  I_X, XU,  XU,  XX },
-    /* X    */ { X_,  X_,  X_,  X_,  X_,  X_,  X_,  XX,  XX,  I_X, I_X, I_X, I_X, XX,  XX,  XX },
-    /* RS_S */ { SS,  SS,  XX,  SS,  XX,  SU,  XX,  SS,  SU,  XS,  XS,  XU,  XX,  XS,  XU,  XX },
-    /* RS_U */ { SU,  SU,  XX,  SU,  XX,  SU,  XX,  SU,  SU,  XU,  XU,  XU,  XX,  XU,  XU,  XX },
-    /* RI_N */ { IN,  I_S, I_X, I_S, I_X, IU,  I_X, XS,  XU,  IN,  I_S, IU,  I_X, XS,  XU,  XX },
-    /* RI_S */ { I_S, I_S, I_X, I_S, I_X, IU,  I_X, XS,  XU,  I_S, I_S, IU,  I_X, XS,  XU,  XX },
-    /* RI_U */ { IU,  IU,  I_X, IU,  I_X, IU,  I_X, XU,  XU,  IU,  IU,  IU,  I_X, XU,  XU,  XX },
-    /* RI_X */ { I_X, I_X, I_X, I_X, I_X, I_X, I_X, XX,  XX,  I_X, I_X, I_X, I_X, XX,  XX,  XX },
-    /* RX_S */ { XS,  XS,  XX,  XS,  XX,  XU,  XX,  XS,  XU,  XS,  XS,  XU,  XX,  XS,  XU,  XX },
-    /* RX_U */ { XU,  XU,  XX,  XU,  XX,  XU,  XX,  XU,  XU,  XU,  XU,  XU,  XX,  XU,  XU,  XX },
-    /* RX_X */ { XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX },
+    /*          NONE IS   IX   S    SIX  U    X    RS_S RS_U RI_N RI_S RI_U RI_X RX_N RX_S RX_U RX_X */
+    /* NONE */ { N_ , IS , IX , S_ , SI , U_ , X_ , SS , SU , IN , I_S, IU , I_X, XN , XS , XU , XX },
+    /* IS   */ { IS , IS , IX , S_ , SI , U_ , X_ , SS , SU , I_S, I_S, IU , I_X, XS , XS , XU , XX },
+    /* IX   */ { IX , IX , IX , SI , SI , SI , X_ , XX , XX , I_X, I_X, I_X, I_X, XX , XX , XX , XX },
+    /* S    */ { S_ , S_ , SI , S_ , SI , U_ , X_ , SS , SU , I_S, I_S, IU , I_X, XS , XS , XU , XX },
+    /* SIX  */ { SI , SI , SI , SI , SI , SI , X_ , XX , XX , I_X, I_X, I_X, I_X, XX , XX , XX , XX },
+    /* U    */ { U_ , U_ , SI , U_ , SI , U_ , X_ , SU , SU , IU , IU , IU , I_X, XU , XU , XU , XX },
+    /* X    */ { X_ , X_ , X_ , X_ , X_ , X_ , X_ , XX , XX , I_X, I_X, I_X, I_X, XX , XX , XX , XX },
+    /* RS_S */ { SS , SS , XX , SS , XX , SU , XX , SS , SU , XS , XS , XU , XX , XS , XS , XU , XX },
+    /* RS_U */ { SU , SU , XX , SU , XX , SU , XX , SU , SU , XU , XU , XU , XX , XU , XU , XU , XX },
+    /* RI_N */ { IN , I_S, I_X, I_S, I_X, IU , I_X, XS , XU , IN , I_S, IU , I_X, XN , XS , XU , XX },
+    /* RI_S */ { I_S, I_S, I_X, I_S, I_X, IU , I_X, XS , XU , I_S, I_S, IU , I_X, XS , XS , XU , XX },
+    /* RI_U */ { IU , IU , I_X, IU , I_X, IU , I_X, XU , XU , IU , IU , IU , I_X, XU , XU , XU , XX },
+    /* RI_X */ { I_X, I_X, I_X, I_X, I_X, I_X, I_X, XX , XX , I_X, I_X, I_X, I_X, XX , XX , XX , XX },
+    /* RX_N */ { XN , XS , XX , XS , XX , XU , XX , XS , XU , XN , XS , XU , XX , XN , XS , XU , XX },
+    /* RX_S */ { XS , XS , XX , XS , XX , XU , XX , XS , XU , XS , XS , XU , XX , XS , XS , XU , XX },
+    /* RX_U */ { XU , XU , XX , XU , XX , XU , XX , XU , XU , XU , XU , XU , XX , XU , XU , XU , XX },
+    /* RX_X */ { XX , XX , XX , XX , XX , XX , XX , XX , XX , XX , XX , XX , XX , XX , XX , XX , XX },
 };
 #undef N_
 #undef IS
@@ -150,6 +154,7 @@ static const unsigned char supremum[LOCK_MODE_COUNT][LOCK_MODE_COUNT] = {
 #undef I_S
 #undef IU
 #undef I_X
+#undef XN
 #undef XS
 #undef XU
 #undef XX
@@ -184,7 +189,7 @@ const char *lock_mode_name(lock_mode m)
 {
     static const char *const names[LOCK_MODE_COUNT] = {
         "NULL", "IS", "IX", "S", "SIX", "U", "X", "RangeS-S", "RangeS-U", "RangeI-N",
-        "RangeI-S", "RangeI-U", "RangeI-X", "RangeX-S", "RangeX-U", "RangeX-X" };
+        "RangeI-S", "RangeI-U", "RangeI-X", "RangeX-N", "RangeX-S", "RangeX-U", "RangeX-X" };
     return mode_ok(m) ? names[m] : "?";
 }
 
@@ -192,7 +197,7 @@ const char *lock_mode_wait_name(lock_mode m)
 {
     static const char *const names[LOCK_MODE_COUNT] = {
         "NL", "IS", "IX", "S", "SIX", "U", "X", "RS_S", "RS_U", "RIn_NL",
-        "RIn_S", "RIn_U", "RIn_X", "RX_S", "RX_U", "RX_X" };
+        "RIn_S", "RIn_U", "RIn_X", "RX_NL", "RX_S", "RX_U", "RX_X" };
     return mode_ok(m) ? names[m] : "?";
 }
 

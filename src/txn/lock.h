@@ -55,12 +55,14 @@ typedef enum lock_mode {
     LOCK_RANGE_I_N,          /* RangeI-N: insert into the gap (key not locked) */
     LOCK_RANGE_I_S,          /* RangeI-S, RangeI-U, RangeI-X: conversions of RangeI-N */
     LOCK_RANGE_I_U,
-    LOCK_RANGE_I_X,
+    LOCK_RANGE_I_X,          /* (also what an insert holds on its new key) */
+    LOCK_RANGE_X_N,          /* RangeX-N: gap exclusive, key free (not in SQL Server:
+                                what a physical delete keeps on the next key) */
     LOCK_RANGE_X_S,          /* RangeX-S, RangeX-U: conversions (RangeS-S + RangeI-N) */
     LOCK_RANGE_X_U,
     LOCK_RANGE_X_X,          /* RangeX-X: gap and key exclusive (delete) */
 } lock_mode;
-#define LOCK_MODE_COUNT 16
+#define LOCK_MODE_COUNT 17
 
 /* timeout_ms values of lock_acquire (SET LOCK_TIMEOUT) */
 #define LOCK_WAIT_FOREVER (-1)

@@ -407,7 +407,7 @@ static void deletes_and_range_readers(void **state)
     assert_int_equal(table_delete(d, db, td, &key, &e), 0);
     struct mode_counts c = lock_counts(in);
     assert_int_equal(c.n[LOCK_RANGE_X_X], 1);   /* 12 */
-    assert_int_equal(c.n[LOCK_RANGE_I_N], 1);   /* 18, the gap 12 leaves behind */
+    assert_int_equal(c.n[LOCK_RANGE_X_N], 1);   /* 18: the gap 12 leaves behind */
     struct bg b;
     bg_scan(&b, in, db, td, 10, 20);
     sleep_ms(150);
@@ -433,17 +433,34 @@ static void deletes_and_range_readers(void **state)
     pthread_join(b.th, NULL);
     assert_int_equal(b.rows, 3);
 
-    /* deleting the key after one another transaction deleted waits for it
-     * (else that gap would lose its lock when the second commits) */
+    /* While a delete is pending, the gap it merged keeps its shape: deleting
+     * the key after it waits (else that gap would lose its lock when the
+     * second delete commits), and so does an insert into it (a rollback of
+     * the delete would put the key back below the new one, outside the gap
+     * the lock covers). Row locks on the next key are not affected. */
     d = txn_begin(in->txns, 2, "d", "sa");
     key = value_int(SQL_INT, 10);
     assert_int_equal(table_delete(d, db, td, &key, &e), 0);
     assert_int_equal(try_delete(in, db, td, 18, 100), 1222);
+    assert_int_equal(try_insert(in, db, td, 11, 100), 1222);
+    assert_int_equal(try_insert(in, db, td, 17, 100), 1222);
+    assert_int_equal(try_update(in, db, td, 18, 100), 0);
     assert_int_equal(try_delete(in, db, td, 20, 100), 0);
-    /* an insert into the merged gap is not a phantom for anyone: it goes on */
-    assert_int_equal(try_insert(in, db, td, 11, 100), 0);
+    assert_int_equal(try_insert(in, db, td, 19, 100), 0);
     txn_rollback(d, &ig);
     txn_free(d);
+
+    /* a delete whose next key is someone's uncommitted insert waits for it:
+     * rolling the insert back would take the delete's gap lock away */
+    txn *ins = txn_begin(in->txns, 3, "ins", "sa");
+    assert_int_equal(h_insert(ins, db, td, 19, 19, NULL, &e), 0);
+    assert_int_equal(lock_counts(in).n[LOCK_RANGE_I_X], 1);
+    assert_int_equal(try_delete(in, db, td, 18, 100), 1222);
+    assert_int_equal(try_insert(in, db, td, 17, 100), 0);    /* inserts below it go on */
+    assert_int_equal(try_update(in, db, td, 18, 100), 0);
+    txn_rollback(ins, &ig);
+    txn_free(ins);
+    assert_int_equal(try_delete(in, db, td, 18, 100), 0);
     inst_close(in, 1);
 }
 

@@ -866,8 +866,8 @@ static void test_stress(void **state)
 /* Each mode as (range part, key part): range N/S/I/X, key part an index into
  * the classic modes N..X. Written out here independently of lock.c. */
 enum { RN, RS, RI, RX };
-static const int range_part[LOCK_MODE_COUNT] = { RN, RN, RN, RN, RN, RN, RN, RS, RS, RI, RI, RI, RI, RX, RX, RX };
-static const int key_part[LOCK_MODE_COUNT] = { N_, IS, IX, S, SIX, U, X, S, U, N_, S, U, X, S, U, X };
+static const int range_part[LOCK_MODE_COUNT] = { RN, RN, RN, RN, RN, RN, RN, RS, RS, RI, RI, RI, RI, RX, RX, RX, RX };
+static const int key_part[LOCK_MODE_COUNT] = { N_, IS, IX, S, SIX, U, X, S, U, N_, S, U, X, N_, S, U, X };
 
 static int range_compat(int a, int b)
 {
@@ -893,6 +893,15 @@ static void test_range_modes(void **state)
     assert_true(lock_mode_compatible(LOCK_S, LOCK_RANGE_S_S));
     assert_false(lock_mode_compatible(LOCK_X, LOCK_RANGE_S_S));
     assert_false(lock_mode_compatible(LOCK_RANGE_I_N, LOCK_RANGE_X_X));
+    /* RangeX-N (a delete's next key): every range mode conflicts, row locks do not */
+    assert_false(lock_mode_compatible(LOCK_RANGE_X_N, LOCK_RANGE_X_N));
+    assert_false(lock_mode_compatible(LOCK_RANGE_X_N, LOCK_RANGE_I_N));
+    assert_false(lock_mode_compatible(LOCK_RANGE_X_N, LOCK_RANGE_S_S));
+    assert_false(lock_mode_compatible(LOCK_RANGE_X_N, LOCK_RANGE_I_X));
+    assert_true(lock_mode_compatible(LOCK_RANGE_X_N, LOCK_X));
+    assert_true(lock_mode_compatible(LOCK_RANGE_X_N, LOCK_S));
+    assert_int_equal(lock_mode_supremum(LOCK_RANGE_X_N, LOCK_X), LOCK_RANGE_X_X);
+    assert_int_equal(lock_mode_supremum(LOCK_RANGE_I_N, LOCK_RANGE_X_N), LOCK_RANGE_X_N);
     assert_int_equal(lock_mode_supremum(LOCK_RANGE_S_S, LOCK_RANGE_I_N), LOCK_RANGE_X_S);
     assert_int_equal(lock_mode_supremum(LOCK_RANGE_I_N, LOCK_X), LOCK_RANGE_I_X);
     assert_int_equal(lock_mode_supremum(LOCK_RANGE_S_S, LOCK_X), LOCK_RANGE_X_X);

@@ -186,12 +186,7 @@ static database *create_locked(instance *in, const char *name, hdb_err *err)
 {
     if (inst_find_database(in, name))
         return hdb_raise(err, 1801, name), NULL;
-    uint32_t id = 0;
-    pthread_mutex_lock(&in->mu);
-    for (uint32_t i = 5; i < INST_MAX_DBS && !id; i++)
-        if (!in->dbs[i])
-            id = i;
-    pthread_mutex_unlock(&in->mu);
+    uint32_t id = inst_free_db_id(in);
     if (!id)
         return hdb_raise_text(err, 1807, 16, 1, "Could not obtain exclusive lock on database 'model'. Too many databases."), NULL;
     database *db = create_db(in, name, id, err);

@@ -553,6 +553,8 @@ q_plan *q_bind_output(sql_session *s, ast_output *o, database *db, table_def *td
 uint64_t q_row_hash(const sql_value *vals, const sql_type *types, int n);
 /* CTEs visible while binding the current statement (exec_select.c) */
 void q_set_ctes(sql_session *s, ast_cte_list *ctes);
+/* The conjuncts of a filter (its AND chains flattened), at most cap. */
+int  q_conjuncts(bx *filter, bx **out, int cap);
 
 int  rpc_exec_stmt(sql_session *s, ast_stmt *st);
 /* sysprocs.c: catalog procedures drivers call (sp_datatype_info*) */

@@ -186,16 +186,10 @@ static int leaf_range(ex_env *env, q_plan *p, int srcno, table_bound *lo, table_
     const sql_type *kt = &src->td->types[x->keycols[0]];
     if (x->hidden_key || !p->src_filter[srcno] || !ty_int(kt->id))
         return 0;
-    bx *stack[64];
-    int n = 0;
-    stack[n++] = p->src_filter[srcno];
-    while (n > 0) {
-        bx *e = stack[--n];
-        if (e->kind == BX_AND) {
-            for (int i = 0; i < e->nargs && n < 64; i++)
-                stack[n++] = e->args[i];
-            continue;
-        }
+    bx *conj[64];
+    int nconj = q_conjuncts(p->src_filter[srcno], conj, 64);
+    for (int j = 0; j < nconj; j++) {
+        bx *e = conj[j];
         if (e->kind != BX_CMP || e->op == AST_OP_NE)
             continue;
         for (int side = 0; side < 2; side++) {

@@ -184,6 +184,24 @@ static int split_where(sql_session *s, q_plan *p, bx *w)
     return p->where ? 0 : -1;
 }
 
+int q_conjuncts(bx *filter, bx **out, int cap)
+{
+    bx *stack[64];
+    int n = 0, k = 0;
+    if (filter)
+        stack[n++] = filter;
+    while (n > 0 && k < cap) {
+        bx *e = stack[--n];
+        if (e->kind == BX_AND) {
+            for (int i = 0; i < e->nargs && n < 64; i++)
+                stack[n++] = e->args[i];
+            continue;
+        }
+        out[k++] = e;
+    }
+    return k;
+}
+
 /* Equality conjuncts pinning every clustered key column of a base table. */
 static void find_point_lookup(sql_session *s, q_plan *p, int src)
 {
@@ -194,17 +212,10 @@ static void find_point_lookup(sql_session *s, q_plan *p, int src)
     bx **keys = q_salloc(s, sizeof(bx *) * (size_t)x->nkeys);
     if (!keys)
         return;
-    /* walk the AND chain of the filter */
-    bx *stack[64];
-    int n = 0;
-    stack[n++] = p->src_filter[src];
-    while (n > 0) {
-        bx *e = stack[--n];
-        if (e->kind == BX_AND) {
-            for (int i = 0; i < e->nargs && n < 64; i++)
-                stack[n++] = e->args[i];
-            continue;
-        }
+    bx *conj[64];
+    int nconj = q_conjuncts(p->src_filter[src], conj, 64);
+    for (int j = 0; j < nconj; j++) {
+        bx *e = conj[j];
         if (e->kind != BX_CMP || e->op != AST_OP_EQ)
             continue;
         for (int side = 0; side < 2; side++) {

@@ -166,6 +166,9 @@ static database *create_db(instance *in, const char *name, uint32_t id, hdb_err 
         unlink(spec.log.path);
         return NULL;
     }
+    /* master and msdb use the SIMPLE recovery model, as on SQL Server */
+    if ((id == DBID_MASTER || id == DBID_MSDB) && db_set_recovery_model(db, RECOVERY_SIMPLE, err) < 0)
+        return NULL;
     return db;
 }
 

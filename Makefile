@@ -5,6 +5,7 @@
 #   make crashtest ITER=N   kill-and-recover cycles of the transfer workload
 #   make bench-engine       durable commits/s vs SQLite
 #   make bench              every benchmark (bench-tpcb, -select, -recovery, -server vs PostgreSQL)
+#   make bench-backup       full BACKUP / RESTORE of a 1 GB database vs the disk (dd) and pg_basebackup
 
 CC      ?= cc
 CSTD    := -std=gnu11
@@ -29,7 +30,7 @@ ASAN_UNIT_BIN := $(addprefix build/asan/tests/,$(UNIT_NAMES))
 ITER ?= 5
 
 .PHONY: all deps bench-deps sqltest drivertest scenario fuzz test unit unit-asan run crashtest bench bench-engine clean fuzz-tds fuzz-sql
-.PHONY: bench-tpcb bench-select bench-recovery bench-server
+.PHONY: bench-tpcb bench-select bench-recovery bench-server bench-backup
 all: build/hadrd build/libhadr.a
 
 deps:
@@ -138,10 +139,15 @@ bench: bench-deps
 	@$(MAKE) --no-print-directory $(BENCH_BINS) build/bench_engine
 	build/bench_engine --dir build/bench-data
 	/usr/bin/python3 bench/run.py all
+	/usr/bin/python3 bench/backup_bench.py
 
 bench-tpcb bench-select bench-recovery bench-server: bench-deps
 	@$(MAKE) --no-print-directory $(BENCH_BINS)
 	/usr/bin/python3 bench/run.py $(@:bench-%=%)
+
+bench-backup: bench-deps
+	@$(MAKE) --no-print-directory build/hadrd
+	/usr/bin/python3 bench/backup_bench.py
 
 bench-deps:
 	@scripts/install-deps bench

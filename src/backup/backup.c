@@ -394,6 +394,9 @@ int backup_database(instance *in, database *db, const backup_opts *o, backup_res
                  "memory or disk space.", db->tdb.name);
         return hdb_raise_text(err, 945, 14, 2, msg);
     }
+    if (db->tdb.read_only_log && log_restore_state(db->tdb.log, NULL) == DB_RESTORE_STANDBY)
+        return hdb_raise_text(err, 3036, 16, 1, "The database is in warm-standby state (set by executing RESTORE "
+                              "WITH STANDBY) and cannot be backed up until the entire restore sequence is completed.");
     double t0 = now_s();
     int rc;
     if (o->type == MEDIA_TYPE_DATABASE || o->type == MEDIA_TYPE_DIFF_DATABASE)

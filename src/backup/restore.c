@@ -12,7 +12,8 @@
  *   log:   records from R = end of the database's log, up to the stop point
  *   attach (RESTORING) and run recovery: analysis + redo from the floor;
  *   RECOVERY: undo, ONLINE, restore state cleared; else pages flushed and
- *   the state RESTORING kept with the new floor.
+ *   the state RESTORING kept with the new floor; STANDBY: then undo with the
+ *   images it changes saved (standby.c), ONLINE read-only.
  */
 #include "backup/backup_int.h"
 
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include "access/space.h"
+#include "backup/standby.h"
 #include "engine/catalog.h"
 #include "engine/recovery.h"
 #include "os/fio.h"
@@ -107,10 +109,12 @@ static int check_existing(database *ex, const restore_opts *o, const media_set_h
         return failf(err, 3101, "Exclusive access could not be obtained because the database is in use.");
     if (o->replace)
         return 0;
-    if (memcmp(ex->boot.guid, h->family_guid, 16) != 0 && ex->state != DB_RESTORING)
+    /* a standby is in the middle of a restore sequence, as RESTORING is */
+    int restoring = ex->state == DB_RESTORING || ex->tdb.read_only_log;
+    if (memcmp(ex->boot.guid, h->family_guid, 16) != 0 && !restoring)
         return failf(err, 3154, "The backup set holds a backup of a database other than the existing '%s' "
                      "database.", ex->tdb.name);
-    if (ex->state == DB_ONLINE && !o->stop_at && unbacked_log(ex))
+    if (ex->state == DB_ONLINE && !restoring && !o->stop_at && unbacked_log(ex))
         return failf(err, 3159, "The tail of the log for the database \"%s\" has not been backed up. Use "
                      "BACKUP LOG WITH NORECOVERY to backup the log if it contains work you do not want to "
                      "lose. Use the WITH REPLACE or WITH STOPAT clause of the RESTORE statement to just "
@@ -324,16 +328,17 @@ static int patch_boot_paths(const target *t, size_t n, hdb_err *err)
 
 /* ---- roll forward ------------------------------------------------------------ */
 
-/* Analysis + redo from `floor`; then RECOVERY (undo, ONLINE) or keep the
- * database RESTORING with its pages durable through the log's end. */
-static int roll_forward(instance *in, database *db, lsn_t floor, int recover, hdb_err *err)
+/* Analysis + redo from the floor; then RECOVERY (undo, ONLINE), NORECOVERY
+ * (RESTORING, pages durable through the log's end) or STANDBY (NORECOVERY's
+ * state, then undo with the images it changes saved: ONLINE, read-only). */
+static int roll_forward(instance *in, database *db, lsn_t floor, const restore_opts *o, int mode, hdb_err *err)
 {
     logmgr *log = db->tdb.log;
     recovery *rc = recovery_begin(in->txns);
     if (!rc)
         return hdb_raise_text(err, 701, 19, 1, "There is insufficient system memory to run this query.");
     int r = recovery_add_restored(rc, db, floor, err);
-    if (r == 0 && recover) {
+    if (r == 0 && mode == RESTORE_RECOVERY) {
         r = recovery_finish(rc, NULL, NULL, err);
         if (r == 0 && db->state != DB_ONLINE)
             r = failf(err, 3013, "RESTORE could not recover database '%s'; it is marked SUSPECT.", db->tdb.name);
@@ -344,10 +349,39 @@ static int roll_forward(instance *in, database *db, lsn_t floor, int recover, hd
             r = log_set_restore_state(log, DB_RESTORE_NONE, 0, err);
     } else if (r == 0) {
         /* the next RESTORE LOG starts redo where this one ends */
+        lsn_t end = log_end_lsn(log);
         r = bp_flush_db(db->bp, db->df, err);
         if (r == 0)
-            r = log_set_restore_state(log, DB_RESTORE_RESTORING, log_end_lsn(log), err);
+            r = log_set_restore_state(log, DB_RESTORE_RESTORING, end, err);
         db->state = DB_RESTORING;
+        if (r == 0 && mode == RESTORE_STANDBY) {
+            standby_capture *c = standby_begin(db, o->standby_file, end, err);
+            r = c ? 0 : -1;
+            /* no session may write while undo runs: txn_join refuses */
+            db->tdb.read_only_log = 1;
+            if (r == 0)
+                r = recovery_finish(rc, NULL, NULL, err);
+            if (r == 0 && db->state != DB_ONLINE)
+                r = failf(err, 3013, "RESTORE could not undo database '%s' for STANDBY.", db->tdb.name);
+            /* undo's pages durable (their images are), then the file complete */
+            if (r == 0)
+                r = bp_flush_db(db->bp, db->df, err);
+            if (r == 0) {
+                r = standby_finish(c, err);
+                c = NULL;
+            }
+            standby_abort(c);
+            db->tdb.read_only_log = 0;
+            if (r == 0)
+                r = db_set_read_only(db, 1, err);
+            if (r == 0)
+                r = log_set_restore_state(log, DB_RESTORE_STANDBY, end, err);
+            if (r < 0) {
+                /* the next RESTORE takes back whatever undo did */
+                db_set_read_only(db, 0, NULL);
+                db->state = DB_RESTORING;
+            }
+        }
     }
     recovery_free(rc);
     if (r < 0 && db->state == DB_RECOVERING)
@@ -415,6 +449,7 @@ static int restore_full(instance *in, const restore_opts *o, media_reader *mr, i
      * one (RESTORING until recovery clears it) */
     if (ex) {
         inst_detach(in, ex);
+        standby_forget(ex->log_path);
         char old[2][PATH_MAX];
         snprintf(old[0], PATH_MAX, "%s", ex->log_path);
         snprintf(old[1], PATH_MAX, "%s", df_file(ex->df, 1)->path);
@@ -428,6 +463,8 @@ static int restore_full(instance *in, const restore_opts *o, media_reader *mr, i
                 unlink(old[k]);
         }
     }
+    /* an old standby's undo is not this database's: never taken back */
+    standby_forget(lt->path);
     if (rename_in(lt->tmp, lt->path, err) < 0)
         goto out;
     for (size_t i = 0; i < n; i++)
@@ -439,11 +476,11 @@ static int restore_full(instance *in, const restore_opts *o, media_reader *mr, i
     if (!db)
         goto out;
     /* 3. the same recovery as a crash's */
-    if (roll_forward(in, db, h->log_stream_first, o->recovery == RESTORE_RECOVERY, err) < 0)
+    if (roll_forward(in, db, h->log_stream_first, o, o->recovery, err) < 0)
         goto out;
     res->redo_point = log_end_lsn(db->tdb.log);
     res->state = db->state;
-    if (db->state == DB_ONLINE) {
+    if (db->state == DB_ONLINE && !db->tdb.read_only_log) {
         hdb_err e;
         db_note_restored(db, h->first_lsn, res->redo_point, &e);
     }
@@ -461,6 +498,13 @@ out:
 
 /* ---- RESTORE DATABASE (differential) ------------------------------------------- */
 
+/* Between restores WITH STANDBY: ONLINE, read-only. */
+static int in_standby(database *db)
+{
+    return db->state == DB_ONLINE && db->tdb.read_only_log &&
+           log_restore_state(db->tdb.log, NULL) == DB_RESTORE_STANDBY;
+}
+
 static database *restoring_db(instance *in, const restore_opts *o, hdb_err *err)
 {
     database *db = inst_find_database(in, o->db_name);
@@ -469,7 +513,7 @@ static database *restoring_db(instance *in, const restore_opts *o, hdb_err *err)
               "restoring either a full backup or a file backup of the primary file.", o->db_name);
         return NULL;
     }
-    if (db->state != DB_RESTORING) {
+    if (db->state != DB_RESTORING && !in_standby(db)) {
         failf(err, 3117, "The log or differential backup cannot be restored because no files are ready to "
               "rollforward.");
         return NULL;
@@ -478,7 +522,8 @@ static database *restoring_db(instance *in, const restore_opts *o, hdb_err *err)
         failf(err, 3101, "Exclusive access could not be obtained because the database is in use.");
         return NULL;
     }
-    return db;
+    /* STANDBY's undo is taken back first: then it is as NORECOVERY left it */
+    return standby_pending(db) ? standby_revert(in, db, err) : db;
 }
 
 static int restore_diff(instance *in, const restore_opts *o, media_reader *mr, int pos,
@@ -533,11 +578,11 @@ static int restore_diff(instance *in, const restore_opts *o, media_reader *mr, i
     if (build_log(mr, pos, h, lt, 0, &res->log_bytes, err) < 0 || rename_in(lt->tmp, lt->path, err) < 0)
         goto out;
     db = inst_attach(in, id, name, data, logp, err);
-    if (!db || roll_forward(in, db, h->log_stream_first, o->recovery == RESTORE_RECOVERY, err) < 0)
+    if (!db || roll_forward(in, db, h->log_stream_first, o, o->recovery, err) < 0)
         goto out;
     res->redo_point = log_end_lsn(db->tdb.log);
     res->state = db->state;
-    if (db->state == DB_ONLINE) {
+    if (db->state == DB_ONLINE && !db->tdb.read_only_log) {
         hdb_err e;
         db_note_restored(db, h->database_backup_lsn, res->redo_point, &e);
     }
@@ -582,14 +627,14 @@ static int restore_log(instance *in, const restore_opts *o, media_reader *mr, in
         log_flush_all(log, err) < 0)
         return -1;
     res->stop_lsn = beyond ? 0 : stop;
-    int recover = o->recovery == RESTORE_RECOVERY && !beyond;
+    int mode = o->recovery == RESTORE_RECOVERY && beyond ? RESTORE_NORECOVERY : o->recovery;
     if (o->recovery == RESTORE_RECOVERY && beyond)
         res->info = o->stop_at ? 4322 : 4329;   /* the target is in a later log backup */
-    if (roll_forward(in, db, floor, recover, err) < 0)
+    if (roll_forward(in, db, floor, o, mode, err) < 0)
         return -1;
     res->redo_point = log_end_lsn(log);
     res->state = db->state;
-    if (db->state == DB_ONLINE) {
+    if (db->state == DB_ONLINE && !db->tdb.read_only_log) {
         hdb_err e;
         db_note_restored(db, h->database_backup_lsn, res->redo_point, &e);
     }
@@ -606,8 +651,8 @@ int restore_run(instance *in, const restore_opts *o, restore_result *r, hdb_err 
         return hdb_raise_text(err, 3270, 16, 1, "RESTORE needs a database and a device.");
     if (strcasecmp(o->db_name, "tempdb") == 0)
         return failf(err, 3147, "Backup and restore operations are not allowed on database tempdb.");
-    if (o->recovery == RESTORE_STANDBY)
-        return failf(err, 3013, "RESTORE WITH STANDBY is not supported yet; use NORECOVERY.");
+    if (o->recovery == RESTORE_STANDBY && (!o->standby_file || !o->standby_file[0]))
+        return failf(err, 3013, "RESTORE WITH STANDBY needs the name of an undo file.");
     int pos = o->file ? o->file : 1;
     media_reader *mr = media_open(o->device_path, err);
     if (!mr)
@@ -668,14 +713,26 @@ int restore_with_recovery_only(instance *in, const char *db_name, restore_result
     if (!db)
         return failf(err, 911, "Database '%s' does not exist. Make sure that the name is entered correctly.",
                      db_name);
-    if (db->state != DB_RESTORING)
+    int standby = in_standby(db);
+    if (db->state != DB_RESTORING && !standby)
         return failf(err, 3153, "The database is already fully recovered.");
     if (db->users > 0)
         return failf(err, 3101, "Exclusive access could not be obtained because the database is in use.");
-    lsn_t floor = 0;
-    log_restore_state(db->tdb.log, &floor);
-    if (roll_forward(in, db, floor, 1, err) < 0)
-        return -1;
+    if (standby) {
+        /* undo is done already: the database only becomes writable; the
+         * state is cleared before the first checkpoint writes to the log */
+        if (db_set_read_only(db, 0, err) < 0 || log_set_restore_state(db->tdb.log, DB_RESTORE_NONE, 0, err) < 0 ||
+            db_checkpoint(db, err) < 0)
+            return -1;
+        standby_forget(db->log_path);
+    } else {
+        if (standby_pending(db) && !(db = standby_revert(in, db, err)))
+            return -1;
+        lsn_t floor = 0;
+        log_restore_state(db->tdb.log, &floor);
+        if (roll_forward(in, db, floor, NULL, RESTORE_RECOVERY, err) < 0)
+            return -1;
+    }
     r->redo_point = log_end_lsn(db->tdb.log);
     r->state = db->state;
     hdb_err e;

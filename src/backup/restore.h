@@ -12,6 +12,9 @@
  *   log           onto a RESTORING database whose roll-forward point R lies
  *                 in [FirstLSN, LastLSN): the records from R on, redo up to
  *                 the end or the STOPAT / STOPATMARK / STOPBEFOREMARK point
+ *   STANDBY       as NORECOVERY, then undo with the changed pages' images
+ *                 saved in the undo file: ONLINE, read-only; the next restore
+ *                 takes the undo back first (backup/standby.h)
  *
  * Everything that can refuse a restore is checked before anything is written:
  * the whole set is verified (media_verify, page checksums and ids), then the
@@ -24,7 +27,8 @@
  * database not RESTORING, 3118 database does not exist (log/differential),
  * 4326 log too early, 4305 log too recent (gap), 3136 differential of another
  * base, 3142/1834 file in the way, 4353/3176 MOVE conflicts, 4334 mark not
- * found, 4338 STOPAT before the data backup, 3153 nothing to recover,
+ * found, 4338 STOPAT before the data backup, 3153 nothing to recover, 3441
+ * the standby undo file is missing or damaged,
  * 3241/3189/3183 bad media; fio's I/O errors. The caller adds 3013.
  */
 #ifndef HDB_BACKUP_RESTORE_H

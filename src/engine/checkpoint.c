@@ -78,6 +78,8 @@ lsn_t db_min_needed_lsn(database *db)
 int db_checkpoint(database *db, hdb_err *err)
 {
     logmgr *log = db->tdb.log;
+    if (db->tdb.read_only_log)
+        return 0;   /* a standby's log stays the backups' log (engine/readonly.c) */
     pthread_mutex_lock(&db->ckpt_mu);
     int rc = -1;
     lbuf b;

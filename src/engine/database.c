@@ -477,6 +477,8 @@ void db_close(database *db, int clean)
         hdb_err e;
         db_checkpoint(db, &e);
     }
+    if (db->tdb.read_only_log && db->tdb.log)
+        db_set_read_only(db, 0, NULL);   /* the watch names this log */
     bp_discard_db(db->bp, db->df);
     if (db->tdb.log) {
         if (clean)

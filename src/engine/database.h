@@ -154,6 +154,13 @@ int db_load_boot(database *db, hdb_err *err);
  * the log buffer (what a crash leaves behind). */
 void db_close(database *db, int clean);
 
+/* A read-only database (a standby between restores, engine/readonly.c):
+ * writes get 3906, nothing is logged, checkpoints do nothing. */
+int db_set_read_only(database *db, int on, hdb_err *err);
+/* Open a database whose log says STANDBY (no recovery: its pages hold the
+ * undone state, durable): catalog loaded, read-only, ONLINE. */
+int db_open_standby(database *db, hdb_err *err);
+
 /* Allocate a new object id (logged boot page change). */
 uint32_t db_next_object_id(database *db, hdb_err *err);
 /* Write boot fields (logged). */

@@ -307,6 +307,11 @@ database *inst_attach(instance *in, uint32_t id, const char *name, const char *d
         goto out;
     if (log_restore_state(db->tdb.log, NULL) != DB_RESTORE_NONE) {
         db->state = DB_RESTORING;
+        /* a failed standby open stays RESTORING: the next RESTORE goes on */
+        if (log_restore_state(db->tdb.log, NULL) == DB_RESTORE_STANDBY && db_open_standby(db, err) < 0) {
+            db_set_read_only(db, 0, NULL);
+            db->state = DB_RESTORING;
+        }
     } else {
         recovery *rc = recovery_begin(in->txns);
         int r = rc ? recovery_add(rc, db, err) : -1;
@@ -378,6 +383,14 @@ static int open_all(instance *in, hdb_err *err)
         /* a restore sequence in progress: no recovery, the next RESTORE goes on */
         if (log_restore_state(db->tdb.log, NULL) != DB_RESTORE_NONE) {
             db->state = DB_RESTORING;
+            if (log_restore_state(db->tdb.log, NULL) == DB_RESTORE_STANDBY) {
+                /* between restores WITH STANDBY: readable, nothing to recover */
+                if (db_open_standby(db, &e) == 0) {
+                    inst_log(in, "Database '%s' is in STANDBY (read-only) between restores.", name);
+                    continue;
+                }
+                inst_log(in, "Database '%s' cannot be opened in STANDBY: %s (error %d)", name, e.msg, e.number);
+            }
             inst_log(in, "Database '%s' is in the middle of a restore (RESTORING).", name);
             continue;
         }

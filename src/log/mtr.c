@@ -1,12 +1,64 @@
 /* mtr.c — mini-transactions (see mtr.h). */
 #include "log/mtr.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "storage/pageop.h"
 
 static const char oom_text[] = "There is insufficient system memory to run this query.";
+
+/* Watches (see mtr.h): a slot is published by storing its log last, so a
+ * committer that sees the log sees fn and ctx too. */
+static struct {
+    _Atomic(logmgr *) log;
+    mtr_watch_fn      fn;
+    void             *ctx;
+} watches[MTR_MAX_WATCHES];
+static atomic_int nwatches;
+static pthread_mutex_t watch_mu = PTHREAD_MUTEX_INITIALIZER;
+
+int mtr_watch(logmgr *log, mtr_watch_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&watch_mu);
+    int slot = -1;
+    for (int i = 0; i < MTR_MAX_WATCHES && slot < 0; i++)
+        if (!atomic_load(&watches[i].log))
+            slot = i;
+    if (slot >= 0) {
+        watches[slot].fn = fn;
+        watches[slot].ctx = ctx;
+        atomic_store(&watches[slot].log, log);
+        atomic_fetch_add(&nwatches, 1);
+    }
+    pthread_mutex_unlock(&watch_mu);
+    return slot < 0 ? -1 : 0;
+}
+
+void mtr_unwatch(logmgr *log)
+{
+    pthread_mutex_lock(&watch_mu);
+    for (int i = 0; i < MTR_MAX_WATCHES; i++)
+        if (atomic_load(&watches[i].log) == log) {
+            atomic_store(&watches[i].log, NULL);
+            atomic_fetch_sub(&nwatches, 1);
+        }
+    pthread_mutex_unlock(&watch_mu);
+}
+
+static int run_watches(mtr *m, hdb_err *err)
+{
+    for (int w = 0; w < MTR_MAX_WATCHES; w++) {
+        if (atomic_load_explicit(&watches[w].log, memory_order_acquire) != m->log)
+            continue;
+        for (int i = 0; i < m->npages; i++)
+            if (watches[w].fn(watches[w].ctx, bp_id(m->pages[i].frame), m->pages[i].before, err) < 0)
+                return -1;
+    }
+    return 0;
+}
 
 void mtr_begin(mtr *m, logmgr *log, lsn_t fpw_lsn)
 {
@@ -132,6 +184,10 @@ static int build_body(mtr *m, lbuf *body, const void *prefix, size_t prefix_len)
 
 lsn_t mtr_commit(mtr *m, log_rec *rec, const void *prefix, size_t prefix_len, hdb_err *err)
 {
+    if (atomic_load_explicit(&nwatches, memory_order_relaxed) && run_watches(m, err) < 0) {
+        mtr_abort(m);
+        return 0;
+    }
     lbuf body;
     lbuf_init(&body);
     lsn_t lsn = 0;

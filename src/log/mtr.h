@@ -64,4 +64,16 @@ lsn_t mtr_commit(mtr *m, log_rec *rec, const void *prefix, size_t prefix_len, hd
 /* Undo every change the mtr applied (restoring page copies), release it. */
 void mtr_abort(mtr *m);
 
+/* A watcher of one log's page changes: mtr_commit calls it before appending,
+ * once per page, with the page as it was before this mtr. A failure aborts
+ * the mtr with the watcher's error. Used by RESTORE WITH STANDBY (saving the
+ * images undo is about to change) and by read-only databases (refusing any
+ * change). Unwatched logs pay one relaxed atomic load per commit. */
+typedef int (*mtr_watch_fn)(void *ctx, pgid_t id, const void *before, hdb_err *err);
+/* -1 when every slot is taken (MTR_MAX_WATCHES). */
+#define MTR_MAX_WATCHES 64
+int mtr_watch(logmgr *log, mtr_watch_fn fn, void *ctx);
+/* Must not race with commits on that log (its owner stops writing first). */
+void mtr_unwatch(logmgr *log);
+
 #endif

@@ -353,6 +353,15 @@ static int restore_options(sql_session *s, const ast_restore *q, restore_opts *o
                                                                                                : RESTORE_STANDBY;
             if (o->recovery == RESTORE_STANDBY && opt_text(s, op, &o->standby_file) != EX_OK)
                 return EX_ERROR;
+            const char *sf = o->recovery == RESTORE_STANDBY ? o->standby_file : NULL;
+            if (sf && sf[0] && sf[0] != '/') {   /* relative: under DATADIR/data, like MOVE */
+                size_t cap = strlen(s->in->datadir) + strlen(sf) + 8;
+                char *p = arena_alloc(&s->stmt_arena, cap);
+                if (!p)
+                    return ex_failf(s, 701, 19, 1, "There is insufficient system memory to run this query.");
+                snprintf(p, cap, "%s/data/%s", s->in->datadir, sf);
+                o->standby_file = p;
+            }
         } else if (!strcmp(n, "MOVE")) {
             if (!moves && !(moves = arena_calloc(&s->stmt_arena, sizeof *moves * (size_t)q->with.n)))
                 return ex_failf(s, 701, 19, 1, "There is insufficient system memory to run this query.");

@@ -826,11 +826,12 @@ int sv_view_rows(sql_session *s, database *db, int view, arena *a, sql_value ***
             rb_s(&b, "SQL_Latin1_General_CP1_CI_AS");
             rb_i(&b, SQL_TINYINT, 0);
             rb_s(&b, "MULTI_USER");
-            rb_i(&b, SQL_BIT, 0);
+            rb_i(&b, SQL_BIT, d->tdb.read_only_log != 0);
             rb_i(&b, SQL_BIT, 0);
             rb_i(&b, SQL_TINYINT, d->state);
             rb_s(&b, db_state_desc(d->state));
-            rb_i(&b, SQL_BIT, 0);
+            /* a standby between restores: ONLINE, read-only (backup/standby.c) */
+            rb_i(&b, SQL_BIT, d->state == DB_ONLINE && log_restore_state(d->tdb.log, NULL) == DB_RESTORE_STANDBY);
             rb_i(&b, SQL_TINYINT, d->boot.recovery_model ? d->boot.recovery_model : RECOVERY_FULL);
             rb_s(&b, recovery_desc(d->boot.recovery_model));
             rb_i(&b, SQL_TINYINT, d->boot.page_verify ? 2 : 0);

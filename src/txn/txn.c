@@ -242,6 +242,10 @@ txn_part *txn_join(txn *t, txn_db *db, hdb_err *err)
         hdb_raise(err, 3930);
         return NULL;
     }
+    if (db->read_only_log) {
+        hdb_raise(err, 3906, db->name);
+        return NULL;
+    }
     if (t->nparts == TXN_MAX_DBS) {
         hdb_raise_text(err, 40000, 16, 1, "A transaction may not change more than 32 databases.");
         return NULL;

@@ -108,6 +108,8 @@ static const struct msg msgs[] = {
     /* ---- BACKUP / RESTORE statements, recovery models (sql/exec_backup*.c) ---- */
     /* ("BACKUP DATABASE", "RESTORE LOG", ...) */
     { 3013, 16, "%s is terminating abnormally." },
+    /* (database) a standby between restores (engine/readonly.c) */
+    { 3906, 16, "Failed to update database \"%s\" because the database is read-only." },
     /* (statement, pages, seconds, MB/sec) */
     { 3014, 10, "%s successfully processed %llu pages in %.3f seconds (%.3f MB/sec)." },
     /* (pages, database, logical file, backup set position) */

@@ -222,6 +222,8 @@ static int write_pages(media_reader *mr, int pos, target *t, size_t n, bk_progre
             rc = hdb_raise(err, 3189);
             break;
         }
+        if ((rc = check_page(NULL, &pg, err)) < 0)
+            break;
         if (d != cur || pg.page_no != first + cnt || cnt == RUN_PAGES) {
             if ((rc = flush_run(cur, buf, first, cnt, err)) < 0)
                 break;
@@ -680,8 +682,11 @@ int restore_run(instance *in, const restore_opts *o, restore_result *r, hdb_err 
         failf(err, 4340, "Point-in-time recovery with a mark name is only allowed with RESTORE LOG.");
         goto out;
     }
-    /* the whole set is sound before anything is touched */
-    if (media_verify(mr, pos, check_page, NULL, err) < 0)
+    /* The whole set is sound before anything is touched. A full restore
+     * writes its files under temporary names and reads the whole set (every
+     * block and page checked) before it swaps them in, so it needs no
+     * separate pass; the others write into the restoring database. */
+    if (h->backup_type != MEDIA_TYPE_DATABASE && media_verify(mr, pos, check_page, NULL, err) < 0)
         goto out;
     bk_progress prog = { .step = o->stats_percent, .next = o->stats_percent, .fn = o->progress,
                          .ctx = o->progress_ctx, .total = h->page_count ? h->page_count : 1 };

@@ -447,17 +447,6 @@ int media_write_commit(media_writer *w, lsn_t lsn, int64_t time, hdb_err *err)
 
 /* ---- finish / abort --------------------------------------------------------- */
 
-static void dir_of(const char *path, char *out, size_t cap)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(out, cap, ".");
-    else if (slash == path)
-        snprintf(out, cap, "/");
-    else
-        snprintf(out, cap, "%.*s", (int)(slash - path), path);
-}
-
 static int finish(media_writer *w, hdb_err *err)
 {
     if (w->failed)
@@ -515,9 +504,7 @@ static int finish(media_writer *w, hdb_err *err)
     free(buf);
     if (!rc && w->created) {
         /* a new media file must also survive as a directory entry */
-        char dir[MEDIA_PATH_MAX + 1];
-        dir_of(fio_path(w->f), dir, sizeof dir);
-        rc = fio_sync_dir(dir, err);
+        rc = fio_sync_parent(fio_path(w->f), err);
     }
     return rc;
 }

@@ -267,26 +267,12 @@ static int build_log(media_reader *mr, int pos, const media_set_header *h, const
     return rc;
 }
 
-static int sync_dir_of(const char *path, hdb_err *err)
-{
-    char d[PATH_MAX];
-    snprintf(d, sizeof d, "%s", path);
-    char *s = strrchr(d, '/');
-    if (!s)
-        snprintf(d, sizeof d, ".");
-    else if (s == d)
-        d[1] = 0;
-    else
-        *s = 0;
-    return fio_sync_dir(d, err);
-}
-
 static int rename_in(const char *from, const char *to, hdb_err *err)
 {
     if (rename(from, to) < 0)
         return failf(err, 3634, "The operating system returned the error '%s' while attempting 'rename' on "
                      "'%s'.", strerror(errno), to);
-    return sync_dir_of(to, err);
+    return fio_sync_parent(to, err);
 }
 
 /* The boot page lists every data file (the primary too, for
@@ -326,6 +312,18 @@ static int patch_boot_paths(const target *t, size_t n, hdb_err *err)
     free(pg);
     fio_close(f);
     return rc;
+}
+
+/* Where a restore step left the database; once ONLINE (and writable) the
+ * truncation policy learns which backup its log chain starts from. */
+static void note_outcome(database *db, lsn_t chain_base, restore_result *res)
+{
+    res->redo_point = log_end_lsn(db->tdb.log);
+    res->state = db->state;
+    if (db->state == DB_ONLINE && !db->tdb.read_only_log) {
+        hdb_err e;
+        db_note_restored(db, chain_base, res->redo_point, &e);
+    }
 }
 
 /* ---- roll forward ------------------------------------------------------------ */
@@ -480,12 +478,7 @@ static int restore_full(instance *in, const restore_opts *o, media_reader *mr, i
     /* 3. the same recovery as a crash's */
     if (roll_forward(in, db, h->log_stream_first, o, o->recovery, err) < 0)
         goto out;
-    res->redo_point = log_end_lsn(db->tdb.log);
-    res->state = db->state;
-    if (db->state == DB_ONLINE && !db->tdb.read_only_log) {
-        hdb_err e;
-        db_note_restored(db, h->first_lsn, res->redo_point, &e);
-    }
+    note_outcome(db, h->first_lsn, res);
     rc = 0;
 out:
     for (size_t i = 0; i < n; i++) {
@@ -582,12 +575,7 @@ static int restore_diff(instance *in, const restore_opts *o, media_reader *mr, i
     db = inst_attach(in, id, name, data, logp, err);
     if (!db || roll_forward(in, db, h->log_stream_first, o, o->recovery, err) < 0)
         goto out;
-    res->redo_point = log_end_lsn(db->tdb.log);
-    res->state = db->state;
-    if (db->state == DB_ONLINE && !db->tdb.read_only_log) {
-        hdb_err e;
-        db_note_restored(db, h->database_backup_lsn, res->redo_point, &e);
-    }
+    note_outcome(db, h->database_backup_lsn, res);
     rc = 0;
 out:
     for (size_t i = 0; i < n; i++)
@@ -634,12 +622,7 @@ static int restore_log(instance *in, const restore_opts *o, media_reader *mr, in
         res->info = o->stop_at ? 4322 : 4329;   /* the target is in a later log backup */
     if (roll_forward(in, db, floor, o, mode, err) < 0)
         return -1;
-    res->redo_point = log_end_lsn(log);
-    res->state = db->state;
-    if (db->state == DB_ONLINE && !db->tdb.read_only_log) {
-        hdb_err e;
-        db_note_restored(db, h->database_backup_lsn, res->redo_point, &e);
-    }
+    note_outcome(db, h->database_backup_lsn, res);
     return 0;
 }
 

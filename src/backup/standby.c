@@ -60,20 +60,6 @@ static void pointer_path(char *out, const char *log_path)
     snprintf(out, PTR_MAX, "%s.standby", log_path);
 }
 
-static int sync_dir_of(const char *path, hdb_err *err)
-{
-    char d[PTR_MAX];
-    snprintf(d, sizeof d, "%s", path);
-    char *s = strrchr(d, '/');
-    if (!s)
-        snprintf(d, sizeof d, ".");
-    else if (s == d)
-        d[1] = 0;
-    else
-        *s = 0;
-    return fio_sync_dir(d, err);
-}
-
 static void put_header(uint8_t *h, const database *db, lsn_t redo, uint64_t count, int state)
 {
     memset(h, 0, U_HDR);
@@ -161,7 +147,7 @@ static int write_pointer(const char *log_path, const char *undo_path, hdb_err *e
     fio_close(f);
     if (rc == 0 && rename(tmp, p) < 0)
         rc = hdb_raise_text(err, 3634, 16, 1, "The operating system could not rename the standby pointer file.");
-    return rc < 0 ? rc : sync_dir_of(p, err);
+    return rc < 0 ? rc : fio_sync_parent(p, err);
 }
 
 standby_capture *standby_begin(database *db, const char *undo_path, lsn_t redo_lsn, hdb_err *err)
@@ -182,7 +168,7 @@ standby_capture *standby_begin(database *db, const char *undo_path, lsn_t redo_l
     if (!(c->f = fio_open(undo_path, FIO_CREATE | FIO_EXCL, err)))
         goto fail;
     put_header(c->rec, db, redo_lsn, 0, U_IN_PROGRESS);
-    if (fio_pwrite(c->f, c->rec, U_HDR, 0, err) < 0 || fio_sync(c->f, err) < 0 || sync_dir_of(undo_path, err) < 0 ||
+    if (fio_pwrite(c->f, c->rec, U_HDR, 0, err) < 0 || fio_sync(c->f, err) < 0 || fio_sync_parent(undo_path, err) < 0 ||
         write_pointer(db->log_path, undo_path, err) < 0)
         goto fail;
     if (mtr_watch(db->tdb.log, save_image, c) < 0) {
@@ -350,7 +336,7 @@ void standby_forget(const char *log_path)
     if (read_pointer(log_path, undo, &e) == 0 && undo[0])
         unlink(undo);
     unlink(p);
-    sync_dir_of(p, &e);
+    fio_sync_parent(p, &e);
 }
 
 /* The log as it was at the end of redo: the records before `end` copied into
@@ -400,7 +386,7 @@ static int cut_log(const char *log_path, lsn_t end, hdb_err *err)
         unlink(tmp);
         return -1;
     }
-    return sync_dir_of(log_path, err);
+    return fio_sync_parent(log_path, err);
 }
 
 database *standby_revert(instance *in, database *db, hdb_err *err)
@@ -459,7 +445,7 @@ database *standby_revert(instance *in, database *db, hdb_err *err)
         char p[PTR_MAX];
         pointer_path(p, logp);
         unlink(p);
-        rc = sync_dir_of(p, err);
+        rc = fio_sync_parent(p, err);
         unlink(u.path);
     }
     /* back in the instance either way: RESTORING, to be restored again */

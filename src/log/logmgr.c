@@ -174,21 +174,6 @@ static int start_writer(logmgr *lm, hdb_err *err)
     return 0;
 }
 
-static char *dir_of(const char *path)
-{
-    char *d = strdup(path);
-    if (!d)
-        return NULL;
-    char *s = strrchr(d, '/');
-    if (!s)
-        strcpy(d, ".");
-    else if (s == d)
-        d[1] = 0;
-    else
-        *s = 0;
-    return d;
-}
-
 static logmgr *create_at(const char *path, const log_options *opt, uint64_t first_seq, hdb_err *err)
 {
     uint64_t V = opt && opt->vlf_size ? opt->vlf_size : DEFAULT_VLF;
@@ -222,13 +207,10 @@ static logmgr *create_at(const char *path, const log_options *opt, uint64_t firs
     }
     lm->nslots = n;
     uint32_t salt = (uint32_t)next_rand(lm);
-    char *dir = dir_of(path);
-    if (lf_format(f, &m, n, salt, first_seq, err) < 0 || !dir || fio_sync_dir(dir, err) < 0) {
-        free(dir);
+    if (lf_format(f, &m, n, salt, first_seq, err) < 0 || fio_sync_parent(path, err) < 0) {
         lm_free(lm);
         return NULL;
     }
-    free(dir);
     lm->slots[0].seq = first_seq;
     lm->slots[0].salt = salt;
     lm->cur_seq = first_seq;

@@ -7,6 +7,7 @@
 #include "os/fio.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -282,6 +283,20 @@ int64_t fio_size(fio_file *f)
     if (fstat(f->fd, &st) < 0)
         return -1;
     return st.st_size;
+}
+
+int fio_sync_parent(const char *path, hdb_err *err)
+{
+    char d[PATH_MAX];
+    snprintf(d, sizeof d, "%s", path);
+    char *s = strrchr(d, '/');
+    if (!s)
+        snprintf(d, sizeof d, ".");
+    else if (s == d)
+        d[1] = 0;
+    else
+        *s = 0;
+    return fio_sync_dir(d, err);
 }
 
 int fio_sync_dir(const char *dir, hdb_err *err)

@@ -55,6 +55,8 @@ int fio_last_errno(void);
 
 /* fsync a directory so a created/renamed file's entry is durable. */
 int fio_sync_dir(const char *dir, hdb_err *err);
+/* fio_sync_dir of the directory holding `path` ("." for a bare name). */
+int fio_sync_parent(const char *path, hdb_err *err);
 
 /* ---- fault injection ---------------------------------------------------- */
 

@@ -337,6 +337,24 @@ static int set_value_int(sql_session *s, ast_expr *e, int64_t *out)
     return EX_OK;
 }
 
+/* The word of SET DATEFORMAT dmy / SET LANGUAGE @lang: as written, or the
+ * value of the expression (NULL when there is neither). */
+static int set_value_word(sql_session *s, const ast_set_option *o, const char **out)
+{
+    *out = o->word;
+    if (o->word || !o->value)
+        return EX_OK;
+    sql_value v;
+    sql_type t;
+    int rc = ex_eval_scalar(s, o->value, &v, &t);
+    if (rc != EX_OK)
+        return rc;
+    *out = v.is_null ? "" : cv_utf8(&s->stmt_arena, &v, &t);
+    if (!*out)
+        *out = "";
+    return EX_OK;
+}
+
 int ex_set_option(sql_session *s, ast_stmt *st)
 {
     ast_set_option *o = &st->u.set_option;
@@ -404,18 +422,10 @@ int ex_set_option(sql_session *s, ast_stmt *st)
         } else if (!strcmp(n, "CONTEXT_INFO")) {
             /* accepted */
         } else if (!strcmp(n, "DATEFORMAT")) {
-            const char *w = o->word;
-            char buf[16] = "";
-            if (!w && o->value) {
-                sql_value v;
-                sql_type t;
-                int rc = ex_eval_scalar(s, o->value, &v, &t);
-                if (rc != EX_OK)
-                    return rc;
-                char *u = v.is_null ? NULL : cv_utf8(&s->stmt_arena, &v, &t);
-                snprintf(buf, sizeof buf, "%s", u ? u : "");
-                w = buf;
-            }
+            const char *w;
+            int rc = set_value_word(s, o, &w);
+            if (rc != EX_OK)
+                return rc;
             static const char *const fmts[] = { "mdy", "dmy", "ymd", "ydm", "myd", "dym" };
             bool ok = false;
             for (int k = 0; k < 6; k++)
@@ -426,18 +436,10 @@ int ex_set_option(sql_session *s, ast_stmt *st)
             if (!ok)
                 return ex_failf(s, 2741, 16, 1, "SET DATEFORMAT date order '%s' is invalid.", w ? w : "");
         } else if (!strcmp(n, "LANGUAGE")) {
-            const char *w = o->word;
-            char buf[64] = "";
-            if (!w && o->value) {
-                sql_value v;
-                sql_type t;
-                int rc = ex_eval_scalar(s, o->value, &v, &t);
-                if (rc != EX_OK)
-                    return rc;
-                char *u = v.is_null ? NULL : cv_utf8(&s->stmt_arena, &v, &t);
-                snprintf(buf, sizeof buf, "%s", u ? u : "");
-                w = buf;
-            }
+            const char *w;
+            int rc = set_value_word(s, o, &w);
+            if (rc != EX_OK)
+                return rc;
             if (!w || (strcasecmp(w, "us_english") && strcasecmp(w, "English")))
                 return ex_failf(s, 2732, 16, 1, "Error number 2732 is invalid. The number must be from 13000 through 2147483647 and it cannot be 50000.");
             snprintf(op->language, sizeof op->language, "us_english");

@@ -14,7 +14,6 @@
 #include "storage/datafile.h"
 
 #include <errno.h>
-#include <libgen.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -172,13 +171,6 @@ static int raise_text(hdb_err *err, int number, const char *fmt, ...)
 
 /* Make a new file's directory entry durable: a crash right after CREATE
  * DATABASE must not lose the file whose pages the log already refers to. */
-static void sync_parent_dir(const char *path)
-{
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    fio_sync_dir(dirname(tmp), NULL);
-}
-
 int df_add_file(dbfiles *df, const df_file_desc *desc, int create, hdb_err *err)
 {
     if (desc->file_id == 0)
@@ -224,7 +216,7 @@ int df_add_file(dbfiles *df, const df_file_desc *desc, int create, hdb_err *err)
             unlink(desc->path);  /* half-made file: a retry must be able to create it */
             return -1;
         }
-        sync_parent_dir(desc->path);
+        fio_sync_parent(desc->path, NULL);
         atomic_store(&e->pages, desc->size_pages);
     } else {
         int64_t sz = fio_size(e->f);

@@ -62,6 +62,44 @@ static bx *bind_failf(sql_session *s, int line, int number, int severity, int st
     return bind_fail(s, line, number, severity, state, m);
 }
 
+/* The result type of an aggregate over an argument of type `at` (NULL for
+ * COUNT(*)): SUM/AVG widen small integers to int, real to float, decimals to
+ * precision 38 (AVG keeps at least 6 decimals), smallmoney to money. */
+static int agg_type(sql_session *s, int fn, const sql_type *at, int line, sql_type *out)
+{
+    switch (fn) {
+    case AGG_COUNT_STAR: case AGG_COUNT:
+        *out = value_type(SQL_INT, 0, 0, 0);
+        return 0;
+    case AGG_COUNT_BIG_STAR: case AGG_COUNT_BIG:
+        *out = value_type(SQL_BIGINT, 0, 0, 0);
+        return 0;
+    case AGG_SUM: case AGG_AVG:
+        if (!at || !ty_num(at->id) || at->id == SQL_BIT) {
+            bind_failf(s, line, 8117, 16, 1, "Operand data type %s is invalid for %s operator.",
+                       at ? value_type_name(at->id) : "NULL", fn == AGG_SUM ? "sum" : "avg");
+            return -1;
+        }
+        if (at->id == SQL_TINYINT || at->id == SQL_SMALLINT || at->id == SQL_INT)
+            *out = value_type(SQL_INT, 0, 0, 0);
+        else if (at->id == SQL_REAL)
+            *out = value_type(SQL_FLOAT, 0, 53, 0);
+        else if (ty_dec(at->id))
+            *out = value_type(at->id, 0, 38, (uint8_t)(fn == AGG_AVG ? (at->scale > 6 ? at->scale : 6) : at->scale));
+        else if (at->id == SQL_SMALLMONEY)
+            *out = value_type(SQL_MONEY, 0, 0, 0);
+        else
+            *out = *at;
+        return 0;
+    case AGG_STDEV: case AGG_VAR:
+        *out = value_type(SQL_FLOAT, 0, 53, 0);
+        return 0;
+    default:   /* MIN / MAX */
+        *out = *at;
+        return 0;
+    }
+}
+
 bool bx_is_const(const bx *e) { return e->kind == BX_CONST; }
 
 bx *bx_const(sql_session *s, const sql_value *v, const sql_type *t, int line)
@@ -433,38 +471,8 @@ __attribute__((noinline)) static bx *bind_agg(sql_session *s, bscope *sc, ast_ex
             return bind_fail(s, ae->line, 130, 16, 1, "Cannot perform an aggregate function on an expression "
                              "containing an aggregate or a subquery.");
     }
-    const sql_type *at = ag.arg ? &ag.arg->t : NULL;
-    switch (ag.fn) {
-    case AGG_COUNT_STAR: case AGG_COUNT:
-        ag.t = value_type(SQL_INT, 0, 0, 0);
-        break;
-    case AGG_COUNT_BIG_STAR: case AGG_COUNT_BIG:
-        ag.t = value_type(SQL_BIGINT, 0, 0, 0);
-        break;
-    case AGG_SUM: case AGG_AVG:
-        if (!ty_num(at->id) || at->id == SQL_BIT) {
-            return bind_failf(s, ae->line, 8117, 16, 1, "Operand data type %s is invalid for %s operator.", value_type_name(at->id),
-                     ag.fn == AGG_SUM ? "sum" : "avg");
-        }
-        if (at->id == SQL_TINYINT || at->id == SQL_SMALLINT || at->id == SQL_INT)
-            ag.t = value_type(SQL_INT, 0, 0, 0);
-        else if (at->id == SQL_REAL)
-            ag.t = value_type(SQL_FLOAT, 0, 53, 0);
-        else if (ty_dec(at->id))
-            ag.t = value_type(SQL_NUMERIC == at->id ? SQL_NUMERIC : SQL_DECIMAL, 0, 38,
-                              (uint8_t)(ag.fn == AGG_AVG ? (at->scale > 6 ? at->scale : 6) : at->scale));
-        else if (at->id == SQL_SMALLMONEY)
-            ag.t = value_type(SQL_MONEY, 0, 0, 0);
-        else
-            ag.t = *at;
-        break;
-    case AGG_STDEV: case AGG_VAR:
-        ag.t = value_type(SQL_FLOAT, 0, 53, 0);
-        break;
-    default:   /* MIN / MAX */
-        ag.t = *at;
-        break;
-    }
+    if (agg_type(s, ag.fn, ag.arg ? &ag.arg->t : NULL, ae->line, &ag.t) < 0)
+        return NULL;
     /* append to the plan's aggregates */
     q_agg *na = arena_alloc(&s->stmt_arena, sizeof *na * (size_t)(p->nagg + 1));
     if (!na)
@@ -716,32 +724,10 @@ __attribute__((noinline)) static bx *bind_window(sql_session *s, bscope *sc, ast
         if (w.arg3 && !(w.arg3 = bx_cast_to(s, w.arg3, &w.t)))
             return NULL;
         break;
-    default: {
-        /* the aggregate's result type, as for GROUP BY */
-        q_agg tmp = { .fn = w.agg, .arg = w.arg };
-        const sql_type *at = w.arg ? &w.arg->t : NULL;
-        switch (tmp.fn) {
-        case AGG_COUNT_STAR: case AGG_COUNT: w.t = value_type(SQL_INT, 0, 0, 0); break;
-        case AGG_COUNT_BIG_STAR: case AGG_COUNT_BIG: w.t = value_type(SQL_BIGINT, 0, 0, 0); break;
-        case AGG_SUM: case AGG_AVG:
-            if (!at || !ty_num(at->id) || at->id == SQL_BIT)
-                return bind_fail(s, ae->line, 8117, 16, 1, "Operand data type is invalid for sum/avg operator.");
-            if (at->id == SQL_TINYINT || at->id == SQL_SMALLINT || at->id == SQL_INT)
-                w.t = value_type(SQL_INT, 0, 0, 0);
-            else if (at->id == SQL_REAL)
-                w.t = value_type(SQL_FLOAT, 0, 53, 0);
-            else if (ty_dec(at->id))
-                w.t = value_type(at->id, 0, 38, (uint8_t)(tmp.fn == AGG_AVG ? (at->scale > 6 ? at->scale : 6) : at->scale));
-            else if (at->id == SQL_SMALLMONEY)
-                w.t = value_type(SQL_MONEY, 0, 0, 0);
-            else
-                w.t = *at;
-            break;
-        case AGG_STDEV: case AGG_VAR: w.t = value_type(SQL_FLOAT, 0, 53, 0); break;
-        default: w.t = *at; break;
-        }
+    default:   /* an aggregate over a window: its type as for GROUP BY */
+        if (agg_type(s, w.agg, w.arg ? &w.arg->t : NULL, ae->line, &w.t) < 0)
+            return NULL;
         break;
-    }
     }
     q_win *nw = arena_alloc(&s->stmt_arena, sizeof *nw * (size_t)(p->nwin + 1));
     if (!nw)

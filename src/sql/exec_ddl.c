@@ -271,6 +271,31 @@ static uint16_t coll_flags(const char *c)
     return fl;
 }
 
+/* Where a new table named n goes: its database (*db comes in as the
+ * session's), its name there, its schema. Temporary tables go to tempdb,
+ * under a session-unique name (realname, 140 bytes). */
+static int new_table_place(sql_session *s, const ast_objname *n, bool temp, database **db, char *realname,
+                           const char **tname, uint32_t *sid)
+{
+    *tname = n->object;
+    if (temp) {
+        if (!(*db = ex_tempdb(s, &s->err)))
+            return EX_ERROR;
+        database *xdb;
+        table_def *xtd;
+        if (ex_temp_find(s, n->object, &xdb, &xtd))
+            return ex_failf(s, 2714, 16, 6, "There is already an object named '%s' in the database.", n->object);
+        ex_temp_real_name(s, n->object, realname, 140);
+        *tname = realname;
+    } else if (n->database && !(*db = ex_find_db(s, n->database, &s->err))) {
+        return EX_ERROR;
+    }
+    *sid = n->schema && !temp ? ex_schema_id(*db, n->schema) : SCHEMA_DBO;
+    if (!*sid || *sid == SCHEMA_SYS || *sid == 3)
+        return ex_failf(s, 2760, 16, 1, "The specified schema name \"%s\" either does not exist or you do not have permission to use it.", n->schema);
+    return EX_OK;
+}
+
 typedef struct uq { int n; int cols[TBL_MAX_KEYCOLS]; uint8_t desc[TBL_MAX_KEYCOLS]; const char *name; } uq;
 
 static int create_table(sql_session *s, ast_stmt *st, bool send_done)
@@ -282,23 +307,11 @@ static int create_table(sql_session *s, ast_stmt *st, bool send_done)
     database *db = s->db;
     bool temp = n->object[0] == '#' || n->object[0] == '@';   /* #temp table or table variable */
     char realname[140];
-    const char *tname = n->object;
-    if (temp) {
-        /* temporary tables go to tempdb, under a session-unique name */
-        if (!(db = ex_tempdb(s, &s->err)))
-            return EX_ERROR;
-        database *xdb;
-        table_def *xtd;
-        if (ex_temp_find(s, n->object, &xdb, &xtd))
-            return ex_failf(s, 2714, 16, 6, "There is already an object named '%s' in the database.", n->object);
-        ex_temp_real_name(s, n->object, realname, sizeof realname);
-        tname = realname;
-    } else if (n->database && !(db = ex_find_db(s, n->database, &s->err))) {
-        return EX_ERROR;
-    }
-    uint32_t sid = n->schema && !temp ? ex_schema_id(db, n->schema) : SCHEMA_DBO;
-    if (!sid || sid == SCHEMA_SYS || sid == 3)
-        return ex_failf(s, 2760, 16, 1, "The specified schema name \"%s\" either does not exist or you do not have permission to use it.", n->schema);
+    const char *tname;
+    uint32_t sid;
+    int where = new_table_place(s, n, temp, &db, realname, &tname, &sid);
+    if (where != EX_OK)
+        return where;
     int ncols = ct->def.columns.n;
     if (ncols == 0)
         return ex_failf(s, 102, 15, 1, "Incorrect syntax near ')'.");
@@ -548,22 +561,11 @@ int ex_create_table_for(sql_session *s, const ast_objname *n, const sql_column *
     database *db = s->db;
     bool temp = n->object[0] == '#';
     char realname[140];
-    const char *tname = n->object;
-    if (temp) {
-        if (!(db = ex_tempdb(s, &s->err)))
-            return EX_ERROR;
-        database *xdb;
-        table_def *xtd;
-        if (ex_temp_find(s, n->object, &xdb, &xtd))
-            return ex_failf(s, 2714, 16, 6, "There is already an object named '%s' in the database.", n->object);
-        ex_temp_real_name(s, n->object, realname, sizeof realname);
-        tname = realname;
-    } else if (n->database && !(db = ex_find_db(s, n->database, &s->err))) {
-        return EX_ERROR;
-    }
-    uint32_t sid = n->schema && !temp ? ex_schema_id(db, n->schema) : SCHEMA_DBO;
-    if (!sid || sid == SCHEMA_SYS || sid == 3)
-        return ex_failf(s, 2760, 16, 1, "The specified schema name \"%s\" either does not exist or you do not have permission to use it.", n->schema);
+    const char *tname;
+    uint32_t sid;
+    int where = new_table_place(s, n, temp, &db, realname, &tname, &sid);
+    if (where != EX_OK)
+        return where;
     txn *t = ex_txn(s, true, &s->err);
     if (!t)
         return EX_ERROR;

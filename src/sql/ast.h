@@ -186,6 +186,7 @@ struct ast_option {
     ast_option_list sub;      /* NAME (opt, opt = v): ENCRYPTION (ALGORITHM = AES_256, ...) */
     bool equals;              /* written with '=' (matters only when printing) */
     bool word_in_parens;      /* word is raw text from "= (...)": LISTENER_IP = (10.0.0.1) */
+    bool word_quoted;         /* word was a [quoted] name: printed quoted again */
     int line;
 };
 

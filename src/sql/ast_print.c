@@ -590,7 +590,10 @@ void ast_pr_option(ast_sb *b, const ast_option *o, ast_pr_style style)
             ast_sb_put(b, o->word);
             ast_sb_put(b, ")");
         } else {
-            ast_pr_word(b, o->word);
+            if (o->word_quoted)
+                put_bracketed(b, o->word);
+            else
+                ast_pr_word(b, o->word);
         }
     } else if (o->args.n) {
         ast_sb_put(b, "(");

@@ -66,6 +66,7 @@ static void option_value(parser *P, ast_option *o)
     }
     if (parse_is_anyword_at(P, 0) || parse_cur(P)->kind == TK_QIDENT) {
         o->word = parse_cur(P)->text;
+        o->word_quoted = parse_cur(P)->kind == TK_QIDENT;
         parse_advance(P);
         /* CHANGE_TRACKING = ON (AUTO_CLEANUP = ON) */
         if (parse_is_op(P, OP_LPAREN))
@@ -144,6 +145,7 @@ static void option_body(parser *P, ast_option *o, parse_optval val)
             /* A phrase of plain words (WINDOWS NEGOTIATE, REQUIRED ALGORITHM
              * AES); a [quoted] name stands alone. */
             bool plain = parse_cur(P)->kind == TK_IDENT;
+            o->word_quoted = !plain;
             o->word = plain ? parse_anyword(P) : parse_ident(P);
             while (plain && parse_cur(P)->kind == TK_IDENT)
                 o->word = parse_concat(P, o->word, " ", parse_anyword(P));

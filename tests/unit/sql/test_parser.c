@@ -1488,6 +1488,8 @@ static const char *const corpus[] = {
     "SELECT c.precision, c.scale, s.[key] FROM sys.columns AS c, s",
     /* a bare word after LISTENER_IP prints without the parentheses of "= (...)" */
     "ALTER DATABASE db SET LISTENER_IP someWord",
+    /* a [quoted] option word prints quoted again */
+    "ALTER DATABASE CURRENT SET COMPATIBILIT [my db]",
     "CREATE PROCEDURE dbo.p @a int, @b varchar(10) = 'x', @c int OUT, @t tt READONLY "
     "WITH EXECUTE AS OWNER, RECOMPILE AS BEGIN SET NOCOUNT ON; SELECT @a, @b; SET @c = 1; RETURN 0 END",
     "lbl: PRINT 1; IF 1 = 0 GOTO lbl",

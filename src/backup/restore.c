@@ -331,13 +331,16 @@ static void note_outcome(database *db, lsn_t chain_base, restore_result *res)
 /* Analysis + redo from the floor; then RECOVERY (undo, ONLINE), NORECOVERY
  * (RESTORING, pages durable through the log's end) or STANDBY (NORECOVERY's
  * state, then undo with the images it changes saved: ONLINE, read-only). */
-static int roll_forward(instance *in, database *db, lsn_t floor, const restore_opts *o, int mode, hdb_err *err)
+static int roll_forward(instance *in, database *db, lsn_t floor, const restore_opts *o, int mode,
+                        int stopped_early, hdb_err *err)
 {
     logmgr *log = db->tdb.log;
     recovery *rc = recovery_begin(in->txns);
     if (!rc)
         return hdb_raise_text(err, 701, 19, 1, "There is insufficient system memory to run this query.");
     int r = recovery_add_restored(rc, db, floor, err);
+    if (stopped_early)
+        recovery_stopped_early(rc);
     if (r == 0 && mode == RESTORE_RECOVERY) {
         r = recovery_finish(rc, NULL, NULL, err);
         if (r == 0 && db->state != DB_ONLINE)
@@ -476,7 +479,7 @@ static int restore_full(instance *in, const restore_opts *o, media_reader *mr, i
     if (!db)
         goto out;
     /* 3. the same recovery as a crash's */
-    if (roll_forward(in, db, h->log_stream_first, o, o->recovery, err) < 0)
+    if (roll_forward(in, db, h->log_stream_first, o, o->recovery, 0, err) < 0)
         goto out;
     note_outcome(db, h->first_lsn, res);
     rc = 0;
@@ -573,7 +576,7 @@ static int restore_diff(instance *in, const restore_opts *o, media_reader *mr, i
     if (build_log(mr, pos, h, lt, 0, &res->log_bytes, err) < 0 || rename_in(lt->tmp, lt->path, err) < 0)
         goto out;
     db = inst_attach(in, id, name, data, logp, err);
-    if (!db || roll_forward(in, db, h->log_stream_first, o, o->recovery, err) < 0)
+    if (!db || roll_forward(in, db, h->log_stream_first, o, o->recovery, 0, err) < 0)
         goto out;
     note_outcome(db, h->database_backup_lsn, res);
     rc = 0;
@@ -620,7 +623,7 @@ static int restore_log(instance *in, const restore_opts *o, media_reader *mr, in
     int mode = o->recovery == RESTORE_RECOVERY && beyond ? RESTORE_NORECOVERY : o->recovery;
     if (o->recovery == RESTORE_RECOVERY && beyond)
         res->info = o->stop_at ? 4322 : 4329;   /* the target is in a later log backup */
-    if (roll_forward(in, db, floor, o, mode, err) < 0)
+    if (roll_forward(in, db, floor, o, mode, res->stop_lsn != 0, err) < 0)
         return -1;
     note_outcome(db, h->database_backup_lsn, res);
     return 0;
@@ -718,7 +721,7 @@ int restore_with_recovery_only(instance *in, const char *db_name, restore_result
             return -1;
         lsn_t floor = 0;
         log_restore_state(db->tdb.log, &floor);
-        if (roll_forward(in, db, floor, NULL, RESTORE_RECOVERY, err) < 0)
+        if (roll_forward(in, db, floor, NULL, RESTORE_RECOVERY, 0, err) < 0)
             return -1;
     }
     r->redo_point = log_end_lsn(db->tdb.log);

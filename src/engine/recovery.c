@@ -36,6 +36,7 @@ struct recovery {
     txn_mgr       *txns;
     rdb           *dbs;
     int            ndbs, cap;
+    int            stopped_early;   /* a restore's stop point ends the history */
     recovery_stats st;
 };
 
@@ -456,6 +457,8 @@ static rdb *find_rdb(recovery *rc, uint32_t db_id)
     return NULL;
 }
 
+void recovery_stopped_early(recovery *rc) { rc->stopped_early = 1; }
+
 /* The coordinator's verdict on a prepared transaction: 1 commit, 0 abort. */
 static int coordinator_says_commit(recovery *rc, const rtxn *t, recovery_lookup_fn lookup, void *ctx, rdb *self)
 {
@@ -463,6 +466,13 @@ static int coordinator_says_commit(recovery *rc, const rtxn *t, recovery_lookup_
     if (c) {
         rtxn *ct = txn_entry(c, t->id, 0);
         return ct && ct->state == ATT_COMMITTED;
+    }
+    if (rc->stopped_early) {
+        if (self->db->inst)
+            inst_log(self->db->inst,
+                     "Restore of database '%s': transaction %llu was prepared but not committed at the stop "
+                     "point; it is rolled back.", self->db->tdb.name, (unsigned long long)t->id);
+        return 0;
     }
     database *cdb = lookup ? lookup(ctx, t->coord_db) : NULL;
     (void)cdb;

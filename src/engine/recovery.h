@@ -19,7 +19,10 @@
  * A transaction left PREPARED in a database is decided by its coordinator
  * database's log: COMMIT there means commit, anything else abort (presumed
  * abort). If the coordinator database is not available, commit is presumed
- * (message 3429, as SQL Server does).
+ * (message 3429, as SQL Server does) — except in a restore that stopped at a
+ * point in time or a mark (recovery_stopped_early): there the log past the
+ * stop point is not part of the database's history, so a transaction not
+ * committed by then is rolled back.
  */
 #ifndef HDB_ENGINE_RECOVERY_H
 #define HDB_ENGINE_RECOVERY_H
@@ -42,6 +45,9 @@ int recovery_add(recovery *rc, database *db, hdb_err *err);
  * already hold every change before redo_floor, so redo starts there at the
  * earliest. Without recovery_finish (NORECOVERY) nothing is undone. */
 int recovery_add_restored(recovery *rc, database *db, lsn_t redo_floor, hdb_err *err);
+/* The restored log ends at a STOPAT / STOPATMARK / STOPBEFOREMARK point:
+ * prepared transactions without a COMMIT before it are rolled back. */
+void recovery_stopped_early(recovery *rc);
 int recovery_finish(recovery *rc, recovery_lookup_fn lookup, void *ctx, hdb_err *err);
 void recovery_get_stats(recovery *rc, recovery_stats *st);
 void recovery_free(recovery *rc);

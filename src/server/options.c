@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "txn/txn.h"
+
 static int env_int(const char *name, int dflt, int lo, int hi)
 {
     const char *v = getenv(name);
@@ -26,6 +28,11 @@ int srv_parse_options(int argc, char **argv, srv_options *o, char *msg, int msgc
         snprintf(o->instance_name, sizeof o->instance_name, "hadrdb");
     o->buffer_pool_mb = env_int("HADRD_BUFFER_POOL_MB", 256, 4, 1 << 20);
     o->checkpoint_s = env_int("HADRD_CHECKPOINT_S", 60, 0, 86400);
+    const char *crash = getenv("HADRD_CRASH_AT");
+    if (crash && strcmp(crash, "prepared") == 0)
+        o->crash_point = TXN_CRASH_PREPARED;
+    else if (crash && strcmp(crash, "decided") == 0)
+        o->crash_point = TXN_CRASH_DECIDED;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strlen(a) != 2 || a[0] != '-' || !strchr("Dpln", a[1])) {

@@ -5,7 +5,9 @@
  *
  * Defaults: -D ./data, -p 1433, -l 127.0.0.1, instance name = host name.
  * Environment: HADRD_SA_PASSWORD (first start only), HADRD_BUFFER_POOL_MB
- * (default 256), HADRD_CHECKPOINT_S (default 60).
+ * (default 256), HADRD_CHECKPOINT_S (default 60); for tests of in-doubt
+ * recovery only, HADRD_CRASH_AT=prepared|decided makes the process exit in the
+ * middle of the first user cross-database commit (txn.h, TXN_CRASH_*).
  */
 #ifndef HDB_SERVER_OPTIONS_H
 #define HDB_SERVER_OPTIONS_H
@@ -19,6 +21,7 @@ typedef struct srv_options {
     char instance_name[128];
     int  buffer_pool_mb;
     int  checkpoint_s;
+    int  crash_point;
 } srv_options;
 
 /* 0 on success; -1 with a usage message in msg. */

@@ -85,6 +85,7 @@ server *srv_start(const srv_options *opt, hdb_err *err)
     s->in = inst_open(&io, err);
     if (!s->in || logins_init(s->in, opt->datadir, err) < 0 || sql_msdb_prepare(s->in, err) < 0)
         goto fail;
+    txn_mgr_set_crash_point(s->in->txns, opt->crash_point);
     s->tls = tls_server_start(s->in, opt->datadir);   /* NULL: no TLS, logged */
     if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
         hdb_raise_text(err, 17120, 16, 1, "Could not create the server's wake-up pipe.");

@@ -688,6 +688,7 @@ struct backup_result;
 struct restore_result;
 struct restore_opts;
 void bk_history_backup(sql_session *s, const struct backup_result *r, const bk_device *dev);
+void bk_history_mark(sql_session *s, const txn *t);
 void bk_history_restore(sql_session *s, const struct restore_result *r, const struct restore_opts *o,
                         const bk_device *dev);
 /* sysprocs.c: sp_addumpdevice / sp_dropdevice */

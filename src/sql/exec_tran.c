@@ -172,6 +172,8 @@ int ex_commit_user(sql_session *s, hdb_err *err)
     hdb_err e;
     hdb_err_clear(&e);
     int rc = txn_commit(s->tx, &e);
+    if (rc == 0 && s->tx->marked && s->tx->nparts)
+        bk_history_mark(s, s->tx);
     s->tx_ddl = false;
     uint64_t desc = s->tx_desc;
     free_tx(s);

@@ -1,8 +1,9 @@
 /*
  * msdb_history.c — msdb's backup and restore history: msdb.dbo.backupset,
  * backupmediaset, backupmediafamily, backupfile, restorehistory, restorefile,
- * restorefilegroup, with SQL Server's column names and types (the columns
- * DBAs query; encryption and tape-only columns stay NULL).
+ * restorefilegroup, and the marks of committed marked transactions,
+ * msdb.dbo.logmarkhistory, with SQL Server's column names and types (the
+ * columns DBAs query; encryption and tape-only columns stay NULL).
  *
  * They are ordinary user tables of msdb, created at server start when
  * missing (a new data directory, or one from before they existed), so DBAs
@@ -84,6 +85,10 @@ static const struct { const char *name; const char *ddl; } tables[] = {
     { "restorefilegroup",
       "CREATE TABLE dbo.restorefilegroup (restore_history_id int NOT NULL, filegroup_name nvarchar(128) NOT NULL, "
       "PRIMARY KEY (restore_history_id, filegroup_name))" },
+    { "logmarkhistory",
+      "CREATE TABLE dbo.logmarkhistory (database_name nvarchar(128) NOT NULL, mark_name nvarchar(128) NOT NULL, "
+      "description nvarchar(255) NULL, user_name nvarchar(128) NULL, lsn numeric(25,0) NOT NULL, "
+      "mark_time datetime NOT NULL)" },
 };
 
 /* ------------------------------------------------------------ a private session */
@@ -394,6 +399,29 @@ static void run_history(sql_session *s, sbuf *b)
     }
     warn_3009(s, &e);
     free(b->p);
+}
+
+/* One row per database the committed marked transaction t changed, with the
+ * LSN of its COMMIT there (the 'lsn:N' a restore can stop at). */
+void bk_history_mark(sql_session *s, const txn *t)
+{
+    sbuf b = { 0 };
+    for (int i = 0; i < t->nparts; i++) {
+        sb_add(&b, "INSERT INTO dbo.logmarkhistory VALUES (");
+        sb_str(&b, t->parts[i].db->name);
+        sb_add(&b, ", ");
+        sb_str(&b, t->name);
+        sb_add(&b, ", ");
+        sb_strn(&b, t->mark_desc);
+        sb_add(&b, ", ");
+        sb_strn(&b, t->user);
+        sb_add(&b, ", ");
+        sb_lsn(&b, t->parts[i].commit_lsn);
+        sb_add(&b, ", ");
+        sb_time(&b, t->commit_time_us);
+        sb_add(&b, ");\n");
+    }
+    run_history(s, &b);
 }
 
 void bk_history_backup(sql_session *s, const backup_result *r, const bk_device *dev)

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "txn/commit_gate.h"
 
 struct txn_mgr {
     pthread_mutex_t mu;
@@ -15,6 +18,9 @@ struct txn_mgr {
     txn_undo_fn     undo;
     void           *undo_ctx;
     txn            *live;
+    commit_gate     gate;            /* the marked-commit block */
+    int             mark_timeout_ms; /* how long a marked commit waits for prepared ones */
+    int             crash_point;     /* TXN_CRASH_*: tests of in-doubt recovery */
 };
 
 int64_t txn_now_us(void)
@@ -45,6 +51,8 @@ txn_mgr *txn_mgr_create(lock_mgr *locks, txn_undo_fn undo, void *undo_ctx)
     m->locks = locks;
     m->undo = undo;
     m->undo_ctx = undo_ctx;
+    commit_gate_init(&m->gate);
+    m->mark_timeout_ms = TXN_MARK_TIMEOUT_MS;
     return m;
 }
 
@@ -52,12 +60,42 @@ void txn_mgr_destroy(txn_mgr *m)
 {
     if (!m)
         return;
+    commit_gate_destroy(&m->gate);
     pthread_mutex_destroy(&m->mu);
     free(m);
 }
 
 lock_mgr *txn_mgr_locks(txn_mgr *m) { return m->locks; }
 
+void txn_mgr_set_mark_timeout(txn_mgr *m, int ms) { m->mark_timeout_ms = ms; }
+void txn_mgr_set_crash_point(txn_mgr *m, int point) { m->crash_point = point; }
+
+void txn_mgr_mark_stats(txn_mgr *m, uint64_t *marks, uint64_t *blocked_us, uint64_t *max_blocked_us)
+{
+    pthread_mutex_lock(&m->gate.mu);
+    *marks = m->gate.closes;
+    *blocked_us = m->gate.closed_us;
+    *max_blocked_us = m->gate.max_closed_us;
+    pthread_mutex_unlock(&m->gate.mu);
+}
+
+/* Leave the marked-commit gate, or open it for the marked commit holding it. */
+static void release_gate(txn *t)
+{
+    if (t->gate == TXN_GATE_INSIDE)
+        commit_gate_leave(&t->mgr->gate);
+    else if (t->gate == TXN_GATE_HELD)
+        commit_gate_open(&t->mgr->gate);
+    t->gate = 0;
+}
+
+/* A crash at a chosen point of the cross-database commit, as if the process
+ * were killed there (HADRD_CRASH_AT; for tests of in-doubt recovery). */
+static void crash_if(txn *t, int point)
+{
+    if (t->mgr->crash_point == point && t->session_id > 0)
+        _exit(70);
+}
 void txn_mgr_see_id(txn_mgr *m, uint64_t id)
 {
     pthread_mutex_lock(&m->mu);
@@ -175,6 +213,7 @@ void txn_free(txn *t)
      * only release their arguments */
     for (int i = 0; i < t->nactions; i++)
         t->actions[i].fn(t->actions[i].arg, 0);
+    release_gate(t);
     for (int i = 0; i < t->nparts; i++)
         if (t->parts[i].db)
             att_unlink(&t->parts[i]);
@@ -374,6 +413,7 @@ static int undo_part(txn *t, txn_part *p, lsn_t stop, hdb_err *err)
 
 static void end_txn(txn *t, int state)
 {
+    release_gate(t);
     t->state = state;
     for (int i = 0; i < t->nparts; i++)
         att_unlink(&t->parts[i]);
@@ -471,11 +511,22 @@ static lsn_t log_commit(txn *t, txn_part *p, hdb_err *err)
     uint64_t now = (uint64_t)txn_now_us();
     if (t->marked && !log_mark(t, p, now, err))
         return 0;
-    return append_rec(t, p, LR_COMMIT, &now, sizeof now, err);
+    lsn_t lsn = append_rec(t, p, LR_COMMIT, &now, sizeof now, err);
+    if (lsn) {
+        p->commit_lsn = lsn;
+        t->commit_time_us = (int64_t)now;
+    }
+    return lsn;
 }
 
 int txn_prepare(txn *t, const uint8_t gtid[16], uint32_t coord_db, hdb_err *err)
 {
+    /* from the first PREPARE to the last COMMIT no marked commit may run
+     * (unless this is the marked one, which holds the gate) */
+    if (!t->gate) {
+        commit_gate_enter(&t->mgr->gate);
+        t->gate = TXN_GATE_INSIDE;
+    }
     lbuf b;
     lbuf_init(&b);
     lbuf_u64(&b, (uint64_t)txn_now_us());
@@ -510,14 +561,19 @@ int txn_commit_prepared(txn *t, hdb_err *err)
     /* The coordinator (parts[0]) commit record is the decision; it must be
      * durable before any participant learns the outcome. */
     lsn_t lsns[TXN_MAX_DBS];
+    crash_if(t, TXN_CRASH_PREPARED);
     for (int i = 0; i < t->nparts; i++) {
         lsns[i] = log_commit(t, &t->parts[i], err);
-        if (!lsns[i])
+        if (!lsns[i] || (i == 0 && log_flush_to(t->parts[0].db->log, lsns[0], err) < 0)) {
+            release_gate(t);   /* the outcome is recovery's to decide now */
             return -1;
+        }
         t->parts[i].state = ATT_COMMITTED;
-        if (i == 0 && log_flush_to(t->parts[0].db->log, lsns[0], err) < 0)
-            return -1;
+        if (i == 0)
+            crash_if(t, TXN_CRASH_DECIDED);
     }
+    /* every COMMIT is in its log: the order a mark depends on is fixed */
+    release_gate(t);
     /* Participants' commit records are made durable too before the transaction
      * leaves their active tables, so no later checkpoint can let the
      * coordinator's log truncate a decision a participant still needs. */
@@ -537,6 +593,23 @@ int txn_commit(txn *t, hdb_err *err)
         end_txn(t, TXN_COMMITTED);
         return 0;
     }
+    /* A marked commit closes the gate first (seed 003): prepared transactions
+     * finish, new ones wait until its mark and COMMIT are in every log. */
+    if (t->marked) {
+        if (commit_gate_close(&t->mgr->gate, t->mgr->mark_timeout_ms) < 0) {
+            hdb_err ignore;
+            txn_rollback(t, &ignore);
+            char msg[HDB_ERR_MSG_MAX];
+            snprintf(msg, sizeof msg,
+                     "The marked transaction \"%s\" failed. A timeout occurred while attempting to place a mark "
+                     "in the log by committing the marked transaction. This can be caused by contention with "
+                     "distributed transactions or other local marked transactions that have prepared, but not "
+                     "committed or aborted. Try the operation again and if the error persists, determine the "
+                     "source of the contention.", t->name);
+            return hdb_raise_text(err, 3928, 16, 1, msg);
+        }
+        t->gate = TXN_GATE_HELD;
+    }
     if (t->nparts == 1) {
         txn_part *p = &t->parts[0];
         lsn_t lsn = log_commit(t, p, err);
@@ -545,6 +618,7 @@ int txn_commit(txn *t, hdb_err *err)
             txn_rollback(t, &ignore);
             return -1;
         }
+        release_gate(t);
         p->state = ATT_COMMITTED;
         /* Durability: the commit is acknowledged only once the log writer's
          * fdatasync covers this record (group commit). */

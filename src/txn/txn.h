@@ -30,6 +30,8 @@
 #define TXN_NAME_MAX  32
 #define TXN_USER_MAX  128
 #define TXN_MARK_DESC_MAX 255
+/* How long a marked commit waits for prepared cross-database commits (3928). */
+#define TXN_MARK_TIMEOUT_MS 20000
 
 struct txn;
 struct txn_part;
@@ -57,6 +59,7 @@ typedef struct txn_part {
     lsn_t            last_lsn;      /* newest record (prev_lsn of the next) */
     lsn_t            undo_next;     /* next record to undo (after partial rollbacks) */
     int              state;         /* att_state */
+    lsn_t            commit_lsn;    /* its COMMIT (logmarkhistory.lsn of a mark) */
     struct txn_part *att_next, *att_prev;
 } txn_part;
 
@@ -95,12 +98,25 @@ typedef struct txn {
     txn_savepoint  *saves;
     int             marked;
     char            mark_desc[TXN_MARK_DESC_MAX + 1];
+    int             gate;              /* TXN_GATE_*: where it stands at the marked-commit gate */
+    int64_t         commit_time_us;
     int             nactions;
     struct { txn_commit_action fn; void *arg; } *actions;
     struct txn     *next, *prev;       /* instance list (DMVs) */
 } txn;
 
+enum { TXN_GATE_INSIDE = 1, TXN_GATE_HELD };
+/* Crash points of a cross-database commit (tests): after every PREPARE is
+ * durable; after the coordinator's COMMIT is durable. */
+enum { TXN_CRASH_NONE, TXN_CRASH_PREPARED, TXN_CRASH_DECIDED };
+
 txn_mgr *txn_mgr_create(lock_mgr *locks, txn_undo_fn undo, void *undo_ctx);
+/* Marked commits (commit_gate.h): the wait for prepared transactions (default
+ * TXN_MARK_TIMEOUT_MS), and what the gate has cost so far. */
+void txn_mgr_set_mark_timeout(txn_mgr *m, int ms);
+void txn_mgr_mark_stats(txn_mgr *m, uint64_t *marks, uint64_t *blocked_us, uint64_t *max_blocked_us);
+/* Exit the process at that point of every user cross-database commit. */
+void txn_mgr_set_crash_point(txn_mgr *m, int point);
 void txn_mgr_destroy(txn_mgr *m);
 lock_mgr *txn_mgr_locks(txn_mgr *m);
 /* Transaction ids grow across restarts: recovery raises the next id above every
@@ -134,8 +150,11 @@ lsn_t txn_log_plain(txn *t, txn_part *p, int kind, const void *body, size_t len,
 int txn_on_commit(txn *t, txn_commit_action fn, void *arg);
 
 /* Commit: one database -> LR_COMMIT + group-commit wait. Several -> internal
- * two-phase commit (see README). Returns 0, or -1 with the transaction rolled
- * back where possible (or 9001 if its logs failed). Frees nothing. */
+ * two-phase commit (see README). A marked transaction first closes the
+ * marked-commit gate (3928 and rollback if prepared ones do not finish in
+ * time). Returns 0, or -1 with the transaction rolled back where possible (or
+ * 9001 if its logs failed). Frees nothing: parts[i].commit_lsn and
+ * commit_time_us stay readable. */
 int txn_commit(txn *t, hdb_err *err);
 /* Full rollback (writes CLRs then LR_ABORT per participant). */
 int txn_rollback(txn *t, hdb_err *err);

@@ -300,9 +300,8 @@ int ex_tran_stmt(sql_session *s, ast_stmt *st)
             return EX_ERROR;
         if (tr->with_mark) {
             if (s->tx->marked) {
-                char m[200];
-                snprintf(m, sizeof m, "The transaction mark '%s' is ignored: the transaction is already marked.", name);
-                ex_info(s, 3920, 10, 1, m);
+                ex_info(s, 3920, 10, 1,
+                        "WITH MARK option only applies to the first BEGIN TRAN WITH MARK statement. The option is ignored.");
             } else {
                 s->tx->marked = 1;
                 snprintf(s->tx->name, sizeof s->tx->name, "%s", name);

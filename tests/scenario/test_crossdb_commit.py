@@ -4,9 +4,11 @@ the internal two-phase commit — whether the databases are named with
 three-part names or switched to with USE inside the transaction — and a crash
 in the middle of that commit leaves both databases agreeing after restart:
 killed after every PREPARE is durable (before the decision) both roll back;
-killed after the coordinator's COMMIT is durable both commit."""
+killed after the coordinator's COMMIT is durable both commit. Two marked
+transactions that deadlock: one is the victim (1205) and can be retried."""
 import os
 import sys
+import threading
 import time
 
 import pymssql
@@ -22,6 +24,52 @@ def rows(cur, db):
 def check(ok, name, good, detail=""):
     print("%-58s %s" % (name, "ok" if good else "FAILED " + detail))
     return ok and good
+
+
+def marked_deadlock(srv):
+    """Two marked transactions across both databases take their rows in
+    opposite orders: one is the deadlock victim (1205), is rolled back and is
+    retried by the application; both marks end up in every database."""
+    barrier = threading.Barrier(2)
+    outcome = {}
+
+    def worker(name, first, second):
+        c = srv.connect()
+        cur = c.cursor()
+        victims = 0
+        for attempt in range(5):
+            try:
+                cur.execute("BEGIN TRAN %s WITH MARK 'deadlock test'; UPDATE %s.dbo.t SET id = id WHERE id = 1"
+                            % (name, first))
+                if attempt == 0:
+                    barrier.wait(10)
+                cur.execute("UPDATE %s.dbo.t SET id = id WHERE id = 1; COMMIT TRAN %s" % (second, name))
+                break
+            except pymssql.Error as e:
+                if e.args and e.args[0] == 1205:
+                    victims += 1
+                    cur.execute("IF @@TRANCOUNT > 0 ROLLBACK")
+                    continue
+                outcome[name] = "error %r" % (e.args,)
+                return
+        outcome[name] = victims
+        c.close()
+
+    ts = [threading.Thread(target=worker, args=("dl_one", "a", "b")),
+          threading.Thread(target=worker, args=("dl_two", "b", "a"))]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    c = srv.connect()
+    cur = c.cursor()
+    cur.execute("SELECT mark_name, COUNT(*) FROM msdb.dbo.logmarkhistory WHERE mark_name LIKE 'dl[_]%' "
+                "GROUP BY mark_name ORDER BY mark_name")
+    hist = cur.fetchall()
+    c.close()
+    victims = sorted(v for v in outcome.values() if isinstance(v, int))
+    good = len(victims) == 2 and victims[0] == 0 and victims[1] >= 1 and hist == [("dl_one", 2), ("dl_two", 2)]
+    return good, "%r %r" % (outcome, hist)
 
 
 def main():
@@ -47,6 +95,8 @@ def main():
         cur.execute("SET XACT_ABORT OFF; IF @@TRANCOUNT > 0 ROLLBACK")
         got = (rows(cur, "a"), rows(cur, "b"))
         ok = check(ok, "commit, USE, rollback, XACT_ABORT across databases", got == ([1, 2], [1, 2]), repr(got))
+        good, detail = marked_deadlock(srv)
+        ok = check(ok, "marked transactions deadlock: one victim (1205), retried", good, detail)
         c.close()
         srv.stop()
 

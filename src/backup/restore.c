@@ -355,7 +355,8 @@ static int roll_forward(instance *in, database *db, lsn_t floor, const restore_o
         lsn_t end = log_end_lsn(log);
         r = bp_flush_db(db->bp, db->df, err);
         if (r == 0)
-            r = log_set_restore_state(log, DB_RESTORE_RESTORING, end, err);
+            r = log_set_restore_state(log, DB_RESTORE_RESTORING | (stopped_early ? DB_RESTORE_STOPPED_EARLY << 16 : 0),
+                                      end, err);
         db->state = DB_RESTORING;
         if (r == 0 && mode == RESTORE_STANDBY) {
             standby_capture *c = standby_begin(db, o->standby_file, end, err);
@@ -721,7 +722,8 @@ int restore_with_recovery_only(instance *in, const char *db_name, restore_result
             return -1;
         lsn_t floor = 0;
         log_restore_state(db->tdb.log, &floor);
-        if (roll_forward(in, db, floor, NULL, RESTORE_RECOVERY, 0, err) < 0)
+        int stopped_early = (log_restore_flags(db->tdb.log) & DB_RESTORE_STOPPED_EARLY) != 0;
+        if (roll_forward(in, db, floor, NULL, RESTORE_RECOVERY, stopped_early, err) < 0)
             return -1;
     }
     r->redo_point = log_end_lsn(db->tdb.log);

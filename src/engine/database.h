@@ -102,6 +102,9 @@ _Static_assert(BOOT_FILES_OFFSET + sizeof(boot_files) <= PAGE_SIZE, "boot page o
 
 /* Restore state in the log's master block (log_set_restore_state). */
 enum { DB_RESTORE_NONE = 0, DB_RESTORE_RESTORING = 1, DB_RESTORE_STANDBY = 2 };
+/* Flag (log_restore_flags): the restored log was cut at a STOPAT / mark, so
+ * the recovery that follows rolls back what was not committed by then. */
+enum { DB_RESTORE_STOPPED_EARLY = 1 };
 
 
 typedef struct db_file_spec {

@@ -887,7 +887,15 @@ uint32_t log_restore_state(logmgr *lm, lsn_t *lsn)
     if (lsn)
         *lsn = lm->restore_lsn;
     pthread_mutex_unlock(&lm->mu);
-    return st;
+    return st & 0xffff;
+}
+
+uint32_t log_restore_flags(logmgr *lm)
+{
+    pthread_mutex_lock(&lm->mu);
+    uint32_t st = lm->restore_state;
+    pthread_mutex_unlock(&lm->mu);
+    return st >> 16;
 }
 
 lsn_t log_append_restored(logmgr *lm, const log_rec *rec, hdb_err *err)

@@ -195,9 +195,12 @@ logmgr *log_create_at(const char *path, const log_options *opt, lsn_t first_lsn,
 lsn_t log_append_restored(logmgr *lm, const log_rec *rec, hdb_err *err);
 /* The restore state kept in the master block (fdatasync'd): a database whose
  * log says RESTORING is not recovered at start-up and takes further restores;
- * `lsn` is the point through which its data pages are known to be redone. */
+ * `lsn` is the point through which its data pages are known to be redone.
+ * The low 16 bits of `state` are the state; the caller may keep flags in the
+ * high 16 (log_restore_flags returns them shifted down). */
 int log_set_restore_state(logmgr *lm, uint32_t state, lsn_t lsn, hdb_err *err);
 uint32_t log_restore_state(logmgr *lm, lsn_t *lsn);
+uint32_t log_restore_flags(logmgr *lm);
 
 /* VLF listing for sys.dm_db_log_info. */
 typedef struct log_vlf_info {

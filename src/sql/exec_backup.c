@@ -503,6 +503,14 @@ int ex_restore(sql_session *s, ast_stmt *st)
     const char *media_name;
     if (restore_options(s, q, &o, &pr, what, &media_name) != EX_OK)
         return s->err.number == 40027 || s->err.number == 3032 ? EX_ERROR : bk_terminate(s, what);
+    /* A mark is looked up in a log backup's mark table, so only RESTORE LOG
+     * can name one ('lsn:N' is allowed on RESTORE DATABASE). Checked before
+     * anything is read, also for the recover-only form, which would
+     * otherwise recover at the current point as if no mark were given. */
+    if (!o.is_log && o.stop_mark) {
+        ex_failf(s, 4340, 16, 1, "Point-in-time recovery with a mark name is only allowed with RESTORE LOG.");
+        return bk_terminate(s, what);
+    }
     restore_result r;
     memset(&r, 0, sizeof r);
     if (q->from.n == 0) {   /* RESTORE DATABASE db WITH RECOVERY: recover only */

@@ -772,6 +772,25 @@ static void three_part_names(void **state)
     sql_session_close(s);
 }
 
+/* A mark name belongs to RESTORE LOG (it is looked up in a log backup's mark
+ * table): RESTORE DATABASE refuses it with 4340 before anything else, also in
+ * the recover-only form, which would otherwise recover as if no mark were
+ * given; 'lsn:N' stays allowed on RESTORE DATABASE. */
+static void restore_mark_name_only_on_log(void **state)
+{
+    (void)state;
+    sql_session *s = open_session(68, 1);
+    EXPECT(s, "RESTORE DATABASE nosuch_rm WITH RECOVERY, STOPATMARK = 'm'",
+           "ERR 4340 sev=16 st=1 line=1: Point-in-time recovery with a mark name is only allowed with RESTORE LOG.\n"
+           "ERR 3013 sev=16 st=1 line=1: RESTORE DATABASE is terminating abnormally.");
+    EXPECT(s, "RESTORE DATABASE nosuch_rm FROM DISK = 'nosuch_rm.bak' WITH STOPBEFOREMARK = 'm' AFTER '2024-01-01'",
+           "ERR 4340");
+    EXPECT_NOT(s, "RESTORE DATABASE nosuch_rm FROM DISK = 'nosuch_rm.bak' WITH STOPBEFOREMARK = 'm'", "ERR 3201");
+    EXPECT(s, "RESTORE DATABASE nosuch_rm WITH RECOVERY, STOPATMARK = 'lsn:5'", "ERR 911");
+    EXPECT_NOT(s, "RESTORE LOG nosuch_rm FROM DISK = 'nosuch_rm.bak' WITH STOPATMARK = 'm'", "ERR 4340");
+    sql_session_close(s);
+}
+
 typedef struct lock_arg {
     sql_session *s;
     const char *sql;
@@ -810,6 +829,7 @@ int main(void)
         cmocka_unit_test(deadlock_victim),
         cmocka_unit_test(three_part_names),
         cmocka_unit_test(deep_nesting),
+        cmocka_unit_test(restore_mark_name_only_on_log),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -263,7 +263,7 @@ static int rs_end(rs *r)
 static int header_row(rs *r, const media_set_header *h)
 {
     uint32_t f = h->flags;
-    put_s(r, h->name);
+    put_sn(r, h->name);
     put_sn(r, h->description);
     put_i(r, h->backup_type);
     put(r, bk_datetime(h->expiration_date));

@@ -77,7 +77,7 @@ def main():
         err, text, _ = run("BACKUP LOG shop TO DISK = 'shop.bak' WITH NAME = 'log 2', COMPRESSION")
         check("BACKUP LOG names its pages (4035)", err == 0 and "Processed" in text and "shop_log" in text, text)
         one("INSERT INTO shop.dbo.t VALUES (5, 'five')")
-        run("BACKUP LOG shop TO DISK = 'shop.bak' WITH NAME = 'log 3'")
+        run("BACKUP LOG shop TO DISK = 'shop.bak'")   # no NAME: NULL in HEADERONLY and backupset
 
         _, _, sets = run("RESTORE HEADERONLY FROM DISK = 'shop.bak'")
         cols, hdr = sets[0]
@@ -88,6 +88,7 @@ def main():
               [(1, "Database"), (2, "Transaction Log"), (2, "Transaction Log"), (2, "Transaction Log")])
         check("HEADERONLY: names, description, RecoveryModel, checksums, compression",
               h[0]["BackupName"] == "shop full" and h[0]["BackupDescription"] == "first" and
+              h[3]["BackupName"] is None and h[3]["BackupDescription"] is None and
               h[0]["RecoveryModel"] == "FULL" and h[0]["HasBackupChecksums"] and h[2]["Compressed"] and
               not h[1]["Compressed"] and h[0]["DatabaseName"] == "shop")
         check("HEADERONLY: the log chain is contiguous (next FirstLSN = previous LastLSN)",
@@ -157,7 +158,7 @@ def main():
                  "WHERE database_name = 'shop' ORDER BY backup_set_id")
         check("msdb.dbo.backupset: one row per backup set",
               [(r[0], r[1], r[3]) for r in bs] == [("shop full", "D", 1), ("log 1", "L", 2), ("log 2", "L", 3),
-                                                   ("log 3", "L", 4)], bs)
+                                                   (None, "L", 4)], bs)
         check("msdb.dbo.backupset: LSNs match HEADERONLY", [(r[6], r[7]) for r in bs] ==
               [(x["FirstLSN"], x["LastLSN"]) for x in h])
         fam = one("SELECT f.physical_device_name, f.device_type FROM msdb.dbo.backupmediafamily f "

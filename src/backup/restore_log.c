@@ -14,12 +14,12 @@
  *   STOPBEFOREMARK m    that COMMIT itself: the transaction is a loser
  *   'lsn:N'             after / at the record N
  *   AFTER t             only marks committed at or after t count
+ * Mark names compare case-sensitively, as transaction names always do.
  */
 #include "backup/backup_int.h"
 
 #include <stdint.h>
 #include <stdlib.h>
-#include <strings.h>
 
 int rs_install_log(media_reader *mr, int pos, logmgr *log, lsn_t skip_below, lsn_t stop,
                    uint64_t *bytes, hdb_err *err)
@@ -110,7 +110,7 @@ int rs_stop_lsn(media_reader *mr, int pos, const restore_opts *o, lsn_t *stop, h
         size_t n = 0;
         rc = media_read_marks(c, &m, &n, err);
         for (size_t i = 0; rc == 0 && i < n; i++) {
-            if (strcasecmp(m[i].name, o->stop_mark) != 0 || (o->stop_after && m[i].time < o->stop_after))
+            if (strcmp(m[i].name, o->stop_mark) != 0 || (o->stop_after && m[i].time < o->stop_after))
                 continue;
             *stop = o->stop_before ? m[i].lsn : m[i].lsn + 1;
             break;

@@ -54,10 +54,10 @@ def main():
             good = got == want
             ok &= good
             print("%-40s %s" % ("restore " + option, "ok" if good else "FAILED got %r want %r" % (got, want)))
-        # a mark the log does not hold: the database stays RESTORING (4329)
+        # a mark the log does not hold (names are case-sensitive): the database stays RESTORING (4329)
         rc1 = run(cur, "RESTORE DATABASE shop_nomark FROM DISK = 'mark.bak' WITH FILE = 1, NORECOVERY, "
                        "MOVE 'shop' TO 'nomark.mdf', MOVE 'shop_log' TO 'nomark_log.ldf'")
-        run(cur, "RESTORE LOG shop_nomark FROM DISK = 'mark.bak' WITH FILE = 2, RECOVERY, STOPATMARK = 'NoSuchMark'")
+        run(cur, "RESTORE LOG shop_nomark FROM DISK = 'mark.bak' WITH FILE = 2, RECOVERY, STOPATMARK = 'priceupdate'")
         cur.execute("SELECT state_desc FROM sys.databases WHERE name = 'shop_nomark'")
         state = cur.fetchone()
         good = rc1 == 0 and state == ("RESTORING",)

@@ -725,6 +725,8 @@ ast_stmt *parse_create(parser *P)
         s = first_in_batch_unsupported(P, "CREATE RULE", top);
     } else if (parse_is_anyword_at(P, 0)) {
         char *what = parse_concat(P, "CREATE", " ", parse_upper(P, parse_cur(P)->text));
+        /* the word belongs to the statement even when it is a block's END */
+        parse_advance(P);
         return parse_unsupported(P, what, false);
     } else {
         parse_error_near(P);

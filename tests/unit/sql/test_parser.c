@@ -1238,6 +1238,9 @@ static const struct bad bad_cases[] = {
     /* a table-level foreign key must say FOREIGN KEY (columns) */
     { "CREATE TABLE t (a int, REFERENCES c (code))", 156, 1,
       "Incorrect syntax near the keyword 'REFERENCES'." },
+    /* an unknown CREATE takes its object word even when it is a block's END
+     * (fuzz find: it was echoed as a bare CREATE that did not parse again) */
+    { "BEGIN TRY SELECT 1 END TRY BEGIN CATCH CREATE END CATCH", 102, 1, "Incorrect syntax near 'CATCH'." },
     { "INSERT INTO t VALUES (1, 2", 102, 1, "Incorrect syntax near '2'." },
     { "SELECT 'abc", 105, 1, "Unclosed quotation mark after the character string 'abc'." },
     { "SELECT 1\nSELECT 'it''s\n  more", 105, 2,

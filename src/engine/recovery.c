@@ -333,6 +333,8 @@ static int redo_record(recovery *rc, rdb *d, const log_rec *r, hdb_err *err)
     pgid_t applied[64];
     int napplied = 0;
     while ((k = pageop_iter_next(&it, &id, &op, &oplen)) == 1) {
+        /* changed, whether or not the disk has it already (storage/README.md) */
+        dcm_mark(df_dcm(db->df), id);
         rpage *p = dpt_find(d, id);
         if (!p || r->lsn < p->rec_lsn)
             continue;   /* the page on disk already has this change */
@@ -462,11 +464,15 @@ void recovery_stopped_early(recovery *rc) { rc->stopped_early = 1; }
 /* The coordinator's verdict on a prepared transaction: 1 commit, 0 abort. */
 static int coordinator_says_commit(recovery *rc, const rtxn *t, recovery_lookup_fn lookup, void *ctx, rdb *self)
 {
-    rdb *c = find_rdb(rc, t->coord_db);
-    if (c) {
-        rtxn *ct = txn_entry(c, t->id, 0);
-        return ct && ct->state == ATT_COMMITTED;
+    /* a COMMIT in any participant's log is the decision (txn.c appends the
+     * COMMITs only once every PREPARE is durable, all together) */
+    for (int i = 0; i < rc->ndbs; i++) {
+        rtxn *o = txn_entry(&rc->dbs[i], t->id, 0);
+        if (o && o->state == ATT_COMMITTED)
+            return 1;
     }
+    if (find_rdb(rc, t->coord_db))
+        return 0;   /* the coordinator is here and holds no COMMIT: presumed abort */
     if (rc->stopped_early) {
         if (self->db->inst)
             inst_log(self->db->inst,

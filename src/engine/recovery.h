@@ -16,10 +16,11 @@
  * reading the page, which repairs torn writes. Undo rolls the losers back
  * with the transaction layer's rollback (CLRs), exactly as a live rollback.
  *
- * A transaction left PREPARED in a database is decided by its coordinator
- * database's log: COMMIT there means commit, anything else abort (presumed
- * abort). If the coordinator database is not available, commit is presumed
- * (message 3429, as SQL Server does) — except in a restore that stopped at a
+ * A transaction left PREPARED in a database is committed if any database of
+ * the set holds its COMMIT (txn.c appends every COMMIT only after every
+ * PREPARE is durable), else rolled back when its coordinator database is in
+ * the set (presumed abort). If the coordinator database is not available,
+ * commit is presumed (message 3429, as SQL Server does) — except in a restore that stopped at a
  * point in time or a mark (recovery_stopped_early): there the log past the
  * stop point is not part of the database's history, so a transaction not
  * committed by then is rolled back.

@@ -558,28 +558,31 @@ int txn_prepare(txn *t, const uint8_t gtid[16], uint32_t coord_db, hdb_err *err)
 
 int txn_commit_prepared(txn *t, hdb_err *err)
 {
-    /* The coordinator (parts[0]) commit record is the decision; it must be
-     * durable before any participant learns the outcome. */
+    /* The decision is a COMMIT in any participant's log (recovery.c commits
+     * a prepared transaction if one of its databases holds its COMMIT), so
+     * every COMMIT is appended at once and the logs are flushed together:
+     * one round of log writes after the prepare, not two. */
     lsn_t lsns[TXN_MAX_DBS];
     crash_if(t, TXN_CRASH_PREPARED);
     for (int i = 0; i < t->nparts; i++) {
         lsns[i] = log_commit(t, &t->parts[i], err);
-        if (!lsns[i] || (i == 0 && log_flush_to(t->parts[0].db->log, lsns[0], err) < 0)) {
+        if (!lsns[i]) {
             release_gate(t);   /* the outcome is recovery's to decide now */
             return -1;
         }
         t->parts[i].state = ATT_COMMITTED;
-        if (i == 0)
-            crash_if(t, TXN_CRASH_DECIDED);
     }
     /* every COMMIT is in its log: the order a mark depends on is fixed */
     release_gate(t);
-    /* Participants' commit records are made durable too before the transaction
-     * leaves their active tables, so no later checkpoint can let the
-     * coordinator's log truncate a decision a participant still needs. */
-    for (int i = 1; i < t->nparts; i++)
+    /* Every commit record is durable before the transaction leaves the
+     * active tables, so no later checkpoint can truncate a decision another
+     * participant's recovery may still look for. */
+    for (int i = 0; i < t->nparts; i++) {
         if (log_flush_to(t->parts[i].db->log, lsns[i], err) < 0)
             return -1;
+        if (i == 0)
+            crash_if(t, TXN_CRASH_DECIDED);
+    }
     run_actions(t, 1);
     end_txn(t, TXN_COMMITTED);
     return 0;

@@ -167,12 +167,14 @@ static void crash_after_every_record_kind(void **state)
     }
 }
 
-/* Prepared in both databases, committed only in the coordinator: recovery
- * must commit the participant too. Prepared only: both roll back. */
+/* Prepared in both databases, committed only in the coordinator (or only in
+ * the participant, whose log was flushed first): recovery must commit the
+ * other one too. Prepared only: both roll back. */
 static void in_doubt_resolution(void **state)
 {
     (void)state;
-    for (int coord_committed = 0; coord_committed <= 1; coord_committed++) {
+    for (int committed_in = 0; committed_in <= 2; committed_in++) {   /* none, a, b */
+        int coord_committed = committed_in != 0;
         h_remove_dir();
         h_make_dir();
         hdb_err e;
@@ -186,12 +188,13 @@ static void in_doubt_resolution(void **state)
         assert_int_equal(h_insert(t, b, h_table(b, "t"), 1, 20, NULL, &e), 0);
         uint8_t g[16] = { 1 };
         assert_int_equal(txn_prepare(t, g, a->tdb.id, &e), 0);
-        if (coord_committed) {
-            txn_part *p = txn_find_part(t, &a->tdb);
+        if (committed_in) {
+            database *d = committed_in == 1 ? a : b;
+            txn_part *p = txn_find_part(t, &d->tdb);
             uint64_t now = 1;
             lsn_t lsn = txn_log_plain(t, p, LR_COMMIT, &now, sizeof now, &e);
             assert_true(lsn != 0);
-            assert_int_equal(log_flush_to(a->tdb.log, lsn, &e), 0);
+            assert_int_equal(log_flush_to(d->tdb.log, lsn, &e), 0);
         }
         txn_free(t);   /* the crash: memory goes, nothing more is logged */
         inst_close(in, 0);

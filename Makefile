@@ -6,6 +6,7 @@
 #   make bench-engine       durable commits/s vs SQLite
 #   make bench              every benchmark (bench-tpcb, -select, -recovery, -server vs PostgreSQL)
 #   make bench-backup       full BACKUP / RESTORE of a 1 GB database vs the disk (dd) and pg_basebackup
+#   make bench-marks        a mark every second: cross-database throughput, the stall each mark causes
 
 CC      ?= cc
 CSTD    := -std=gnu11
@@ -30,7 +31,7 @@ ASAN_UNIT_BIN := $(addprefix build/asan/tests/,$(UNIT_NAMES))
 ITER ?= 5
 
 .PHONY: all deps bench-deps sqltest drivertest scenario fuzz test unit unit-asan run crashtest bench bench-engine clean fuzz-tds fuzz-sql
-.PHONY: bench-tpcb bench-select bench-recovery bench-server bench-backup
+.PHONY: bench-tpcb bench-select bench-recovery bench-server bench-backup bench-marks
 all: build/hadrd build/libhadr.a
 
 deps:
@@ -140,6 +141,7 @@ bench: bench-deps
 	build/bench_engine --dir build/bench-data
 	/usr/bin/python3 bench/run.py all
 	/usr/bin/python3 bench/backup_bench.py
+	/usr/bin/python3 bench/marks_bench.py
 
 bench-tpcb bench-select bench-recovery bench-server: bench-deps
 	@$(MAKE) --no-print-directory $(BENCH_BINS)
@@ -148,6 +150,10 @@ bench-tpcb bench-select bench-recovery bench-server: bench-deps
 bench-backup: bench-deps
 	@$(MAKE) --no-print-directory build/hadrd
 	/usr/bin/python3 bench/backup_bench.py
+
+bench-marks: bench-deps
+	@$(MAKE) --no-print-directory $(BENCH_BINS)
+	/usr/bin/python3 bench/marks_bench.py
 
 bench-deps:
 	@scripts/install-deps bench

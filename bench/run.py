@@ -5,8 +5,9 @@ in the same run, interleaved. See bench/README.md for the method.
     bench/run.py tpcb|select|recovery|server|all|summary|charts
 
 Each benchmark writes bench/results/<name>.json and <name>.png and prints a
-table; `summary` prints the tables of the JSON files already there, `charts`
-also redraws their PNGs.
+table; `summary` prints the tables of the JSON files already there (with
+bench/backup_bench.py's and bench/marks_bench.py's), `charts` also redraws
+their PNGs.
 
 Environment: BENCH_SECONDS (per point, default 15), BENCH_SCALE (10),
 BENCH_CLIENTS (1,8,32), BENCH_RECOVERY_SECONDS (20), BENCH_POOL_MB (256:
@@ -754,7 +755,7 @@ def finish(name, data):
     print("\n" + TABLES[name](data), flush=True)
 
 
-def summary(names, charts=False):
+def summary(names, charts=False, others=False):
     for n in names:
         path = os.path.join(OUT, n + ".json")
         if os.path.exists(path):
@@ -763,6 +764,18 @@ def summary(names, charts=False):
             if charts:
                 CHARTS[n](d)
             print("\n" + TABLES[n](d))
+    # the benchmarks with their own scripts (not after `all`, which does not run them)
+    if others:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        for mod in ("backup_bench", "marks_bench"):
+            m = __import__(mod)
+            path = os.path.join(OUT, mod.split("_")[0] + ".json")
+            if os.path.exists(path):
+                with open(path) as f:
+                    d = json.load(f)
+                if charts:
+                    m.chart(d)
+                print("\n" + m.table(d))
 
 
 # ---- main ------------------------------------------------------------------------------
@@ -771,7 +784,7 @@ def main():
     what = sys.argv[1] if len(sys.argv) > 1 else "all"
     names = ["tpcb", "select", "recovery", "server"]
     if what in ("summary", "charts"):
-        summary(names, charts=what == "charts")
+        summary(names, charts=what == "charts", others=True)
         return
     if what not in names + ["all"]:
         die("usage: bench/run.py tpcb|select|recovery|server|all|summary|charts")

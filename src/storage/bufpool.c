@@ -45,6 +45,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #define BP_MIN_FRAMES   16
@@ -695,6 +696,8 @@ static size_t pow2_at_least(size_t n)
     return p;
 }
 
+#define BP_HUGE_PAGE (2u << 20)
+
 bufpool *bp_create(size_t bytes, hdb_err *err)
 {
     size_t n = bytes / PAGE_SIZE;
@@ -719,9 +722,14 @@ bufpool *bp_create(size_t bytes, hdb_err *err)
     pthread_cond_init(&bp->wcv, &ca);
     pthread_cond_init(&bp->widle, NULL);
     pthread_condattr_destroy(&ca);
+    /* Transparent huge pages for the frames: the first touch of each 4 KB of
+     * an empty pool is a page fault, which made up a third of redo's time
+     * after a restart (perf); in 2 MB pages that is 512 times fewer faults. */
     void *mem = NULL;
-    if (posix_memalign(&mem, 4096, n * PAGE_SIZE) != 0)
+    if (posix_memalign(&mem, BP_HUGE_PAGE, n * PAGE_SIZE) != 0)
         mem = NULL;
+    else
+        madvise(mem, n * PAGE_SIZE, MADV_HUGEPAGE);   /* advice only: failure is harmless */
     bp->mem = mem;
     bp->frames = calloc(n, sizeof *bp->frames);
     bp->buckets = calloc(nb, sizeof *bp->buckets);

@@ -388,11 +388,7 @@ static int run_leaf(sql_session *s, ast_stmt *st)
     case STMT_RECONFIGURE: return ex_done(s, 0, CMD_NONE, 0, false);
     case STMT_BACKUP: return ex_backup(s, st);
     case STMT_RESTORE: return ex_restore(s, st);
-    case STMT_DBCC: {
-        char w[160];
-        snprintf(w, sizeof w, "DBCC %s", st->u.dbcc.name ? st->u.dbcc.name : "");
-        return ex_unsupported(s, w);
-    }
+    case STMT_DBCC: return ex_dbcc(s, st);
     case STMT_ENDPOINT: return ex_unsupported(s, st->u.endpoint.alter ? "ALTER ENDPOINT" : "CREATE ENDPOINT");
     case STMT_DROP_ENDPOINT: return ex_unsupported(s, "DROP ENDPOINT");
     case STMT_CREATE_PROCEDURE: return ex_unsupported(s, "CREATE PROCEDURE");

@@ -689,6 +689,8 @@ struct restore_result;
 struct restore_opts;
 void bk_history_backup(sql_session *s, const struct backup_result *r, const bk_device *dev);
 void bk_history_mark(sql_session *s, const txn *t);
+/* DBCC (exec_dbcc.c: the command table). */
+int ex_dbcc(sql_session *s, ast_stmt *st);
 void bk_history_restore(sql_session *s, const struct restore_result *r, const struct restore_opts *o,
                         const bk_device *dev);
 /* sysprocs.c: sp_addumpdevice / sp_dropdevice */

@@ -394,6 +394,12 @@ int cat_foreach_table(database *db, int (*fn)(void *ctx, table_def *td), void *c
 
 static int lock_name(txn *t, database *db, uint32_t schema_id, const char *name, hdb_err *err)
 {
+    /* IX on the catalog as a whole: DDL runs side by side, but a deferred
+     * transaction that changed the catalog holds X there (deferred.h), and so
+     * blocks every CREATE TABLE until it is resolved, as in SQL Server. */
+    lock_res cat = lock_res_metadata(db->tdb.id, SYSOBJ_OBJECTS);
+    if (lock_acquire(t->mgr ? txn_mgr_locks(t->mgr) : NULL, &t->lo, &cat, LOCK_IX, t->lock_timeout_ms, err) < 0)
+        return -1;
     char up[CAT_NAME_MAX + 16];
     size_t n = (size_t)snprintf(up, sizeof up, "%u.", schema_id);
     for (const char *s = name; *s && n + 1 < sizeof up; s++)

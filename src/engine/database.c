@@ -1,6 +1,8 @@
 /* database.c — creating, opening and closing one database (see database.h). */
 #include "engine/database.h"
 
+#include "engine/deferred.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -477,6 +479,8 @@ void db_close(database *db, int clean)
         hdb_err e;
         db_checkpoint(db, &e);
     }
+    /* its deferred transactions stay in its log for the next recovery */
+    deferred_drop(db);
     if (db->tdb.read_only_log && db->tdb.log)
         db_set_read_only(db, 0, NULL);   /* the watch names this log */
     bp_discard_db(db->bp, db->df);

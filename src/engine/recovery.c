@@ -1,6 +1,8 @@
 /* recovery.c — analysis, redo, in-doubt resolution and undo (see recovery.h). */
 #include "engine/recovery.h"
 
+#include "engine/deferred.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,8 +335,6 @@ static int redo_record(recovery *rc, rdb *d, const log_rec *r, hdb_err *err)
     pgid_t applied[64];
     int napplied = 0;
     while ((k = pageop_iter_next(&it, &id, &op, &oplen)) == 1) {
-        /* changed, whether or not the disk has it already (storage/README.md) */
-        dcm_mark(df_dcm(db->df), id);
         rpage *p = dpt_find(d, id);
         if (!p || r->lsn < p->rec_lsn)
             continue;   /* the page on disk already has this change */
@@ -492,6 +492,19 @@ static int coordinator_says_commit(recovery *rc, const rtxn *t, recovery_lookup_
     return 1;
 }
 
+/* A loser whose undo hit an unreadable page: deferred if every database it
+ * is stuck in may defer (deferred.h); else e says why not and it fails. */
+static int defer(txn *t, hdb_err *e)
+{
+    for (int i = 0; i < t->nparts; i++)
+        if (t->parts[i].deferred && deferred_allowed(db_of(t->parts[i].db), e) < 0)
+            return -1;
+    for (int i = 0; i < t->nparts; i++)
+        if (t->parts[i].deferred)
+            return deferred_add(db_of(t->parts[i].db), t, e, e);
+    return -1;
+}
+
 int recovery_finish(recovery *rc, recovery_lookup_fn lookup, void *ctx, hdb_err *err)
 {
     double t0 = now_s();
@@ -544,7 +557,12 @@ int recovery_finish(recovery *rc, recovery_lookup_fn lookup, void *ctx, hdb_err 
             }
             hdb_err e;
             hdb_err_clear(&e);
-            if (txn_rollback(t, &e) < 0) {
+            int r = txn_rollback_or_defer(t, &e);
+            if (r == 1 && defer(t, &e) == 0) {
+                rc->st.txns_deferred++;
+                continue;   /* it lives on, deferred, with its locks */
+            }
+            if (r != 0) {
                 /* the next start resumes from the CLRs that did get logged */
                 for (int k = 0; k < ninv; k++)
                     rc->dbs[involved[k]].failed = 1;

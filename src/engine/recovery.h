@@ -14,7 +14,8 @@
  * the page's pageLSN is older than the record (so redo is idempotent and a
  * crash during recovery is harmless). Full-page images are applied without
  * reading the page, which repairs torn writes. Undo rolls the losers back
- * with the transaction layer's rollback (CLRs), exactly as a live rollback.
+ * with the transaction layer's rollback (CLRs), exactly as a live rollback;
+ * a loser whose undo meets an unreadable page is deferred (deferred.h).
  *
  * A transaction left PREPARED in a database is committed if any database of
  * the set holds its COMMIT (txn.c appends every COMMIT only after every
@@ -34,7 +35,7 @@ typedef struct recovery recovery;
 
 typedef struct recovery_stats {
     uint64_t records_analyzed, records_redone, pages_redone, bytes_redone;
-    uint64_t txns_rolled_back, txns_committed_in_doubt;
+    uint64_t txns_rolled_back, txns_committed_in_doubt, txns_deferred;
     double   analysis_s, redo_s, undo_s;
 } recovery_stats;
 

@@ -420,25 +420,60 @@ static void end_txn(txn *t, int state)
     lock_release_all(t->mgr->locks, &t->lo);
 }
 
-int txn_rollback(txn *t, hdb_err *err)
+/* Roll every participant back; with `defer`, one whose undo hits a page
+ * error stays as it is (txn_rollback_or_defer). Returns 0, 1 (deferred) or -1. */
+static int rollback_parts(txn *t, int defer, hdb_err *err)
 {
-    int rc = 0;
+    int rc = 0, deferred = 0;
     for (int i = t->nparts - 1; i >= 0; i--) {
         txn_part *p = &t->parts[i];
+        if (p->state == 0)
+            continue;   /* rolled back by an earlier attempt */
         p->state = ATT_ABORTING;
-        if (undo_part(t, p, 0, err) < 0) {
-            rc = -1;
-            continue;   /* the database needs recovery; others still roll back */
+        hdb_err e;
+        hdb_err_clear(&e);
+        if (undo_part(t, p, 0, &e) < 0) {
+            if (defer && (e.number == 823 || e.number == 824)) {
+                p->deferred = 1;
+                if (!deferred++)
+                    *err = e;
+            } else {
+                if (rc == 0)
+                    *err = e;
+                rc = -1;   /* the database needs recovery; others still roll back */
+            }
+            continue;
         }
+        p->deferred = 0;
         uint64_t now = (uint64_t)txn_now_us();
         if (!append_rec(t, p, LR_ABORT, &now, sizeof now, err))
             rc = -1;
+        else if (defer) {
+            att_unlink(p);   /* this database is done with it, whatever the others do */
+            p->state = 0;
+        }
+    }
+    if (deferred && rc == 0) {
+        t->state = TXN_DEFERRED;   /* locks and the unfinished parts stay */
+        return 1;
     }
     /* An abort record need not be durable before locks go: if it is lost,
      * recovery finds the CLRs and finishes the (already complete) rollback. */
     run_actions(t, 0);
     end_txn(t, TXN_ABORTED);
     return rc;
+}
+
+int txn_rollback(txn *t, hdb_err *err)
+{
+    hdb_err ignore;
+    return rollback_parts(t, 0, err ? err : &ignore);
+}
+
+int txn_rollback_or_defer(txn *t, hdb_err *err)
+{
+    hdb_err ignore;
+    return rollback_parts(t, 1, err ? err : &ignore);
 }
 
 int txn_save(txn *t, const char *name, hdb_err *err)

@@ -50,7 +50,9 @@ typedef struct txn_db {
 void txn_db_init(txn_db *db, uint32_t id, const char *name, logmgr *log);
 void txn_db_destroy(txn_db *db);
 
-enum txn_state { TXN_ACTIVE = 1, TXN_PREPARED, TXN_COMMITTED, TXN_ABORTED };
+/* TXN_DEFERRED: recovery could not roll it back (a page it must undo was
+ * unreadable or offline); it stays open with its locks (seed 004). */
+enum txn_state { TXN_ACTIVE = 1, TXN_PREPARED, TXN_COMMITTED, TXN_ABORTED, TXN_DEFERRED };
 
 typedef struct txn_part {
     txn_db          *db;
@@ -60,6 +62,7 @@ typedef struct txn_part {
     lsn_t            undo_next;     /* next record to undo (after partial rollbacks) */
     int              state;         /* att_state */
     lsn_t            commit_lsn;    /* its COMMIT (logmarkhistory.lsn of a mark) */
+    int              deferred;      /* undo stopped here on an unreadable page */
     struct txn_part *att_next, *att_prev;
 } txn_part;
 
@@ -158,6 +161,14 @@ int txn_on_commit(txn *t, txn_commit_action fn, void *arg);
 int txn_commit(txn *t, hdb_err *err);
 /* Full rollback (writes CLRs then LR_ABORT per participant). */
 int txn_rollback(txn *t, hdb_err *err);
+/* Recovery's rollback. As txn_rollback, except that a participant whose undo
+ * fails on a page that cannot be read (823, 824, offline file) stops there:
+ * it stays in its database's active table with undo_next where undo stopped
+ * and `deferred` set, and the transaction becomes TXN_DEFERRED, keeping its
+ * locks, until a later txn_rollback_or_defer gets through (or txn_free).
+ * Returns 0 rolled back, 1 deferred (err: the page error), -1 another error
+ * (the transaction ended as txn_rollback leaves it). */
+int txn_rollback_or_defer(txn *t, hdb_err *err);
 int txn_save(txn *t, const char *name, hdb_err *err);
 /* ROLLBACK TRAN savepoint: 6401 if no such savepoint. */
 int txn_rollback_to(txn *t, const char *name, hdb_err *err);

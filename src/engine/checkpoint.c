@@ -86,6 +86,8 @@ int db_checkpoint(database *db, hdb_err *err)
     lbuf_init(&b);
 
     lsn_t redo = log_set_redo_point(log);
+    /* every record below the redo point has its page dirty by now */
+    log_mtr_drain(log);
     uint64_t now = (uint64_t)txn_now_us();
     log_rec begin = { .kind = LR_CKPT_BEGIN, .body = (const uint8_t *)&now, .body_len = sizeof now };
     lsn_t B = log_append(log, &begin, err);

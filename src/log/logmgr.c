@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -508,6 +510,28 @@ lsn_t log_set_redo_point(logmgr *lm)
     lsn_t r = lm->redo_point;
     pthread_mutex_unlock(&lm->mu);
     return r;
+}
+
+int log_mtr_enter(logmgr *lm)
+{
+    int parity = (int)(atomic_load(&lm->mtr_epoch) & 1);
+    atomic_fetch_add(&lm->mtr_inflight[parity], 1);
+    return parity;
+}
+
+void log_mtr_leave(logmgr *lm, int ticket)
+{
+    atomic_fetch_sub(&lm->mtr_inflight[ticket], 1);
+}
+
+void log_mtr_drain(logmgr *lm)
+{
+    /* A commit whose record lies below the redo point entered before it
+     * was set, so before this flip: it counts under the old parity. Later
+     * entrants under the old parity only make the wait a little longer. */
+    int old = (int)(atomic_fetch_add(&lm->mtr_epoch, 1) & 1);
+    while (atomic_load(&lm->mtr_inflight[old]) > 0)
+        sched_yield();
 }
 
 lsn_t log_redo_point(logmgr *lm)

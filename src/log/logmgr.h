@@ -118,6 +118,15 @@ lsn_t log_appendv(logmgr *lm, log_rec *rec, const void *const *parts, const size
  * appending under one mutex is what closes the race. */
 lsn_t log_set_redo_point(logmgr *lm);
 lsn_t log_redo_point(logmgr *lm);
+/* A mini-transaction's commit appends its record and then marks its pages
+ * dirty; a checkpoint that took its redo point in between would neither
+ * flush those pages nor list them as dirty, and redo after a crash would
+ * start past the record. So a commit is bracketed by log_mtr_enter/leave
+ * (two atomic adds), and a checkpoint calls log_mtr_drain after
+ * log_set_redo_point: it waits for every commit that entered before. */
+int log_mtr_enter(logmgr *lm);
+void log_mtr_leave(logmgr *lm, int ticket);
+void log_mtr_drain(logmgr *lm);
 lsn_t log_append_fpw(logmgr *lm, log_rec *rec, lsn_t fpw_seen, int *stale, hdb_err *err);
 
 /* Wait until the record at `lsn` is durable (group commit). */

@@ -35,6 +35,10 @@ struct logmgr {
     uint64_t trunc_seq;    /* slots holding seq < trunc_seq are reusable */
     lsn_t trunc_lsn, ckpt_lsn;
     lsn_t redo_point;      /* full-page writes: see log_set_redo_point */
+    /* mini-transaction commits between their append and their pages' dirty
+     * mark, counted by epoch parity (log_mtr_enter / log_mtr_drain) */
+    _Atomic uint64_t mtr_epoch;
+    _Atomic int64_t  mtr_inflight[2];
     lsn_t restore_lsn;     /* master block's restore fields (log_set_restore_state) */
     uint32_t restore_state;
     int flushing;          /* a write+sync round is under way (writer or a committer) */

@@ -191,6 +191,7 @@ lsn_t mtr_commit(mtr *m, log_rec *rec, const void *prefix, size_t prefix_len, hd
     lbuf body;
     lbuf_init(&body);
     lsn_t lsn = 0;
+    int ticket = log_mtr_enter(m->log);   /* until the pages are marked dirty (log_mtr_drain) */
     for (;;) {
         if (build_body(m, &body, prefix, prefix_len) < 0) {
             hdb_raise_text(err, 701, 19, 1, oom_text);
@@ -210,11 +211,13 @@ lsn_t mtr_commit(mtr *m, log_rec *rec, const void *prefix, size_t prefix_len, hd
     }
     lbuf_free(&body);
     if (!lsn) {
+        log_mtr_leave(m->log, ticket);
         mtr_abort(m);
         return 0;
     }
     for (int i = 0; i < m->npages; i++)
         bp_dirty(m->pages[i].frame, lsn);
+    log_mtr_leave(m->log, ticket);
     release(m);
     return lsn;
 }

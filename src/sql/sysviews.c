@@ -16,7 +16,7 @@
 
 enum { V_DATABASES = 1, V_TABLES, V_OBJECTS, V_COLUMNS, V_SCHEMAS, V_INDEXES, V_TYPES, V_SESSIONS,
        V_TRAN_ACTIVE, V_IS_TABLES, V_IS_COLUMNS, V_MASTER_FILES, V_DATABASE_FILES, V_FILEGROUPS,
-       V_REQUESTS, V_TRAN_DB, V_LOG_INFO, V_CONNECTIONS, V_BACKUP_DEVICES, V_COUNT };
+       V_REQUESTS, V_TRAN_DB, V_LOG_INFO, V_CONNECTIONS, V_BACKUP_DEVICES, V_PERF_COUNTERS, V_COUNT };
 
 typedef struct vcol { const char *name; uint8_t id; int32_t len; uint8_t nullable; uint8_t prec, scale; } vcol;
 
@@ -78,6 +78,11 @@ static const vcol c_sessions[] = {
     { "lock_timeout", SQL_INT, 0, 0, 0, 0 }, { "deadlock_priority", SQL_INT, 0, 0, 0, 0 },
     { "database_id", SQL_SMALLINT, 0, 0, 0, 0 }, { "open_transaction_count", SQL_INT, 0, 0, 0, 0 },
     { NULL, 0, 0, 0, 0, 0 }
+};
+static const vcol c_perf_counters[] = {
+    { "object_name", NV(128), 0, 0, 0 }, { "counter_name", NV(128), 0, 0, 0 },
+    { "instance_name", NV(128), 1, 0, 0 }, { "cntr_value", SQL_BIGINT, 0, 0, 0, 0 },
+    { "cntr_type", SQL_INT, 0, 0, 0, 0 }, { NULL, 0, 0, 0, 0, 0 }
 };
 static const vcol c_connections[] = {
     { "session_id", SQL_INT, 0, 1, 0, 0 }, { "most_recent_session_id", SQL_INT, 0, 1, 0, 0 },
@@ -169,6 +174,7 @@ static const struct vdef {
     { "sys", "dm_tran_database_transactions", V_TRAN_DB, c_tran_db },
     { "sys", "dm_db_log_info", V_LOG_INFO, c_log_info },
     { "sys", "backup_devices", V_BACKUP_DEVICES, c_backup_devices },
+    { "sys", "dm_os_performance_counters", V_PERF_COUNTERS, c_perf_counters },
     { "INFORMATION_SCHEMA", "TABLES", V_IS_TABLES, c_is_tables },
     { "INFORMATION_SCHEMA", "COLUMNS", V_IS_COLUMNS, c_is_columns },
     { NULL, NULL, 0, NULL }
@@ -961,6 +967,27 @@ int sv_view_rows(sql_session *s, database *db, int view, arena *a, sql_value ***
             char lsn[32];
             snprintf(lsn, sizeof lsn, "%llu", (unsigned long long)vi[i].first_lsn);
             rb_s(&b, vi[i].first_lsn ? lsn : NULL);
+        }
+        break;
+    }
+    case V_PERF_COUNTERS: {
+        /* hadrdb's own counters, in SQL Server's view: what marked commits
+         * cost (the marked-commit gate, txn/commit_gate.h); bulk counts */
+        uint64_t marks, blocked, max_blocked;
+        txn_mgr_mark_stats(s->in->txns, &marks, &blocked, &max_blocked);
+        const struct { const char *name; uint64_t v; } pc[] = {
+            { "Marked commits", marks },
+            { "Marked commit block time (us)", blocked },
+            { "Marked commit block time max (us)", max_blocked },
+        };
+        for (size_t i = 0; i < sizeof pc / sizeof pc[0]; i++) {
+            if (rb_row(&b) < 0)
+                goto oom;
+            rb_s(&b, "hadrdb:Transactions");
+            rb_s(&b, pc[i].name);
+            rb_s(&b, "");
+            rb_i(&b, SQL_BIGINT, (int64_t)pc[i].v);
+            rb_i(&b, SQL_INT, 272696576);
         }
         break;
     }

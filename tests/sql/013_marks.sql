@@ -55,6 +55,10 @@ GO
 SELECT COUNT(DISTINCT database_name) AS dbs FROM msdb.dbo.logmarkhistory
 WHERE mark_name = 'inner_mark' AND description = 'nested mark'
 GO
+-- what the marks cost: hadrdb's counters in sys.dm_os_performance_counters
+SELECT counter_name, CASE WHEN cntr_value > 0 THEN 'counted' ELSE 'zero' END AS v
+FROM sys.dm_os_performance_counters WHERE object_name = 'hadrdb:Transactions' ORDER BY counter_name
+GO
 DROP DATABASE mk1
 DROP DATABASE mk2
 GO

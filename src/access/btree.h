@@ -118,6 +118,9 @@ void bt_cursor_close(bt_cursor *c);
  * key NULL: the first key of the tree), found by a fresh descent. key may point
  * into the cursor (the key last returned). 0 or -1 (out of memory). */
 int bt_cursor_seek(bt_cursor *c, const uint8_t *key, size_t klen, int inclusive, hdb_err *err);
+/* Where the record last returned was read: its leaf and slot (%%physloc%%).
+ * 0, or -1 before the first record. The record may have moved since. */
+int bt_cursor_where(const bt_cursor *c, pgid_t *leaf, int *slot);
 /* 1 if nothing can have come between the record last returned and the one
  * before it, nor changed either, since they were read: both were read from one
  * leaf in one stretch and that leaf's pageLSN is unchanged now. 0 when that
@@ -139,6 +142,18 @@ int bt_undo_header(const uint8_t *undo, size_t len, int *op, uint32_t *object_id
  * with a message describing the first violation. */
 typedef struct bt_stats { uint64_t leaves, internals, records, height; } bt_stats;
 int bt_check(btree *bt, bt_stats *st, hdb_err *err);
+
+/* Every page of the tree (btree_pages.c, for DBCC IND): level by level from
+ * the root down, each level left to right along its links. fn sees each page
+ * S-latched (it must not fix pages itself) and returns nonzero to stop. Holds
+ * the SMO lock shared: row changes go on meanwhile. 0, or -1 (8928 for a
+ * damaged link, or the read error). */
+typedef int (*bt_page_fn)(void *ctx, pgid_t id, const void *page);
+int bt_walk_pages(btree *bt, bt_page_fn fn, void *ctx, hdb_err *err);
+/* 1 if page id is this tree's page at `level` on the way to key (key NULL:
+ * the leftmost path), 0 if not, -1 on a read error (DBCC PAGE's IndexId).
+ * Reads the pages above it, never the page itself (it may be damaged). */
+int bt_holds_page(btree *bt, pgid_t id, const uint8_t *key, size_t klen, int level, hdb_err *err);
 
 /* Free every page of the tree (DROP TABLE), logged as LR_PAGES records. Only
  * allocation bits change (the pages keep their bytes until reallocated). A

@@ -224,3 +224,12 @@ int bt_cursor_unchanged(bt_cursor *c, hdb_err *err)
     pthread_rwlock_unlock(&bt->smo);
     return rc;
 }
+
+int bt_cursor_where(const bt_cursor *c, pgid_t *leaf, int *slot)
+{
+    if (!c->started || !c->leaf)
+        return -1;
+    *leaf = c->leaf;
+    *slot = c->slot - 1;   /* take() left it on the record after */
+    return 0;
+}

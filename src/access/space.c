@@ -191,6 +191,14 @@ int space_free(const space_ctx *sc, mtr *m, pgid_t id, hdb_err *err)
     return set_bit(m, bf, PGID_PAGE(id), 0, err);
 }
 
+int space_set_allocated(const space_ctx *sc, mtr *m, pgid_t id, int on, hdb_err *err)
+{
+    bp_frame *bf = fix_bitmap(sc, m, (uint16_t)PGID_FILE(id), PGID_PAGE(id), err);
+    if (!bf)
+        return -1;
+    return set_bit(m, bf, PGID_PAGE(id), on, err);
+}
+
 int space_is_allocated(const space_ctx *sc, pgid_t id, hdb_err *err)
 {
     uint16_t file = (uint16_t)PGID_FILE(id);

@@ -47,6 +47,9 @@ int space_format_file(const space_ctx *sc, mtr *m, uint16_t file_id, uint16_t fg
 bp_frame *space_alloc(const space_ctx *sc, mtr *m, uint16_t fg_id, pgid_t hint, hdb_err *err);
 /* Mark page id free (its bit cleared through m). */
 int space_free(const space_ctx *sc, mtr *m, pgid_t id, hdb_err *err);
+/* Set (on = 1) or clear page id's bit through m, whatever it was (DBCC
+ * repair: space_free's counterpart for a page in use but marked free). */
+int space_set_allocated(const space_ctx *sc, mtr *m, pgid_t id, int on, hdb_err *err);
 /* 1 if allocated, 0 if free, -1 on error. */
 int space_is_allocated(const space_ctx *sc, pgid_t id, hdb_err *err);
 /* Allocated and total pages of a file (DBCC, sys.database_files). */

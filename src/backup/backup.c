@@ -7,10 +7,13 @@
  *   FirstLSN = first record of the VLF holding the oldest LSN the restore's
  *     recovery will read (the checkpoint's redo point, its dirty pages'
  *     recLSNs, its active transactions' first LSNs); pin the log there
- *   copy pages                        writers go on
+ *   copy pages                        writers go on; a differential reads only
+ *                                     the extents the changed-extent map marks
+ *   a full, not COPY_ONLY: start a fresh changed-extent map
  *   flush the log; LastLSN = durable end   (every copied pageLSN is below it)
  *   copy the log [FirstLSN, LastLSN)  into the same set
- *   finish the set (durable), unpin, db_note_backup
+ *   finish the set (durable), unpin, db_note_backup; once the boot page
+ *     durably names this backup as the base, the fresh map is the map
  * Log backup: [the chain's LSN, durable end) with marks and commit times.
  */
 #include "backup/backup_int.h"
@@ -20,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "access/space.h"
+#include "engine/dcm_db.h"
 #include "util/crc32c.h"
 
 static double now_s(void)
@@ -200,6 +205,22 @@ static void count_log_file(backup_result *r, const media_file_entry *fl, int nfl
     }
 }
 
+/* Whether the boot page names `first` as the differential base, durably.
+ * Only then may a full backup's fresh map replace the old one: after a crash
+ * the map must never be younger than the base the boot page names. */
+static int base_recorded(database *db, lsn_t first)
+{
+    hdb_err e;
+    bp_frame *f = bp_fix(db->bp, db->df, SPACE_BOOT_PAGE, BP_SHARED, 0, &e);
+    if (!f)
+        return 0;
+    boot_info b;
+    memcpy(&b, (const uint8_t *)bp_page(f) + PAGE_HEADER_SIZE, sizeof b);
+    lsn_t at = page_lsn(bp_page(f));
+    bp_unfix(f);
+    return b.full_backup_lsn == first && log_flush_to(db->tdb.log, at, &e) == 0;
+}
+
 static int backup_data(instance *in, database *db, const backup_opts *o, backup_result *r, hdb_err *err)
 {
     (void)in;
@@ -220,9 +241,23 @@ static int backup_data(instance *in, database *db, const backup_opts *o, backup_
     uint64_t counts[DF_MAX_FILES];
     int rc = -1, nids = 0;
     media_writer *w = NULL;
+    dcm *map = df_dcm(db->df), *changed = NULL;
+    int fresh_map = 0;
+    uint64_t nread = 0;
 
     if (db_checkpoint(db, err) < 0)
         goto out;
+    if (diff) {
+        /* taken after the checkpoint: every change logged before it is marked */
+        if (!(changed = dcm_copy(map))) {
+            hdb_raise_text(err, 701, 19, 1, "There is insufficient system memory to run this query.");
+            goto out;
+        }
+        /* a map started by a full backup that ended after `base` was read
+         * does not answer for this base */
+        if (dcm_base(changed) > base)
+            dcm_mark_all(changed);
+    }
     /* pin the log before anything can truncate what the restore must read */
     pthread_mutex_lock(&db->ckpt_mu);
     lsn_t ckpt = log_checkpoint_lsn(log);
@@ -249,9 +284,14 @@ static int backup_data(instance *in, database *db, const backup_opts *o, backup_
         goto out;
     bk_progress prog = { .step = o->stats_percent, .next = o->stats_percent, .fn = o->progress,
                          .ctx = o->progress_ctx };
-    prog.total = bk_count_pages(db);
-    if (bk_copy_pages(db, w, diff ? base : 0, &prog, ids, counts, &nids, err) < 0)
+    prog.total = bk_count_pages(db, changed);
+    if (bk_copy_pages(db, w, diff ? base : 0, changed, &prog, ids, counts, &nids, &nread, err) < 0)
         goto out;
+    /* A full backup that becomes the differential base starts a fresh map
+     * now, before LastLSN is fixed: a change logged at or after LastLSN is
+     * marked in it, and the restore of this backup redoes everything before
+     * (storage/README.md). A second concurrent one leaves the map alone. */
+    fresh_map = !diff && !o->copy_only && dcm_next_begin(map) == 0;
     /* pages read through the pool may be ahead of the durable log */
     if (log_flush_all(log, err) < 0)
         goto out;
@@ -269,6 +309,7 @@ static int backup_data(instance *in, database *db, const backup_opts *o, backup_
     r->first_lsn = first;
     r->last_lsn = lo.end;
     r->checkpoint_lsn = ckpt;
+    r->pages_read = nread;
     r->database_backup_lsn = base;
     r->differential_base_lsn = diff ? base : 0;
     r->nfiles = 0;
@@ -289,6 +330,15 @@ out:
     free(fl);
     if (rc == 0)
         db_note_backup(db, diff ? DB_BACKUP_DIFF : DB_BACKUP_FULL, o->copy_only && !diff, r->first_lsn, r->last_lsn);
+    if (fresh_map) {
+        int keep = rc == 0 && base_recorded(db, r->first_lsn);
+        dcm_next_end(map, keep, r->first_lsn);
+        /* now, not at the next checkpoint: a crash meanwhile would otherwise
+         * find the old map, right but as large as before this backup */
+        if (keep)
+            db_dcm_save(db, r->last_lsn);
+    }
+    dcm_free(changed);
     return rc;
 }
 

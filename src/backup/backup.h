@@ -11,7 +11,9 @@
  *                 transaction's first record if earlier) to the durable end
  *                 noted after the last page: [FirstLSN, LastLSN).
  *   differential  the same, but only pages changed since the differential
- *                 base (the last full that was not COPY_ONLY).
+ *                 base (the last full that was not COPY_ONLY): it reads only
+ *                 the extents the changed-extent map marks (storage/dcm.h),
+ *                 which such a full backup starts afresh.
  *   log           the log from the end of the previous log backup (or the
  *                 chain's base) to the durable end, plus the marks and commit
  *                 times found in it (STOPAT / STOPATMARK without a scan).
@@ -79,6 +81,8 @@ typedef struct backup_file_count {
 typedef struct backup_result {
     int      position;           /* FILE = n of the new set */
     uint64_t pages;              /* page images written (3014's n, with log pages) */
+    uint64_t pages_read;         /* data pages read from the files (a differential reads
+                                    only the extents changed since its base) */
     uint64_t log_bytes;
     uint64_t total_bytes;        /* bytes written to the media for this set */
     double   seconds;

@@ -76,15 +76,19 @@ typedef struct bk_progress {
 
 void bk_progress_add(bk_progress *p, uint64_t n);
 
-/* Copy every allocated page of every data file of db (only pages whose
- * pageLSN >= diff_base when diff_base != 0) into w. pages_per_file[i] counts
- * the pages of file ids[i]. Pages are read straight from the files in 1 MiB
- * runs; one that fails its checksum (a write raced the read) is read again
- * through the buffer pool under its latch; a page bad there too is 3043. */
-int bk_copy_pages(database *db, media_writer *w, lsn_t diff_base, bk_progress *prog,
-                  uint16_t *ids, uint64_t *pages_per_file, int *nfiles, hdb_err *err);
-/* Allocated pages of all data files (for progress). */
-uint64_t bk_count_pages(database *db);
+/* Copy every allocated page of every data file of db into w; for a
+ * differential (diff_base != 0) only pages in the extents `changed` marks
+ * (a private copy of the changed-extent map, storage/dcm.h) whose pageLSN
+ * is >= diff_base. pages_per_file[i] counts the pages written of file ids[i];
+ * *pages_read (added to) the pages read from the files. Pages are read
+ * straight from the files, one read per group of wanted pages (up to 1 MiB);
+ * one that fails its checksum (a write raced the read) is read again through
+ * the buffer pool under its latch; a page bad there too is 3043. */
+int bk_copy_pages(database *db, media_writer *w, lsn_t diff_base, const dcm *changed, bk_progress *prog,
+                  uint16_t *ids, uint64_t *pages_per_file, int *nfiles, uint64_t *pages_read, hdb_err *err);
+/* Allocated pages of all data files (for progress); with `changed`, only
+ * those of the extents it marks. */
+uint64_t bk_count_pages(database *db, const dcm *changed);
 
 /* ---- backup_log.c -------------------------------------------------------- */
 
@@ -112,5 +116,34 @@ int rs_install_log(media_reader *mr, int pos, logmgr *log, lsn_t skip_below, lsn
  * STOPBEFOREMARK within set `pos`: 0 = no stop requested, UINT64_MAX = the
  * target lies beyond this set. 4334 if a named mark / lsn cannot be found. */
 int rs_stop_lsn(media_reader *mr, int pos, const restore_opts *o, lsn_t *stop, hdb_err *err);
+
+/* ---- restore_files.c ----------------------------------------------------- */
+
+/* Data files added (FILE_OP) inside the log range a restore step installs,
+ * each with the path it will have (MOVE by logical name, else the record's). */
+typedef struct rs_new_files {
+    df_file_desc *v;
+    int           n;
+} rs_new_files;
+
+/* Scan set `pos`'s log records [from, stop) (stop 0: to the end) for files
+ * not in `have`, each placed where MOVE names it. Nothing is written;
+ * rs_new_files_free() after. */
+int rs_scan_new_files(media_reader *mr, int pos, lsn_t from, lsn_t stop, const restore_opts *o,
+                      const uint16_t *have, int nhave, rs_new_files *nf, hdb_err *err);
+/* Their paths against other databases (1834), `taken` (3176: the step's
+ * other files) and existing files (3142 without REPLACE; files of `self`,
+ * the database being replaced or restored into, and those this restore
+ * registered for `db_id` in an attempt that did not finish, do not count). */
+int rs_check_new_files(instance *in, uint32_t db_id, database *self, const restore_opts *o,
+                       const char *const *taken, int ntaken, const rs_new_files *nf, hdb_err *err);
+/* Before redo: create each planned file (empty, sized) in db and register
+ * its path in master. */
+int rs_create_new_files(instance *in, database *db, const rs_new_files *nf, hdb_err *err);
+/* Whether every MOVE names a file of the set or a planned new file (else
+ * *unknown, for 3234). */
+int rs_moves_known(const restore_opts *o, const media_file_entry *fl, size_t n, const rs_new_files *nf,
+                   const char **unknown);
+void rs_new_files_free(rs_new_files *nf);
 
 #endif

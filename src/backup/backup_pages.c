@@ -6,6 +6,9 @@
  * has them right after the backup's checkpoint (the current bitmaps, read
  * under their latches). A page allocated later is formatted by a logged
  * whole-page operation inside the backup's log range, so redo rebuilds it.
+ * A differential reads only the allocated pages of the extents a copy of the
+ * changed-extent map marks (storage/dcm.h), and writes those whose pageLSN
+ * is at or above its base.
  *
  * How: straight from the data files, 1 MiB at a time, with no latch held —
  * writers go on. Every page on disk is at least as new as at the checkpoint
@@ -25,7 +28,8 @@
 #include "access/space.h"
 #include "os/fio.h"
 
-#define RUN_PAGES 128   /* one read: 1 MiB */
+#define RUN_PAGES 128   /* one read: at most 1 MiB */
+#define GAP_PAGES 8     /* unwanted pages read through between two wanted ones */
 
 void bk_progress_add(bk_progress *p, uint64_t n)
 {
@@ -58,17 +62,35 @@ static int load_bits(database *db, uint16_t file, uint32_t base, uint8_t *bits, 
 
 static int bit_on(const uint8_t *bits, uint32_t i) { return (bits[i / 8] >> (i % 8)) & 1; }
 
-uint64_t bk_count_pages(database *db)
+uint64_t bk_count_pages(database *db, const dcm *changed)
 {
     space_ctx sc = { db->bp, db->df };
     uint16_t ids[DF_MAX_FILES];
     int n = df_file_ids(db->df, ids, DF_MAX_FILES);
     uint64_t sum = 0;
+    uint8_t *bits = changed ? malloc(SPACE_INTERVAL / 8) : NULL;
     for (int i = 0; i < n; i++) {
-        uint64_t used = 0, total = 0;
-        if (space_usage(&sc, ids[i], &used, &total, NULL) == 0)
-            sum += used;
+        if (!changed || !bits) {
+            uint64_t used = 0, total = 0;
+            if (space_usage(&sc, ids[i], &used, &total, NULL) == 0)
+                sum += used;
+            continue;
+        }
+        /* a differential: allocated pages of the changed extents */
+        uint32_t pages = df_file_pages(db->df, ids[i]);
+        for (uint32_t base = 0; base < pages; base += SPACE_INTERVAL) {
+            hdb_err e;
+            if (load_bits(db, ids[i], base, bits, &e) < 0)
+                break;
+            uint32_t lim = pages - base < SPACE_INTERVAL ? pages - base : SPACE_INTERVAL;
+            for (uint32_t p = 0; p < lim; p += DCM_EXTENT_PAGES) {
+                if (!bits[p / 8] || !dcm_changed(changed, PGID(ids[i], base + p)))
+                    continue;
+                sum += (uint64_t)__builtin_popcount(bits[p / 8]);
+            }
+        }
     }
+    free(bits);
     return sum;
 }
 
@@ -92,14 +114,56 @@ static int reread(database *db, pgid_t id, uint8_t *out, hdb_err *err)
     return 0;
 }
 
-static int copy_file(database *db, media_writer *w, uint16_t file, lsn_t diff_base, bk_progress *prog,
-                     uint8_t *bits, uint8_t *buf, uint64_t *count, hdb_err *err)
+/* Pages of the window [base + run, + n) to copy: allocated ones and, for a
+ * differential, only those in an extent the changed-extent map has marked.
+ * Windows start on extent boundaries (SPACE_INTERVAL and RUN_PAGES are
+ * multiples of 8). */
+static void pick(const uint8_t *bits, uint16_t file, uint32_t base, uint32_t run, uint32_t n, const dcm *changed,
+                 uint8_t *want)
+{
+    int in_changed = 1;
+    for (uint32_t i = 0; i < n; i++) {
+        if (changed && i % DCM_EXTENT_PAGES == 0)
+            in_changed = dcm_changed(changed, PGID(file, base + run + i));
+        want[i] = in_changed && bit_on(bits, run + i);
+    }
+}
+
+/* Read pages [p0, p0 + cnt) with one pread and copy the wanted ones. */
+static int copy_span(database *db, media_writer *w, fio_file *f, uint16_t file, uint32_t p0, uint32_t cnt,
+                     const uint8_t *want, lsn_t diff_base, uint8_t *buf, uint64_t *count, uint64_t *done,
+                     hdb_err *err)
+{
+    if (fio_pread(f, buf, (size_t)cnt * PAGE_SIZE, (uint64_t)p0 * PAGE_SIZE, err) < 0)
+        return -1;
+    for (uint32_t i = 0; i < cnt; i++) {
+        if (!want[i])
+            continue;
+        pgid_t id = PGID(file, p0 + i);
+        uint8_t *pg = buf + (size_t)i * PAGE_SIZE;
+        if (page_verify(pg, id, NULL, NULL, NULL) != 0 && reread(db, id, pg, err) < 0)
+            return -1;
+        (*done)++;
+        /* the map is per extent; the pageLSN says which of its pages changed */
+        if (diff_base && page_lsn(pg) < diff_base)
+            continue;
+        if (media_write_page(w, file, p0 + i, pg, err) < 0)
+            return -1;
+        (*count)++;
+    }
+    return 0;
+}
+
+static int copy_file(database *db, media_writer *w, uint16_t file, lsn_t diff_base, const dcm *changed,
+                     bk_progress *prog, uint8_t *bits, uint8_t *buf, uint64_t *count, uint64_t *read,
+                     hdb_err *err)
 {
     const df_file_desc *d = df_file(db->df, file);
     fio_file *f = fio_open(d->path, FIO_RDONLY, err);
     if (!f)
         return -1;
     uint32_t pages = df_file_pages(db->df, file);
+    uint8_t want[RUN_PAGES];
     int rc = 0;
     for (uint32_t base = 0; base < pages && rc == 0; base += SPACE_INTERVAL) {
         if ((rc = load_bits(db, file, base, bits, err)) < 0)
@@ -107,32 +171,26 @@ static int copy_file(database *db, media_writer *w, uint16_t file, lsn_t diff_ba
         uint32_t lim = pages - base < SPACE_INTERVAL ? pages - base : SPACE_INTERVAL;
         for (uint32_t run = 0; run < lim && rc == 0; run += RUN_PAGES) {
             uint32_t n = lim - run < RUN_PAGES ? lim - run : RUN_PAGES;
+            pick(bits, file, base, run, n, changed, want);
+            /* one read per group of wanted pages; a gap of up to GAP_PAGES
+             * is read through rather than split into two reads */
+            uint64_t done = 0;
             uint32_t first = n, last = 0;
-            for (uint32_t i = 0; i < n; i++)
-                if (bit_on(bits, run + i)) {
+            for (uint32_t i = 0; i <= n && rc == 0; i++) {
+                if (i < n && !want[i])
+                    continue;
+                if (first < n && (i == n || i - last > GAP_PAGES + 1)) {
+                    uint32_t cnt = last - first + 1;
+                    rc = copy_span(db, w, f, file, base + run + first, cnt, want + first, diff_base, buf,
+                                   count, &done, err);
+                    *read += cnt;
+                    first = n;
+                }
+                if (i < n) {
                     if (first == n)
                         first = i;
                     last = i;
                 }
-            if (first == n)
-                continue;
-            uint32_t p0 = base + run + first, cnt = last - first + 1;
-            if ((rc = fio_pread(f, buf, (size_t)cnt * PAGE_SIZE, (uint64_t)p0 * PAGE_SIZE, err)) < 0)
-                break;
-            uint64_t done = 0;
-            for (uint32_t i = 0; i < cnt && rc == 0; i++) {
-                if (!bit_on(bits, run + first + i))
-                    continue;
-                pgid_t id = PGID(file, p0 + i);
-                uint8_t *pg = buf + (size_t)i * PAGE_SIZE;
-                if (page_verify(pg, id, NULL, NULL, NULL) != 0 && (rc = reread(db, id, pg, err)) < 0)
-                    break;
-                done++;
-                if (diff_base && page_lsn(pg) < diff_base)
-                    continue;   /* unchanged since the differential base */
-                if ((rc = media_write_page(w, file, p0 + i, pg, err)) < 0)
-                    break;
-                (*count)++;
             }
             bk_progress_add(prog, done);
         }
@@ -141,8 +199,8 @@ static int copy_file(database *db, media_writer *w, uint16_t file, lsn_t diff_ba
     return rc;
 }
 
-int bk_copy_pages(database *db, media_writer *w, lsn_t diff_base, bk_progress *prog,
-                  uint16_t *ids, uint64_t *pages_per_file, int *nfiles, hdb_err *err)
+int bk_copy_pages(database *db, media_writer *w, lsn_t diff_base, const dcm *changed, bk_progress *prog,
+                  uint16_t *ids, uint64_t *pages_per_file, int *nfiles, uint64_t *pages_read, hdb_err *err)
 {
     int n = df_file_ids(db->df, ids, DF_MAX_FILES);
     uint8_t *bits = malloc(SPACE_INTERVAL / 8);
@@ -154,7 +212,7 @@ int bk_copy_pages(database *db, media_writer *w, lsn_t diff_base, bk_progress *p
         pages_per_file[i] = 0;
         if (df_get_state(db->df, ids[i]) != DF_ONLINE)
             continue;
-        rc = copy_file(db, w, ids[i], diff_base, prog, bits, buf, &pages_per_file[i], err);
+        rc = copy_file(db, w, ids[i], diff_base, changed, prog, bits, buf, &pages_per_file[i], pages_read, err);
     }
     *nfiles = n;
     free(bits);

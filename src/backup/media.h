@@ -289,6 +289,11 @@ int media_set_count(const media_reader *r);
 const media_set_header *media_set_at(const media_reader *r, int position);
 const media_file_entry *media_set_files(const media_reader *r, int position, size_t *n);
 
+/* BACKUP ... WITH INIT, NOSKIP: the position of the first set whose
+ * ExpirationDate (EXPIREDATE / RETAINDAYS) is later than `now` (µs since 1970
+ * UTC), or 0 if every set may be overwritten. Sets with no date never block. */
+int media_first_unexpired(const media_reader *r, int64_t now);
+
 /* 0 if the valid sets end exactly at the end of the file. Otherwise -1 with
  * why set count+1 is not valid: 3256 (never finished: a crash during BACKUP),
  * 3189 (damaged or truncated), 3241 (bytes that are not a backup set). */

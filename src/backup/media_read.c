@@ -93,6 +93,14 @@ const media_file_entry *media_set_files(const media_reader *r, int position, siz
     return e ? e->files : NULL;
 }
 
+int media_first_unexpired(const media_reader *r, int64_t now)
+{
+    for (int i = 0; i < r->ch.count; i++)
+        if (r->ch.sets[i].h.expiration_date > now)
+            return i + 1;
+    return 0;
+}
+
 int media_tail_error(const media_reader *r, hdb_err *err)
 {
     if (r->ch.tail == MEDIA_TAIL_CLEAN)

@@ -28,6 +28,7 @@
 #include "access/space.h"
 #include "backup/standby.h"
 #include "engine/catalog.h"
+#include "engine/dcm_db.h"
 #include "engine/recovery.h"
 #include "os/fio.h"
 
@@ -142,15 +143,13 @@ static int owned_by(database *db, const char *path)
 
 /* Where each file goes: MOVE, else where it was. */
 static int plan_paths(instance *in, database *ex, const restore_opts *o, const media_file_entry *fl, size_t n,
-                      target *t, hdb_err *err)
+                      const rs_new_files *nf, target *t, hdb_err *err)
 {
+    const char *unknown;
+    if (!rs_moves_known(o, fl, n, nf, &unknown))
+        return failf(err, 3234, "Logical file '%s' is not part of database '%s'. Use RESTORE FILELISTONLY "
+                     "to list the logical file names.", unknown, o->db_name);
     for (int m = 0; m < o->nmoves; m++) {
-        int hit = 0;
-        for (size_t i = 0; i < n; i++)
-            hit += strcasecmp(fl[i].logical_name, o->moves[m].logical_name) == 0;
-        if (!hit)
-            return failf(err, 3234, "Logical file '%s' is not part of database '%s'. Use RESTORE FILELISTONLY "
-                         "to list the logical file names.", o->moves[m].logical_name, o->db_name);
         for (int k = 0; k < m; k++)
             if (strcasecmp(o->moves[k].logical_name, o->moves[m].logical_name) == 0)
                 return failf(err, 4353, "Conflicting file relocations have been specified for file '%s'. "
@@ -201,9 +200,10 @@ static int flush_run(target *t, uint8_t *buf, uint32_t first, uint32_t cnt, hdb_
     return cnt ? fio_pwrite(t->f, buf, (size_t)cnt * PAGE_SIZE, (uint64_t)first * PAGE_SIZE, err) : 0;
 }
 
-/* Page images into the data files (open in t[i].f), in runs of up to 1 MiB. */
+/* Page images into the data files (open in t[i].f), in runs of up to 1 MiB;
+ * each page's extent marked in `changed` if given. */
 static int write_pages(media_reader *mr, int pos, target *t, size_t n, bk_progress *prog, uint64_t *pages,
-                       hdb_err *err)
+                       dcm *changed, hdb_err *err)
 {
     media_cursor *c = media_cursor_open(mr, pos, err);
     uint8_t *buf = malloc((size_t)RUN_PAGES * PAGE_SIZE);
@@ -232,6 +232,8 @@ static int write_pages(media_reader *mr, int pos, target *t, size_t n, bk_progre
             cnt = 0;
         }
         memcpy(buf + (size_t)cnt * PAGE_SIZE, pg.image, PAGE_SIZE);
+        if (changed)
+            dcm_mark(changed, PGID(pg.file_id, pg.page_no));
         cnt++;
         (*pages)++;
         bk_progress_add(prog, 1);
@@ -275,43 +277,17 @@ static int rename_in(const char *from, const char *to, hdb_err *err)
     return fio_sync_parent(to, err);
 }
 
-/* The boot page lists every data file (the primary too, for
- * sys.master_files; opening the database takes the primary's path from the
- * registry): point it at where they were restored to (unlogged; the page is
- * not in use yet). */
-static int patch_boot_paths(const target *t, size_t n, hdb_err *err)
+/* The secondary data files (id >= 2) of a database being replaced, so the
+ * ones the restored database does not reuse can be removed. */
+static int secondary_paths(database *db, char (**out)[PATH_MAX])
 {
-    const target *prim = NULL;
-    int other = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (t[i].e->type == 'D' && t[i].e->file_id == 1)
-            prim = &t[i];
-        if (t[i].e->type == 'D' && strcmp(t[i].path, t[i].e->physical_name) != 0)
-            other = 1;
-    }
-    if (!prim || !other)
-        return 0;
-    fio_file *f = fio_open(prim->path, 0, err);
-    if (!f)
-        return -1;
-    uint8_t *pg = malloc(PAGE_SIZE);
-    int rc = pg ? fio_pread(f, pg, PAGE_SIZE, (uint64_t)PGID_PAGE(SPACE_BOOT_PAGE) * PAGE_SIZE, err) : -1;
-    if (rc == 0) {
-        boot_files bf;
-        memcpy(&bf, pg + BOOT_FILES_OFFSET, sizeof bf);
-        for (int i = 0; i < BOOT_MAX_FILES; i++)
-            for (size_t k = 0; k < n; k++)
-                if (bf.files[i].file_id >= 1 && t[k].e->type == 'D' && t[k].e->file_id == bf.files[i].file_id)
-                    snprintf(bf.files[i].path, sizeof bf.files[i].path, "%.256s", t[k].path);
-        memcpy(pg + BOOT_FILES_OFFSET, &bf, sizeof bf);
-        page_stamp(pg);
-        rc = fio_pwrite(f, pg, PAGE_SIZE, (uint64_t)PGID_PAGE(SPACE_BOOT_PAGE) * PAGE_SIZE, err);
-        if (rc == 0)
-            rc = fio_sync(f, err);
-    }
-    free(pg);
-    fio_close(f);
-    return rc;
+    uint16_t ids[DF_MAX_FILES];
+    int n = df_file_ids(db->df, ids, DF_MAX_FILES), k = 0;
+    *out = calloc((size_t)n + 1, PATH_MAX);
+    for (int i = 0; *out && i < n; i++)
+        if (ids[i] >= 2)
+            snprintf((*out)[k++], PATH_MAX, "%s", df_file(db->df, ids[i])->path);
+    return *out ? k : 0;
 }
 
 /* Where a restore step left the database; once ONLINE (and writable) the
@@ -412,7 +388,16 @@ static int restore_full(instance *in, const restore_opts *o, media_reader *mr, i
         return hdb_raise_text(err, 701, 19, 1, "There is insufficient system memory to run this query.");
     int rc = -1;
     const target *lt = NULL, *dt = NULL;
-    if (plan_paths(in, ex, o, fl, n, t, err) < 0)
+    /* files added while the backup ran: in its log, not in its file list */
+    rs_new_files nf = { 0 };
+    uint16_t have[MEDIA_MAX_FILES];
+    const char *taken[MEDIA_MAX_FILES];
+    int nhave = 0;
+    for (size_t i = 0; i < n; i++)
+        if (fl[i].type == 'D')
+            have[nhave++] = (uint16_t)fl[i].file_id;
+    if (rs_scan_new_files(mr, pos, h->log_stream_first, 0, o, have, nhave, &nf, err) < 0 ||
+        plan_paths(in, ex, o, fl, n, &nf, t, err) < 0)
         goto out;
     for (size_t i = 0; i < n; i++) {
         if (t[i].e->type == 'L' && !lt)
@@ -429,6 +414,10 @@ static int restore_full(instance *in, const restore_opts *o, media_reader *mr, i
         failf(err, 1807, "Could not obtain exclusive lock on database 'model'. Too many databases.");
         goto out;
     }
+    for (size_t i = 0; i < n; i++)
+        taken[i] = t[i].path;
+    if (rs_check_new_files(in, id, ex, o, taken, (int)n, &nf, err) < 0)
+        goto out;
     /* 1. the new files, aside */
     for (size_t i = 0; i < n; i++) {
         if (t[i].e->type != 'D')
@@ -438,7 +427,7 @@ static int restore_full(instance *in, const restore_opts *o, media_reader *mr, i
             fio_resize(t[i].f, t[i].e->size, err) < 0)
             goto out;
     }
-    if (write_pages(mr, pos, t, n, prog, &res->pages, err) < 0)
+    if (write_pages(mr, pos, t, n, prog, &res->pages, NULL, err) < 0)
         goto out;
     for (size_t i = 0; i < n; i++)
         if (t[i].f && fio_sync(t[i].f, err) < 0)
@@ -457,7 +446,17 @@ static int restore_full(instance *in, const restore_opts *o, media_reader *mr, i
         char old[2][PATH_MAX];
         snprintf(old[0], PATH_MAX, "%s", ex->log_path);
         snprintf(old[1], PATH_MAX, "%s", df_file(ex->df, 1)->path);
+        char (*olds)[PATH_MAX];
+        int nolds = secondary_paths(ex, &olds);
         db_close(ex, 0);
+        for (int k = 0; k < nolds; k++) {
+            int kept = 0;
+            for (size_t i = 0; i < n; i++)
+                kept |= strcmp(t[i].path, olds[k]) == 0;
+            if (!kept)
+                unlink(olds[k]);
+        }
+        free(olds);
         ex = NULL;
         for (int k = 0; k < 2; k++) {
             int kept = 0;
@@ -465,6 +464,8 @@ static int restore_full(instance *in, const restore_opts *o, media_reader *mr, i
                 kept |= strcmp(t[i].path, old[k]) == 0;
             if (!kept)
                 unlink(old[k]);
+            if (!kept && k == 0)
+                db_dcm_remove(old[0]);   /* the old log's changed-extent map */
         }
     }
     /* an old standby's undo is not this database's: never taken back */
@@ -474,11 +475,19 @@ static int restore_full(instance *in, const restore_opts *o, media_reader *mr, i
     for (size_t i = 0; i < n; i++)
         if (t[i].e->type == 'D' && rename_in(t[i].tmp, t[i].path, err) < 0)
             goto out;
-    if (patch_boot_paths(t, n, err) < 0)
+    /* every data file's path in master, in the same transaction as the
+     * primary's and the log's: the boot page's list is redone from the
+     * backup's log and may name the paths the backup was taken from */
+    inst_file_path fp[MEDIA_MAX_FILES];
+    int nfp = 0;
+    for (size_t i = 0; i < n; i++)
+        if (t[i].e->type == 'D' && t[i].e->file_id >= 2)
+            fp[nfp++] = (inst_file_path){ (uint16_t)t[i].e->file_id, t[i].path };
+    database *db = inst_attach_files(in, id, o->db_name, dt->path, lt->path, fp, nfp, err);
+    if (!db || rs_create_new_files(in, db, &nf, err) < 0)
         goto out;
-    database *db = inst_attach(in, id, o->db_name, dt->path, lt->path, err);
-    if (!db)
-        goto out;
+    /* the backup's pages are the new differential base: nothing changed yet */
+    db_dcm_restored(db, h->first_lsn, h->log_stream_first, NULL);
     /* 3. the same recovery as a crash's */
     if (roll_forward(in, db, h->log_stream_first, o, o->recovery, 0, err) < 0)
         goto out;
@@ -492,10 +501,23 @@ out:
             unlink(t[i].tmp);
     }
     free(t);
+    rs_new_files_free(&nf);
     return rc;
 }
 
 /* ---- RESTORE DATABASE (differential) ------------------------------------------- */
+
+/* The data files a restoring database has (ids), and their paths and its
+ * log's (taken[0 .. n]): a file added in the log to restore may not land
+ * on them. Returns n. */
+static int own_files(database *db, uint16_t *ids, const char **taken)
+{
+    int n = df_file_ids(db->df, ids, DF_MAX_FILES);
+    for (int i = 0; i < n; i++)
+        taken[i] = df_file(db->df, ids[i])->path;
+    taken[n] = db->log_path;
+    return n;
+}
 
 /* Between restores WITH STANDBY: ONLINE, read-only. */
 static int in_standby(database *db)
@@ -543,6 +565,8 @@ static int restore_diff(instance *in, const restore_opts *o, media_reader *mr, i
     if (!t)
         return hdb_raise_text(err, 701, 19, 1, "There is insufficient system memory to run this query.");
     int rc = -1;
+    dcm *changed = NULL;
+    rs_new_files nf = { 0 };
     uint32_t id = db->tdb.id;
     char name[CAT_NAME_MAX + 1], data[PATH_MAX], logp[PATH_MAX];
     snprintf(name, sizeof name, "%s", db->tdb.name);
@@ -564,12 +588,23 @@ static int restore_diff(instance *in, const restore_opts *o, media_reader *mr, i
     }
     if (!lt)
         goto out;
+    /* files added while the differential ran go where MOVE says */
+    uint16_t have[DF_MAX_FILES];
+    const char *taken[DF_MAX_FILES + 1];
+    int nhave = own_files(db, have, taken);
+    if (rs_scan_new_files(mr, pos, h->log_stream_first, 0, o, have, nhave, &nf, err) < 0 ||
+        rs_check_new_files(in, id, db, o, taken, nhave + 1, &nf, err) < 0)
+        goto out;
+    if (!(changed = dcm_create())) {
+        hdb_raise_text(err, 701, 19, 1, "There is insufficient system memory to run this query.");
+        goto out;
+    }
     inst_detach(in, db);
     db_close(db, 0);   /* RESTORING: its pages are durable already */
     for (size_t i = 0; i < n; i++)
         if (t[i].e->type == 'D' && !(t[i].f = fio_open(t[i].path, 0, err)))
             goto out;
-    if (write_pages(mr, pos, t, n, prog, &res->pages, err) < 0)
+    if (write_pages(mr, pos, t, n, prog, &res->pages, changed, err) < 0)
         goto out;
     for (size_t i = 0; i < n; i++)
         if (t[i].f && fio_sync(t[i].f, err) < 0)
@@ -577,7 +612,11 @@ static int restore_diff(instance *in, const restore_opts *o, media_reader *mr, i
     if (build_log(mr, pos, h, lt, 0, &res->log_bytes, err) < 0 || rename_in(lt->tmp, lt->path, err) < 0)
         goto out;
     db = inst_attach(in, id, name, data, logp, err);
-    if (!db || roll_forward(in, db, h->log_stream_first, o, o->recovery, 0, err) < 0)
+    /* changed since the base: the pages just written, then what redo replays */
+    if (db)
+        db_dcm_restored(db, h->database_backup_lsn, h->log_stream_first, changed);
+    if (!db || rs_create_new_files(in, db, &nf, err) < 0 ||
+        roll_forward(in, db, h->log_stream_first, o, o->recovery, 0, err) < 0)
         goto out;
     note_outcome(db, h->database_backup_lsn, res);
     rc = 0;
@@ -586,6 +625,8 @@ out:
         if (t[i].f)
             fio_close(t[i].f);
     free(t);
+    dcm_free(changed);
+    rs_new_files_free(&nf);
     return rc;
 }
 
@@ -617,6 +658,20 @@ static int restore_log(instance *in, const restore_opts *o, media_reader *mr, in
                      "restored. Choose a different stop point or use RESTORE DATABASE WITH RECOVERY to recover "
                      "at the current point.");
     int beyond = stop == UINT64_MAX;
+    /* files added inside the records to install: placed (MOVE) and checked
+     * before anything is written, created before redo meets them */
+    uint16_t have[DF_MAX_FILES];
+    const char *taken[DF_MAX_FILES + 1];
+    int nhave = own_files(db, have, taken);
+    rs_new_files nf;
+    int rc = rs_scan_new_files(mr, pos, R, beyond ? 0 : stop, o, have, nhave, &nf, err);
+    if (rc == 0)
+        rc = rs_check_new_files(in, db->tdb.id, db, o, taken, nhave + 1, &nf, err);
+    if (rc == 0)
+        rc = rs_create_new_files(in, db, &nf, err);
+    rs_new_files_free(&nf);
+    if (rc < 0)
+        return -1;
     if (rs_install_log(mr, pos, log, R, beyond ? 0 : stop, &res->log_bytes, err) < 0 ||
         log_flush_all(log, err) < 0)
         return -1;
@@ -697,10 +752,34 @@ out:
     return rc;
 }
 
-int restore_with_recovery_only(instance *in, const char *db_name, restore_result *r, hdb_err *err)
+/* NORECOVERY / STANDBY without FROM: nothing new is restored. Any standby
+ * undo is taken back first (the database is then as NORECOVERY left it);
+ * STANDBY then undoes again into the undo file named now, exactly as the
+ * last restore step would have with STANDBY. */
+static int recover_only_standby(instance *in, database *db, const restore_opts *o, restore_result *r,
+                                hdb_err *err)
+{
+    if (o->recovery == RESTORE_STANDBY && (!o->standby_file || !o->standby_file[0]))
+        return failf(err, 3013, "RESTORE WITH STANDBY needs the name of an undo file.");
+    if (standby_pending(db) && !(db = standby_revert(in, db, err)))
+        return -1;
+    if (o->recovery == RESTORE_STANDBY) {
+        lsn_t floor = 0;
+        log_restore_state(db->tdb.log, &floor);
+        int stopped_early = (log_restore_flags(db->tdb.log) & DB_RESTORE_STOPPED_EARLY) != 0;
+        if (roll_forward(in, db, floor, o, RESTORE_STANDBY, stopped_early, err) < 0)
+            return -1;
+    }
+    r->redo_point = log_end_lsn(db->tdb.log);
+    r->state = db->state;
+    return 0;
+}
+
+int restore_recover_only(instance *in, const restore_opts *o, restore_result *r, hdb_err *err)
 {
     memset(r, 0, sizeof *r);
     double t0 = now_s();
+    const char *db_name = o->db_name ? o->db_name : "";
     database *db = inst_find_database(in, db_name);
     if (!db)
         return failf(err, 911, "Database '%s' does not exist. Make sure that the name is entered correctly.",
@@ -710,6 +789,11 @@ int restore_with_recovery_only(instance *in, const char *db_name, restore_result
         return failf(err, 3153, "The database is already fully recovered.");
     if (db->users > 0)
         return failf(err, 3101, "Exclusive access could not be obtained because the database is in use.");
+    if (o->recovery != RESTORE_RECOVERY) {
+        int rc = recover_only_standby(in, db, o, r, err);
+        r->seconds = now_s() - t0;
+        return rc;
+    }
     if (standby) {
         /* undo is done already: the database only becomes writable; the
          * state is cleared before the first checkpoint writes to the log */
@@ -735,4 +819,10 @@ int restore_with_recovery_only(instance *in, const char *db_name, restore_result
     db_note_restored(db, full, r->redo_point, &e);
     r->seconds = now_s() - t0;
     return 0;
+}
+
+int restore_with_recovery_only(instance *in, const char *db_name, restore_result *r, hdb_err *err)
+{
+    restore_opts o = { .db_name = db_name, .recovery = RESTORE_RECOVERY };
+    return restore_recover_only(in, &o, r, err);
 }

@@ -87,8 +87,15 @@ typedef struct restore_result {
 /* RESTORE DATABASE | LOG ... FROM device WITH ... */
 int restore_run(instance *in, const restore_opts *o, restore_result *r, hdb_err *err);
 
-/* RESTORE DATABASE db WITH RECOVERY (no FROM): undo and bring a RESTORING
- * database ONLINE. 3153 if it is not RESTORING (already recovered). */
+/* RESTORE DATABASE db WITH RECOVERY | NORECOVERY | STANDBY = 'undo' (no
+ * FROM), on a RESTORING or standby database; o->db_name, o->recovery and
+ * o->standby_file are used. RECOVERY: undo, ONLINE (a standby only becomes
+ * writable: its undo is done). NORECOVERY: a standby's undo is taken back,
+ * RESTORING. STANDBY: that, then undo into the (new) undo file: read-only,
+ * ONLINE, as if the last restore step had said STANDBY. 3153 if the database
+ * is neither (already recovered), 3101 if a session uses it. */
+int restore_recover_only(instance *in, const restore_opts *o, restore_result *r, hdb_err *err);
+/* restore_recover_only WITH RECOVERY. */
 int restore_with_recovery_only(instance *in, const char *db_name, restore_result *r, hdb_err *err);
 
 /* RESTORE VERIFYONLY: every checksum of set `file`, and each page's checksum

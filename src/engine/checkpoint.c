@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/dcm_db.h"
 #include "engine/instance.h"
 
 struct dpt_acc {
@@ -126,7 +127,11 @@ int db_checkpoint(database *db, hdb_err *err)
     lsn_t E = log_append(log, &end, err);
     /* The checkpoint counts only once END_CKPT is durable and the master block
      * (fdatasync'd by log_set_checkpoint) points at BEGIN_CKPT. */
-    if (!E || log_flush_to(log, E, err) < 0 || log_set_checkpoint(log, B, err) < 0)
+    if (!E || log_flush_to(log, E, err) < 0)
+        goto out;
+    /* the changed-extent map as of R, before truncation may pass its old point */
+    db_dcm_save(db, redo);
+    if (log_set_checkpoint(log, B, err) < 0)
         goto out;
     db->last_ckpt_lsn = redo < B ? redo : B;
     if (log_truncate_before(log, db_truncation_bound(db), err) < 0)

@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "engine/catalog.h"
+#include "engine/dcm_db.h"
 #include "engine/instance.h"
+#include "engine/suspect.h"
 #include "storage/pageop.h"
 #include "util/crc32c.h"
 
@@ -39,6 +41,8 @@ static database *db_alloc(instance *inst, bufpool *bp, uint32_t id, const char *
         free(db);
         return NULL;
     }
+    /* a damaged page becomes a row of msdb.dbo.suspect_pages (suspect.h) */
+    df_set_suspect_hook(db->df, suspect_df_hook, inst);
     txn_db_init(&db->tdb, id, name, NULL);
     pthread_mutex_init(&db->boot_mu, NULL);
     pthread_mutex_init(&db->cat_mu, NULL);
@@ -268,20 +272,26 @@ int db_add_file(database *db, const char *fg_name, const db_file_spec *spec, uin
     return rc;
 }
 
-int db_redo_file_op(database *db, const log_rec *rec, hdb_err *err)
+int db_parse_file_op(const log_rec *rec, df_file_desc *d)
 {
     lread r;
     lread_init(&r, rec->body, rec->body_len);
     int op = lread_u8(&r);
-    df_file_desc d = { 0 };
-    d.file_id = lread_u16(&r);
-    d.fg_id = lread_u16(&r);
-    lread_str(&r, d.logical_name, sizeof d.logical_name);
-    lread_str(&r, d.path, sizeof d.path);
-    d.size_pages = lread_u32(&r);
-    d.growth_pages = lread_u32(&r);
-    d.max_pages = lread_u32(&r);
-    if (r.bad || op != 1)
+    memset(d, 0, sizeof *d);
+    d->file_id = lread_u16(&r);
+    d->fg_id = lread_u16(&r);
+    lread_str(&r, d->logical_name, sizeof d->logical_name);
+    lread_str(&r, d->path, sizeof d->path);
+    d->size_pages = lread_u32(&r);
+    d->growth_pages = lread_u32(&r);
+    d->max_pages = lread_u32(&r);
+    return r.bad || op != 1 ? -1 : 0;
+}
+
+int db_redo_file_op(database *db, const log_rec *rec, hdb_err *err)
+{
+    df_file_desc d;
+    if (db_parse_file_op(rec, &d) < 0)
         return hdb_raise(err, 3313, db->tdb.name, "(FILE_OP)");
     if (df_file(db->df, d.file_id))
         return 0;
@@ -401,8 +411,18 @@ fail:
     return NULL;
 }
 
+/* Where the file the boot page lists as `bf` is opened: the registry's path, if any. */
+static const char *file_path(const boot_file *bf, const db_file_path *paths, int npaths)
+{
+    for (int i = 0; i < npaths; i++)
+        if (paths[i].file_id == bf->file_id)
+            return paths[i].path;
+    return bf->path;
+}
+
 database *db_open(instance *inst, bufpool *bp, uint32_t db_id, const char *name,
-                  const char *data_path, const char *log_path, hdb_err *err)
+                  const char *data_path, const char *log_path, const db_file_path *paths, int npaths,
+                  hdb_err *err)
 {
     database *db = db_alloc(inst, bp, db_id, name);
     if (!db) {
@@ -438,7 +458,8 @@ database *db_open(instance *inst, bufpool *bp, uint32_t db_id, const char *name,
         df_file_desc fd = { .file_id = bf->file_id, .fg_id = bf->fg_id, .growth_pages = bf->growth_pages,
                             .max_pages = bf->max_pages };
         snprintf(fd.logical_name, sizeof fd.logical_name, "%s", bf->logical);
-        snprintf(fd.path, sizeof fd.path, "%s", bf->path);
+        snprintf(fd.path, sizeof fd.path, "%s", file_path(bf, paths, npaths));
+        snprintf(bf->path, sizeof bf->path, "%.256s", fd.path);
         if (df_add_file(db->df, &fd, 0, err) < 0) {
             db_free(db);
             return NULL;
@@ -451,6 +472,30 @@ database *db_open(instance *inst, bufpool *bp, uint32_t db_id, const char *name,
         return NULL;
     }
     attach_log(db, log);
+    db_dcm_open(db);   /* before recovery: redo adds what it replays */
+    return db;
+}
+
+database *db_shell(instance *inst, bufpool *bp, uint32_t db_id, const char *name, const char *data_path,
+                   const char *log_path, logmgr *log)
+{
+    database *db = db_alloc(inst, bp, db_id, name);
+    if (!db)
+        return NULL;
+    snprintf(db->log_path, sizeof db->log_path, "%s", log_path);
+    /* sys.master_files shows where the primary file should be */
+    boot_file *bf = &db->files.files[0];
+    bf->file_id = 1;
+    bf->fg_id = 1;
+    snprintf(bf->logical, sizeof bf->logical, "%s", name);
+    snprintf(bf->path, sizeof bf->path, "%.256s", data_path);
+    db->files.fgs[0].fg_id = 1;
+    snprintf(db->files.fgs[0].name, sizeof db->files.fgs[0].name, "PRIMARY");
+    snprintf(db->boot.name, sizeof db->boot.name, "%s", name);
+    db->boot.db_id = db_id;
+    if (log)
+        attach_log(db, log);
+    db->state = DB_RECOVERY_PENDING;
     return db;
 }
 
@@ -462,6 +507,15 @@ int db_load_boot(database *db, hdb_err *err)
     memcpy(&db->boot, (uint8_t *)bp_page(f) + PAGE_HEADER_SIZE, sizeof db->boot);
     pthread_mutex_lock(&db->boot_mu);
     memcpy(&db->files, (uint8_t *)bp_page(f) + BOOT_FILES_OFFSET, sizeof db->files);
+    /* the files are where they were opened (the registry's paths), whatever
+     * an older image of this page says; the next change to the list writes
+     * these paths back */
+    for (int i = 0; i < BOOT_MAX_FILES; i++) {
+        boot_file *bf = &db->files.files[i];
+        const df_file_desc *d = bf->file_id ? df_file(db->df, bf->file_id) : NULL;
+        if (d)
+            snprintf(bf->path, sizeof bf->path, "%.256s", d->path);
+    }
     pthread_mutex_unlock(&db->boot_mu);
     bp_unfix(f);
     if (db->boot.magic != BOOT_MAGIC || db->boot.version != BOOT_VERSION)

@@ -58,7 +58,11 @@ typedef struct boot_info {
     uint64_t sys_root[SYSOBJ_COUNT];   /* index 1..4 used */
     uint8_t  recovery_model;
     uint8_t  page_verify;              /* 1 = CHECKSUM, 0 = NONE */
-    uint8_t  reserved[6];
+    uint8_t  user_access;              /* DB_MULTI_USER / DB_SINGLE_USER / DB_RESTRICTED_USER
+                                          (engine/dbstate.h) */
+    uint8_t  set_offline;              /* ALTER DATABASE ... SET OFFLINE: the database
+                                          stays OFFLINE across restarts (dbstate.c) */
+    uint8_t  reserved[4];
     /* Backup history that decides log truncation (checkpoint.c). Pages
      * written before these fields existed hold zeros here: "never backed up". */
     lsn_t    full_backup_lsn;          /* first LSN of the last full, non-copy-only
@@ -148,9 +152,22 @@ typedef struct database {
 static inline database *db_of(txn_db *t) { return (database *)t; }
 
 database *db_create(struct instance *inst, bufpool *bp, const db_create_spec *spec, hdb_err *err);
-/* Open files and log; state RECOVERING. Recovery (engine/recovery.h) follows. */
+/* Where a secondary data file is, as master's registry says (instance.c). */
+typedef struct db_file_path { uint16_t file_id; const char *path; } db_file_path;
+/* Open files and log; state RECOVERING. Recovery (engine/recovery.h) follows.
+ * The data files other than the primary are those the boot page on disk
+ * lists, each at its `paths` entry if it has one, else at the boot page's
+ * path (the page may be older than a RESTORE ... MOVE). */
 database *db_open(struct instance *inst, bufpool *bp, uint32_t db_id, const char *name,
-                  const char *data_path, const char *log_path, hdb_err *err);
+                  const char *data_path, const char *log_path, const db_file_path *paths, int npaths,
+                  hdb_err *err);
+/* A database known to the registry whose files are not open (dbstate.h):
+ * OFFLINE, or RECOVERY_PENDING when they could not be opened. It has no data
+ * file; `log` (may be NULL) is its log when that at least could be opened (a
+ * tail-log backup reads it). State DB_RECOVERY_PENDING until the caller sets
+ * another. */
+database *db_shell(struct instance *inst, bufpool *bp, uint32_t db_id, const char *name, const char *data_path,
+                   const char *log_path, logmgr *log);
 /* Read the boot page and open the catalog trees (after redo). */
 int db_load_boot(database *db, hdb_err *err);
 /* clean = 1: checkpoint then close. clean = 0: drop buffers unwritten, abandon
@@ -177,8 +194,12 @@ uint16_t db_filegroup_id(database *db, const char *name);
  * file, logs FILE_OP (so restore and redo recreate it) and lists it on the
  * boot page. */
 int db_add_file(database *db, const char *fg_name, const db_file_spec *spec, uint16_t *file_id, hdb_err *err);
-/* Redo of a FILE_OP record: open (or create) a file the database lacks. */
+/* Redo of a FILE_OP record: open (or create) a file the database lacks, at
+ * the path the record names (a restore puts such files where MOVE says
+ * beforehand: backup/restore_files.c). */
 int db_redo_file_op(database *db, const log_rec *rec, hdb_err *err);
+/* The file a FILE_OP (LR_FILE) record adds. -1 if malformed. */
+int db_parse_file_op(const log_rec *rec, df_file_desc *d);
 
 /* ---- checkpoint (engine/checkpoint.c) ------------------------------------ */
 /* Fuzzy checkpoint: take the redo point, write BEGIN_CKPT, flush every dirty

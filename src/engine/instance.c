@@ -14,10 +14,13 @@
 #include <unistd.h>
 
 #include "engine/catalog.h"
+#include "engine/dcm_db.h"
+#include "engine/dbstate.h"
 #include "engine/recovery.h"
 #include "engine/table.h"
 
 #define REGISTRY_NAME "sysdbreg"
+#define FILES_NAME "sysmasterfiles"
 
 void inst_log(instance *in, const char *fmt, ...)
 {
@@ -106,6 +109,149 @@ static int create_registry(database *master, txn *t, hdb_err *err)
     table_spec spec = { .schema_id = SCHEMA_SYS, .name = REGISTRY_NAME, .ncols = 4, .cols = cols,
                         .npk = 1, .pk_cols = &pk };
     return cat_create_table(t, master, &spec, NULL, err);
+}
+
+/* master.sys.sysmasterfiles (database_id, file_id) -> physical_name: where
+ * each secondary data file (file id >= 2) of a database is. A database's
+ * boot page lists its files too, but that page is restored and redone like
+ * any other, so after RESTORE ... MOVE an older image of it can name the
+ * paths the backup was taken from; this table is what db_open believes. A
+ * file without a row (created before this table existed, or a crash between
+ * ADD FILE and its row) is opened where the boot page says. */
+static const sql_type file_types[3] = {
+    { .id = SQL_INT }, { .id = SQL_INT }, { .id = SQL_VARCHAR, .max_len = 1024 },
+};
+
+static int create_file_registry(database *master, txn *t, hdb_err *err)
+{
+    tbl_column cols[3];
+    memset(cols, 0, sizeof cols);
+    const char *names[3] = { "database_id", "file_id", "physical_name" };
+    for (int i = 0; i < 3; i++) {
+        snprintf(cols[i].name, sizeof cols[i].name, "%s", names[i]);
+        cols[i].type = file_types[i];
+    }
+    int pk[2] = { 0, 1 };
+    table_spec spec = { .schema_id = SCHEMA_SYS, .name = FILES_NAME, .ncols = 3, .cols = cols,
+                        .npk = 2, .pk_cols = pk };
+    return cat_create_table(t, master, &spec, NULL, err);
+}
+
+/* The table; `create`: made when first needed (in its own transaction, so
+ * call this before beginning another). Until a database has a secondary
+ * file there is nothing to keep, so master's log is not touched for it. */
+static table_def *file_registry(instance *in, int create, hdb_err *err)
+{
+    database *master = in->dbs[DBID_MASTER];
+    hdb_err e;
+    table_def *td = cat_find_table(master, SCHEMA_SYS, FILES_NAME, &e);
+    if (td || !create)
+        return td;
+    txn *t = txn_begin(in->txns, 0, "file registry", "sa");
+    int rc = create_file_registry(master, t, err);
+    rc = rc == 0 ? txn_commit(t, err) : (txn_rollback(t, NULL), -1);
+    txn_free(t);
+    return rc == 0 ? cat_find_table(master, SCHEMA_SYS, FILES_NAME, err) : NULL;
+}
+
+/* Inside t: the rows of database `id` become `files` (nfiles >= 0). */
+static int put_file_rows(instance *in, txn *t, table_def *td, uint32_t id, const inst_file_path *files, int nfiles,
+                         hdb_err *err)
+{
+    database *master = in->dbs[DBID_MASTER];
+    int old[DF_MAX_FILES], nold = 0;
+    table_scan *s = table_scan_open(t, master, td, ISO_READ_COMMITTED, err);
+    if (!s)
+        return -1;
+    table_row row;
+    int k;
+    while ((k = table_scan_next(s, &row, err)) == 1)
+        if ((uint32_t)row.vals[0].u.i == id && nold < DF_MAX_FILES)
+            old[nold++] = (int)row.vals[1].u.i;
+    table_scan_close(s);
+    if (k < 0)
+        return -1;
+    for (int i = 0; i < nold; i++) {
+        sql_value key[2] = { value_int(SQL_INT, id), value_int(SQL_INT, old[i]) };
+        if (table_delete(t, master, td, key, err) < 0)
+            return -1;
+    }
+    for (int i = 0; i < nfiles; i++) {
+        sql_value v[3] = { value_int(SQL_INT, id), value_int(SQL_INT, files[i].file_id),
+                           value_bytes(SQL_VARCHAR, files[i].path, (uint32_t)strlen(files[i].path)) };
+        if (table_insert(t, master, td, v, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Inside t: one row, replacing any left by an ADD FILE that did not finish. */
+static int add_file_row(instance *in, txn *t, table_def *td, uint32_t id, const inst_file_path *f, hdb_err *err)
+{
+    database *master = in->dbs[DBID_MASTER];
+    sql_value key[2] = { value_int(SQL_INT, id), value_int(SQL_INT, f->file_id) };
+    sql_value v[3] = { key[0], key[1], value_bytes(SQL_VARCHAR, f->path, (uint32_t)strlen(f->path)) };
+    table_row row;
+    int rc = table_get(t, master, td, key, ISO_READ_COMMITTED, &row, err);
+    if (rc == 1) {
+        table_row_free(&row);
+        rc = table_update(t, master, td, key, v, err);
+    } else if (rc == 0) {
+        rc = table_insert(t, master, td, v, err);
+    }
+    return rc;
+}
+
+/* Every registered secondary file (start-up, before any user database opens;
+ * read as redo left master, like the database registry). */
+typedef struct file_row { uint32_t db_id; uint16_t file_id; char path[PATH_MAX]; } file_row;
+
+static int load_file_rows(instance *in, file_row **out, int *n, hdb_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    database *master = in->dbs[DBID_MASTER];
+    hdb_err e;
+    table_def *td = cat_find_table(master, SCHEMA_SYS, FILES_NAME, &e);
+    if (!td)
+        return 0;   /* made before the table existed: the boot pages decide */
+    txn *t = txn_begin(in->txns, 0, "startup", "sa");
+    table_scan *s = table_scan_open(t, master, td, ISO_READ_UNCOMMITTED, err);
+    int rc = s ? 0 : -1, cap = 0, k = 0;
+    table_row row;
+    while (s && (k = table_scan_next(s, &row, err)) == 1) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            file_row *g = realloc(*out, sizeof *g * (size_t)cap);
+            if (!g) {
+                rc = hdb_raise_text(err, 701, 19, 1, "There is insufficient system memory to run this query.");
+                break;
+            }
+            *out = g;
+        }
+        file_row *f = &(*out)[(*n)++];
+        f->db_id = (uint32_t)row.vals[0].u.i;
+        f->file_id = (uint16_t)row.vals[1].u.i;
+        snprintf(f->path, sizeof f->path, "%.*s", (int)row.vals[2].len, row.vals[2].bytes);
+    }
+    if (s && k < 0)
+        rc = -1;
+    table_scan_close(s);
+    txn_free(t);
+    return rc;
+}
+
+/* The rows of one database, as db_open takes them. */
+static int paths_of(const file_row *rows, int n, uint32_t id, db_file_path *out)
+{
+    int k = 0;
+    for (int i = 0; i < n && k < DF_MAX_FILES; i++)
+        if (rows[i].db_id == id) {
+            out[k].file_id = rows[i].file_id;
+            out[k].path = rows[i].path;
+            k++;
+        }
+    return k;
 }
 
 static int register_db(instance *in, database *db, const char *data, const char *log, hdb_err *err)
@@ -224,9 +370,12 @@ static int drop_locked(instance *in, const char *name, hdb_err *err)
     table_def *td = cat_find_table(master, SCHEMA_SYS, REGISTRY_NAME, err);
     if (!td)
         return -1;
+    table_def *fd = file_registry(in, 0, err);
     txn *t = txn_begin(in->txns, 0, "DROP DATABASE", "sa");
     sql_value key = value_int(SQL_INT, db->tdb.id);
     int rc = table_delete(t, master, td, &key, err);
+    if (rc == 0 && fd)
+        rc = put_file_rows(in, t, fd, db->tdb.id, NULL, 0, err);
     rc = rc == 0 ? txn_commit(t, err) : (txn_rollback(t, NULL), -1);
     txn_free(t);
     if (rc < 0)
@@ -237,9 +386,21 @@ static int drop_locked(instance *in, const char *name, hdb_err *err)
     char data[PATH_MAX], log[PATH_MAX];
     snprintf(data, sizeof data, "%s", df_file(db->df, 1)->path);
     snprintf(log, sizeof log, "%s", db->log_path);
+    /* the secondary data files go too */
+    uint16_t ids[DF_MAX_FILES];
+    int nf = df_file_ids(db->df, ids, DF_MAX_FILES);
+    char (*more)[PATH_MAX] = calloc((size_t)nf + 1, PATH_MAX);
+    for (int i = 0; more && i < nf; i++)
+        if (ids[i] != 1)
+            snprintf(more[i], PATH_MAX, "%s", df_file(db->df, ids[i])->path);
     db_close(db, 0);
     unlink(data);
     unlink(log);
+    for (int i = 0; more && i < nf; i++)
+        if (more[i][0])
+            unlink(more[i]);
+    free(more);
+    db_dcm_remove(log);
     inst_log(in, "Database '%s' dropped.", name);
     return 0;
 }
@@ -268,11 +429,12 @@ void inst_detach(instance *in, database *db)
 }
 
 static int reregister(instance *in, uint32_t id, const char *name, const char *data, const char *log,
-                      hdb_err *err)
+                      const inst_file_path *files, int nfiles, hdb_err *err)
 {
     database *master = in->dbs[DBID_MASTER];
     table_def *td = cat_find_table(master, SCHEMA_SYS, REGISTRY_NAME, err);
-    if (!td)
+    table_def *fd = nfiles >= 0 ? file_registry(in, nfiles > 0, err) : NULL;
+    if (!td || (nfiles > 0 && !fd))
         return -1;
     txn *t = txn_begin(in->txns, 0, "RESTORE DATABASE", "sa");
     sql_value key = value_int(SQL_INT, id);
@@ -290,6 +452,9 @@ static int reregister(instance *in, uint32_t id, const char *name, const char *d
     } else if (rc == 0) {
         rc = table_insert(t, master, td, v, err);
     }
+    /* the other files' paths change in the same transaction */
+    if (rc == 0 && fd)
+        rc = put_file_rows(in, t, fd, id, files, nfiles, err);
     rc = rc == 0 ? txn_commit(t, err) : (txn_rollback(t, NULL), -1);
     txn_free(t);
     return rc;
@@ -298,11 +463,21 @@ static int reregister(instance *in, uint32_t id, const char *name, const char *d
 database *inst_attach(instance *in, uint32_t id, const char *name, const char *data_path,
                       const char *log_path, hdb_err *err)
 {
+    return inst_attach_files(in, id, name, data_path, log_path, NULL, -1, err);
+}
+
+database *inst_attach_files(instance *in, uint32_t id, const char *name, const char *data_path,
+                            const char *log_path, const inst_file_path *files, int nfiles, hdb_err *err)
+{
     pthread_mutex_lock(&in->ddl_mu);
     database *db = NULL;
-    if (reregister(in, id, name, data_path, log_path, err) < 0)
+    file_row *rows = NULL;
+    int nrows = 0;
+    db_file_path paths[DF_MAX_FILES];
+    if (reregister(in, id, name, data_path, log_path, files, nfiles, err) < 0 ||
+        load_file_rows(in, &rows, &nrows, err) < 0)
         goto out;
-    db = db_open(in, in->bp, id, name, data_path, log_path, err);
+    db = db_open(in, in->bp, id, name, data_path, log_path, paths, paths_of(rows, nrows, id, paths), err);
     if (!db)
         goto out;
     if (log_restore_state(db->tdb.log, NULL) != DB_RESTORE_NONE) {
@@ -329,7 +504,76 @@ database *inst_attach(instance *in, uint32_t id, const char *name, const char *d
     pthread_mutex_unlock(&in->mu);
 out:
     pthread_mutex_unlock(&in->ddl_mu);
+    free(rows);
     return db;
+}
+
+int inst_set_file_path(instance *in, uint32_t db_id, uint16_t file_id, const char *path, hdb_err *err)
+{
+    pthread_mutex_lock(&in->ddl_mu);
+    table_def *fd = file_registry(in, 1, err);
+    int rc = -1;
+    if (fd) {
+        inst_file_path fp = { file_id, path };
+        txn *t = txn_begin(in->txns, 0, "RESTORE", "sa");
+        rc = add_file_row(in, t, fd, db_id, &fp, err);
+        rc = rc == 0 ? txn_commit(t, err) : (txn_rollback(t, NULL), -1);
+        txn_free(t);
+    }
+    pthread_mutex_unlock(&in->ddl_mu);
+    return rc;
+}
+
+int inst_registered_path(instance *in, uint32_t db_id, uint16_t file_id, char *out, size_t cap)
+{
+    pthread_mutex_lock(&in->ddl_mu);
+    hdb_err e;
+    table_def *fd = file_registry(in, 0, &e);
+    int found = 0;
+    if (fd) {
+        txn *t = txn_begin(in->txns, 0, "file path", "sa");
+        sql_value key[2] = { value_int(SQL_INT, db_id), value_int(SQL_INT, file_id) };
+        table_row row;
+        found = table_get(t, in->dbs[DBID_MASTER], fd, key, ISO_READ_COMMITTED, &row, &e) == 1;
+        if (found) {
+            snprintf(out, cap, "%.*s", (int)row.vals[2].len, row.vals[2].bytes);
+            table_row_free(&row);
+        }
+        txn_commit(t, &e);
+        txn_free(t);
+    }
+    pthread_mutex_unlock(&in->ddl_mu);
+    return found;
+}
+
+int inst_add_file(instance *in, database *db, const char *fg_name, const db_file_spec *spec, uint16_t *file_id,
+                  hdb_err *err)
+{
+    pthread_mutex_lock(&in->ddl_mu);
+    uint16_t id = 0;
+    int rc = db_add_file(db, fg_name, spec, &id, err);
+    if (rc == 0) {
+        /* the file exists and is on the boot page; without its row it still
+         * opens from there, so a failure to write the row is only logged */
+        hdb_err e;
+        hdb_err_clear(&e);
+        inst_file_path fp = { id, spec->path };
+        table_def *fd = file_registry(in, 1, &e);
+        int r = -1;
+        if (fd) {
+            txn *t = txn_begin(in->txns, 0, "ALTER DATABASE", "sa");
+            r = add_file_row(in, t, fd, db->tdb.id, &fp, &e);
+            r = r == 0 ? txn_commit(t, &e) : (txn_rollback(t, NULL), -1);
+            txn_free(t);
+        }
+        if (r < 0)
+            inst_log(in, "The path of file %u of database '%s' could not be recorded in master: %s (error %d).",
+                     id, db->tdb.name, e.msg, e.number);
+        if (file_id)
+            *file_id = id;
+    }
+    pthread_mutex_unlock(&in->ddl_mu);
+    return rc;
 }
 
 /* ---- start-up -------------------------------------------------------------- */
@@ -340,7 +584,7 @@ static int open_all(instance *in, hdb_err *err)
 {
     char data[PATH_MAX], log[PATH_MAX];
     data_paths(in, "master", DBID_MASTER, data, log);
-    database *master = db_open(in, in->bp, DBID_MASTER, "master", data, log, err);
+    database *master = db_open(in, in->bp, DBID_MASTER, "master", data, log, NULL, 0, err);
     if (!master)
         return -1;
     in->dbs[DBID_MASTER] = master;
@@ -357,6 +601,12 @@ static int open_all(instance *in, hdb_err *err)
         recovery_free(rc);
         return -1;
     }
+    file_row *rows = NULL;
+    int nrows = 0;
+    if (load_file_rows(in, &rows, &nrows, err) < 0) {
+        recovery_free(rc);
+        return -1;
+    }
     txn *t = txn_begin(in->txns, 0, "startup", "sa");
     table_scan *s = table_scan_open(t, master, td, ISO_READ_UNCOMMITTED, err);
     table_row row;
@@ -369,17 +619,25 @@ static int open_all(instance *in, hdb_err *err)
         snprintf(name, sizeof name, "%.*s", (int)row.vals[1].len, row.vals[1].bytes);
         snprintf(data, sizeof data, "%.*s", (int)row.vals[2].len, row.vals[2].bytes);
         snprintf(log, sizeof log, "%.*s", (int)row.vals[3].len, row.vals[3].bytes);
-        if (access(data, F_OK) != 0 || access(log, F_OK) != 0)
+        if (access(data, F_OK) != 0 || access(log, F_OK) != 0) {
+            dbst_pending_at_start(in, id, name, data, log, 5120,
+                                  access(data, F_OK) != 0 ? "its data file is missing" : "its log file is missing");
             continue;
+        }
         hdb_err e;
         hdb_err_clear(&e);
         inst_log(in, "Starting up database '%s'.", name);
-        database *db = db_open(in, in->bp, id, name, data, log, &e);
+        db_file_path paths[DF_MAX_FILES];
+        database *db = db_open(in, in->bp, id, name, data, log, paths, paths_of(rows, nrows, id, paths), &e);
         if (!db) {
-            inst_log(in, "Database '%s' cannot be opened: %s (error %d)", name, e.msg, e.number);
+            char why[HDB_ERR_MSG_MAX + 32];
+            snprintf(why, sizeof why, "%s (error %d)", e.msg, e.number);
+            dbst_pending_at_start(in, id, name, data, log, e.number, why);
             continue;
         }
         in->dbs[id] = db;
+        if (dbst_offline_at_start(in, db))
+            continue;
         /* a restore sequence in progress: no recovery, the next RESTORE goes on */
         if (log_restore_state(db->tdb.log, NULL) != DB_RESTORE_NONE) {
             db->state = DB_RESTORING;
@@ -402,6 +660,7 @@ static int open_all(instance *in, hdb_err *err)
     }
     table_scan_close(s);
     txn_free(t);
+    free(rows);
     int r = recovery_finish(rc, lookup_db, in, err);
     recovery_stats st;
     recovery_get_stats(rc, &st);
@@ -553,4 +812,79 @@ int inst_checkpoint(instance *in, database *db, hdb_err *err)
             return -1;
     }
     return 0;
+}
+
+/* ---- database states (engine/dbstate.c) ------------------------------------ */
+
+database *inst_reopen(instance *in, uint32_t id, hdb_err *err)
+{
+    database *master = in->dbs[DBID_MASTER];
+    table_def *td = cat_find_table(master, SCHEMA_SYS, REGISTRY_NAME, err);
+    if (!td)
+        return NULL;
+    char name[CAT_NAME_MAX + 1], data[PATH_MAX], log[PATH_MAX];
+    txn *t = txn_begin(in->txns, 0, "ALTER DATABASE", "sa");
+    sql_value key = value_int(SQL_INT, id);
+    table_row row;
+    int found = table_get(t, master, td, &key, ISO_READ_COMMITTED, &row, err);
+    if (found == 1) {
+        snprintf(name, sizeof name, "%.*s", (int)row.vals[1].len, row.vals[1].bytes);
+        snprintf(data, sizeof data, "%.*s", (int)row.vals[2].len, row.vals[2].bytes);
+        snprintf(log, sizeof log, "%.*s", (int)row.vals[3].len, row.vals[3].bytes);
+        table_row_free(&row);
+    }
+    hdb_err e;
+    txn_commit(t, &e);
+    txn_free(t);
+    if (found != 1) {
+        if (found == 0)
+            hdb_raise(err, 911, "(unregistered)");
+        return NULL;
+    }
+    file_row *rows = NULL;
+    int nrows = 0;
+    if (load_file_rows(in, &rows, &nrows, err) < 0)
+        return NULL;
+    db_file_path paths[DF_MAX_FILES];
+    database *db = db_open(in, in->bp, id, name, data, log, paths, paths_of(rows, nrows, id, paths), err);
+    free(rows);
+    return db;
+}
+
+int inst_registry_paths(instance *in, uint32_t id, char *data, char *log)
+{
+    database *master = in->dbs[DBID_MASTER];
+    hdb_err e;
+    table_def *td = cat_find_table(master, SCHEMA_SYS, REGISTRY_NAME, &e);
+    if (!td)
+        return 0;
+    txn *t = txn_begin(in->txns, 0, "registry", "sa");
+    sql_value key = value_int(SQL_INT, id);
+    table_row row;
+    int found = table_get(t, master, td, &key, ISO_READ_COMMITTED, &row, &e) == 1;
+    if (found) {
+        snprintf(data, PATH_MAX, "%.*s", (int)row.vals[2].len, row.vals[2].bytes);
+        snprintf(log, PATH_MAX, "%.*s", (int)row.vals[3].len, row.vals[3].bytes);
+        table_row_free(&row);
+    }
+    txn_commit(t, &e);
+    txn_free(t);
+    return found;
+}
+
+int inst_unregister(instance *in, uint32_t id, hdb_err *err)
+{
+    database *master = in->dbs[DBID_MASTER];
+    table_def *td = cat_find_table(master, SCHEMA_SYS, REGISTRY_NAME, err);
+    if (!td)
+        return -1;
+    table_def *fd = file_registry(in, 0, err);
+    txn *t = txn_begin(in->txns, 0, "DROP DATABASE", "sa");
+    sql_value key = value_int(SQL_INT, id);
+    int rc = table_delete(t, master, td, &key, err);
+    if (rc == 0 && fd)
+        rc = put_file_rows(in, t, fd, id, NULL, 0, err);
+    rc = rc == 0 ? txn_commit(t, err) : (txn_rollback(t, NULL), -1);
+    txn_free(t);
+    return rc;
 }

@@ -9,9 +9,12 @@
  *                      without file clauses
  *   DATADIR/log/errorlog
  *   DATADIR/backup/    relative backup paths
- * master's catalog holds the registry of databases (table sysdatabases:
- * id, name, primary data file, log file); a database created by a transaction
- * that never committed is not in it.
+ * master's catalog holds the registry of databases (table sysdbreg: id,
+ * name, primary data file, log file; table sysmasterfiles: where each other
+ * data file is, as sys.master_files shows it); a database created by a
+ * transaction that never committed is not in it. The registry, not the
+ * database's boot page, says where its files are: RESTORE ... MOVE changes
+ * the registry, and redo may bring an older boot page back.
  *
  * Start-up (inst_open) recovers every database as one unit: analysis and redo
  * of master, then of every registered database, then resolution of
@@ -81,9 +84,35 @@ uint32_t inst_free_db_id(instance *in);
 void inst_detach(instance *in, database *db);
 /* Register database `id` under `name` with these files (replacing its
  * registry row, if any, in one master transaction) and open it: RESTORING if
- * its log's restore state says so, else recovered as at start-up. */
+ * its log's restore state says so, else recovered as at start-up. The paths
+ * of its other data files stay as registered. */
 database *inst_attach(instance *in, uint32_t id, const char *name, const char *data_path,
                       const char *log_path, hdb_err *err);
+/* The same, and its secondary data files (id >= 2) are registered at these
+ * paths, in the same master transaction (a full restore: nfiles >= 0
+ * replaces every path registered for `id`; nfiles < 0 keeps them). */
+typedef struct inst_file_path { uint16_t file_id; const char *path; } inst_file_path;
+database *inst_attach_files(instance *in, uint32_t id, const char *name, const char *data_path,
+                            const char *log_path, const inst_file_path *files, int nfiles, hdb_err *err);
+
+/* Register (or change) where data file `file_id` of database `db_id` is. */
+int inst_set_file_path(instance *in, uint32_t db_id, uint16_t file_id, const char *path, hdb_err *err);
+/* Where master says that file is: 1 and `out` filled, 0 if it has no row. */
+int inst_registered_path(instance *in, uint32_t db_id, uint16_t file_id, char *out, size_t cap);
+
+/* ALTER DATABASE ... ADD FILE: db_add_file, then the file's path in master. */
+int inst_add_file(instance *in, database *db, const char *fg_name, const db_file_spec *spec, uint16_t *file_id,
+                  hdb_err *err);
+
+/* ---- database states (engine/dbstate.c; the caller holds ddl_mu) ---------
+ * Open database `id` again as master's registry says (name, files): db_open
+ * only, the caller recovers it. */
+database *inst_reopen(instance *in, uint32_t id, hdb_err *err);
+/* The registry's paths of database `id`: 1 found, 0 not. */
+int inst_registry_paths(instance *in, uint32_t id, char *data, char *log);
+/* Take `id` out of the registry, its file rows too (DROP DATABASE of a
+ * database whose files are not open). */
+int inst_unregister(instance *in, uint32_t id, hdb_err *err);
 
 /* Error log line (timestamped) to DATADIR/log/errorlog and stderr. */
 void inst_log(instance *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -335,6 +335,8 @@ static int redo_record(recovery *rc, rdb *d, const log_rec *r, hdb_err *err)
     pgid_t applied[64];
     int napplied = 0;
     while ((k = pageop_iter_next(&it, &id, &op, &oplen)) == 1) {
+        /* changed, whether or not the disk has it already (storage/README.md) */
+        dcm_mark(df_dcm(db->df), id);
         rpage *p = dpt_find(d, id);
         if (!p || r->lsn < p->rec_lsn)
             continue;   /* the page on disk already has this change */

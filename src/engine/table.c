@@ -927,6 +927,11 @@ int table_scan_next(table_scan *s, table_row *out, hdb_err *err)
     }
 }
 
+int table_scan_where(const table_scan *s, pgid_t *page, int *slot)
+{
+    return bt_cursor_where(s->c, page, slot);
+}
+
 void table_scan_close(table_scan *s)
 {
     if (!s)
@@ -1016,6 +1021,23 @@ int table_drop_storage_at_commit(txn *t, database *db, table_def *td, hdb_err *e
 }
 
 /* ---- undo dispatch ------------------------------------------------------------ */
+
+int table_decode_stored(database *db, const table_def *td, const uint8_t *row, size_t len, table_row *out,
+                        hdb_err *err)
+{
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!copy)
+        return hdb_raise_text(err, 701, 19, 1, oom_text);
+    if (len)
+        memcpy(copy, row, len);
+    return decode_row(db, td, copy, len, out, err);
+}
+
+int table_index_key(const table_def *td, int i, const sql_value *vals, const uint8_t *ck, size_t cklen,
+                    uint8_t *out, size_t *len, hdb_err *err)
+{
+    return secondary_key(td, &td->idx[i], vals, ck, cklen, out, len, err);
+}
 
 int table_undo(void *ctx, txn *t, txn_part *p, const log_rec *rec, hdb_err *err)
 {

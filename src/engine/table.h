@@ -63,12 +63,26 @@ table_scan *table_scan_open_range(txn *t, database *db, table_def *td, int iso, 
                                   const table_bound *hi, hdb_err *err);
 /* 1 = row (valid until next call), 0 = end, -1 = error. */
 int table_scan_next(table_scan *s, table_row *row, hdb_err *err);
+/* Where the scan read the row last returned: its clustered index leaf page
+ * and slot (%%physloc%%). 0, or -1 if there is none. */
+int table_scan_where(const table_scan *s, pgid_t *page, int *slot);
 void table_scan_close(table_scan *s);
 
 /* Fill secondary index idx[i] from the table's rows (CREATE INDEX). */
 int table_build_index(txn *t, database *db, table_def *td, int i, hdb_err *err);
 /* DROP TABLE: free the table's pages once the transaction commits. */
 int table_drop_storage_at_commit(txn *t, database *db, table_def *td, hdb_err *err);
+
+/* ---- DBCC (engine/dbcc_check.c) -------------------------------------------
+ * A row as stored in the clustered index (bytes), decoded with its off-row
+ * values read: 0, or -1 (5180 undecodable, 7105 broken overflow chain). */
+int table_decode_stored(database *db, const table_def *td, const uint8_t *row, size_t len, table_row *out,
+                        hdb_err *err);
+/* The key secondary index idx[i] holds for a row of values `vals` whose
+ * clustered key is ck (its value is ck). out: TABLE_KEY_CAP bytes. */
+#define TABLE_KEY_CAP (BT_MAX_KEY * 2 + 64)
+int table_index_key(const table_def *td, int i, const sql_value *vals, const uint8_t *ck, size_t cklen,
+                    uint8_t *out, size_t *len, hdb_err *err);
 
 /* Undo handler for txn_mgr: dispatches LR_ROW records to their B+tree. */
 int table_undo(void *ctx, txn *t, txn_part *p, const log_rec *rec, hdb_err *err);

@@ -142,6 +142,10 @@ void log_set_reuse_wait(logmgr *lm, const char *desc);
 /* 1 if the log has failed; *detail (if non-NULL) gets the original OS error. */
 int log_failed(logmgr *lm, hdb_err *detail);
 uint64_t log_vlf_size(logmgr *lm);
+/* The log's random id, chosen when the file is created (a restore creates a
+ * new log, so a new id): what ties a side file, like the changed-extent map,
+ * to this log's LSNs. */
+uint64_t log_identity(logmgr *lm);
 
 /* Counters (for tests and monitoring). */
 typedef struct log_stats {

@@ -257,3 +257,8 @@ uint64_t log_vlf_size(logmgr *lm)
 {
     return lm->V;
 }
+
+uint64_t log_identity(logmgr *lm)
+{
+    return lm->log_id;
+}

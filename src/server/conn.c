@@ -342,8 +342,13 @@ static int serve(conn *c)
         }
         }
         tds_message_free(&m);
-        if (rc < 0)
+        if (rc < 0) {
+            /* what was answered so far (a severity >= 20 error such as 824,
+             * whose batch ends the connection) reaches the client before the
+             * connection closes, as with SQL Server */
+            tds_end_response(c->tds, &e);
             return -1;
+        }
         /* a cancel still in the socket is read, and acknowledged, as the
          * next message: the client sees the same response, then the ack */
         int attn = tds_attention_pending(c->tds);

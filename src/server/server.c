@@ -83,7 +83,8 @@ server *srv_start(const srv_options *opt, hdb_err *err)
     inst_options io = { .datadir = opt->datadir, .buffer_pool_mb = (size_t)opt->buffer_pool_mb,
                         .checkpoint_interval_s = opt->checkpoint_s };
     s->in = inst_open(&io, err);
-    if (!s->in || logins_init(s->in, opt->datadir, err) < 0 || sql_msdb_prepare(s->in, err) < 0)
+    if (!s->in || logins_init(s->in, opt->datadir, err) < 0 || sql_msdb_prepare(s->in, err) < 0 ||
+        sql_suspect_pages_start(s->in, err) < 0)
         goto fail;
     txn_mgr_set_crash_point(s->in->txns, opt->crash_point);
     s->tls = tls_server_start(s->in, opt->datadir);   /* NULL: no TLS, logged */
@@ -224,6 +225,8 @@ void srv_close(server *s)
     pthread_mutex_unlock(&s->mu);
     if (s->in) {
         int clean = !s->nowait;
+        /* events noted so far become rows, unless this is SHUTDOWN WITH NOWAIT */
+        sql_suspect_pages_stop(s->in, clean);
         if (clean)
             inst_log(s->in, "SQL Server is terminating because of a system shutdown. This is an informational message only. No user action is required.");
         inst_close(s->in, clean);

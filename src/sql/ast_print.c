@@ -322,10 +322,25 @@ static void put_order_list(ast_sb *b, const ast_order_list *l)
     }
 }
 
-static void put_function_name(ast_sb *b, const ast_objname *n)
+/* Whether a reserved word reads back bare as this function: only those the
+ * expression grammar takes as one (LEFT (...), USER without parentheses);
+ * any other ([To](x), a table-valued function) must stay bracketed. */
+static bool keyword_function_name(const char *name, int where_parens)
 {
-    if (n->nparts == 1 && (!lex_ident_needs_quotes(n->object) ||
-                           lex_keyword(n->object, strlen(n->object)) != KW_NONE)) {
+    switch (lex_keyword(name, strlen(name))) {
+    case KW_COALESCE: case KW_NULLIF: case KW_LEFT: case KW_RIGHT:
+        return where_parens == 1;
+    case KW_CURRENT_TIMESTAMP: case KW_CURRENT_USER: case KW_SESSION_USER: case KW_SYSTEM_USER: case KW_USER:
+        return where_parens == 0;
+    default:
+        return false;
+    }
+}
+
+/* where_parens: 1 an expression with parentheses, 0 one without, -1 a table source */
+static void put_function_name(ast_sb *b, const ast_objname *n, int where_parens)
+{
+    if (n->nparts == 1 && (!lex_ident_needs_quotes(n->object) || keyword_function_name(n->object, where_parens))) {
         ast_sb_put(b, n->object);   /* built-ins read back bare (LEFT, COALESCE ...) */
         return;
     }
@@ -522,7 +537,7 @@ static void put_expr_in(ast_sb *b, const ast_expr *e, int ctx)
         ast_sb_put(b, ")");
         break;
     case EXPR_FUNCTION:
-        put_function_name(b, &e->u.func.name);
+        put_function_name(b, &e->u.func.name, e->u.func.no_parens ? 0 : 1);
         if (e->u.func.no_parens)
             break;
         ast_sb_put(b, "(");
@@ -646,7 +661,7 @@ void ast_pr_tableref(ast_sb *b, const ast_tableref *r)
         ast_sb_put(b, r->var);
         break;
     case TREF_FUNCTION:
-        put_function_name(b, &r->name);
+        put_function_name(b, &r->name, -1);
         ast_sb_put(b, "(");
         ast_pr_expr_list(b, &r->args);
         ast_sb_put(b, ")");

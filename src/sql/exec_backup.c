@@ -10,9 +10,12 @@
  *                                                                     (3014)
  *   <the cause>, then BACKUP DATABASE is terminating abnormally.      (3013)
  *
- * Options with no effect on what is written or restored (BLOCKSIZE,
- * BUFFERCOUNT, MAXTRANSFERSIZE, tape positioning, BACKUP's RESTART, SKIP,
- * STOP_ON_ERROR) are accepted as SQL Server accepts them for disks; every other
+ * EXPIREDATE / RETAINDAYS date the set (RETAINDAYS wins when both are
+ * given); INIT without SKIP or FORMAT then refuses to overwrite media holding
+ * a set not yet expired (4030). Options with no effect on what is written or
+ * restored (BLOCKSIZE, BUFFERCOUNT, MAXTRANSFERSIZE, tape positioning,
+ * BACKUP's RESTART, STOP_ON_ERROR) are accepted as SQL Server accepts them
+ * for disks; every other
  * option this engine does not implement answers 40027 "... is not supported
  * yet." before anything is done. The history rows go to msdb afterwards
  * (msdb_history.c); the RESTORE info statements are exec_restore_info.c.
@@ -158,6 +161,37 @@ static void device_error(sql_session *s, const bk_device *dev, bool writing)
 
 /* ------------------------------------------------------------ BACKUP */
 
+/* The largest ExpirationDate a datetime holds: 9999-12-31 23:59:59 UTC. */
+#define MAX_EXPIRATION_US 253402300799000000LL
+
+/* NOSKIP with INIT: every set on the media must have expired (4030 names the
+ * first that has not). NOINIT only appends, so nothing is checked then. */
+static int check_unexpired(sql_session *s, const bk_device *dev)
+{
+    if (access(dev->path, F_OK) != 0)
+        return EX_OK;
+    hdb_err e;
+    media_reader *m = media_open(dev->path, &e);
+    if (!m)
+        return EX_OK;   /* not media: media_write_begin answers 3241 */
+    int64_t local, utc;
+    cv_now(&local, &utc);
+    int pos = media_first_unexpired(m, utc);
+    int rc = EX_OK;
+    if (pos) {
+        sql_value v = bk_datetime(media_set_at(m, pos)->expiration_date);
+        sql_type t = value_type(SQL_DATETIME, 0, 0, 0);
+        char *when = NULL;
+        size_t len;
+        if (cv_to_text(&s->stmt_arena, &v, &t, 109, &when, &len) < 0)
+            when = NULL;
+        hdb_raise(&s->err, 4030, dev->given, when ? when : "(unknown)");
+        rc = EX_ERROR;
+    }
+    media_close(m);
+    return rc;
+}
+
 /* NOSKIP with MEDIANAME: an existing media must carry that name (4037). */
 static int check_media_name(sql_session *s, const bk_device *dev, const char *want)
 {
@@ -188,6 +222,8 @@ static int backup_options(sql_session *s, const ast_backup *b, backup_opts *o, p
     *skip = false;
     o->type = b->log ? MEDIA_TYPE_LOG : MEDIA_TYPE_DATABASE;
     o->init_mode = MEDIA_NOINIT;
+    int64_t expire = 0;
+    int retain = -1;
     for (int i = 0; i < b->with.n; i++) {
         const ast_option *op = b->with.v[i];
         const char *n = op->name;
@@ -248,10 +284,28 @@ static int backup_options(sql_session *s, const ast_backup *b, backup_opts *o, p
             o->stats_percent = pct;
             o->progress = on_progress;
             o->progress_ctx = pr;
+        } else if (!strcmp(n, "EXPIREDATE")) {
+            if (opt_time(s, op->value, "EXPIREDATE", &expire) != EX_OK)
+                return EX_ERROR;
+        } else if (!strcmp(n, "RETAINDAYS")) {
+            if (opt_int(s, op, "RETAINDAYS", 0, INT32_MAX, &retain) != EX_OK)
+                return EX_ERROR;
         } else {
-            /* EXPIREDATE, RETAINDAYS, CONTINUE_AFTER_ERROR, ENCRYPTION, PASSWORD, MEDIAPASSWORD */
+            /* CONTINUE_AFTER_ERROR, ENCRYPTION, PASSWORD, MEDIAPASSWORD */
             return not_supported(s, what, n);
         }
+    }
+    /* RETAINDAYS wins over EXPIREDATE, as in SQL Server; 0 days (like the
+     * default 'media retention' of 0) leaves the set without a date */
+    if (retain > 0) {
+        int64_t local, utc;
+        cv_now(&local, &utc);
+        if (retain > (MAX_EXPIRATION_US - utc) / 86400000000LL)
+            return ex_failf(s, 3250, 16, 1, "The value '%d' is not within range for the RETAINDAYS parameter.",
+                            retain);
+        o->expiration_date = utc + (int64_t)retain * 86400000000LL;
+    } else if (retain < 0) {
+        o->expiration_date = expire;
     }
     if (o->type == MEDIA_TYPE_DIFF_DATABASE)
         o->copy_only = 0;   /* DIFFERENTIAL + COPY_ONLY: COPY_ONLY is ignored */
@@ -295,6 +349,8 @@ int ex_backup(sql_session *s, ast_stmt *st)
     if (bk_resolve_device(s, b->to.v[0], &dev) != EX_OK)
         return bk_terminate(s, what);
     if (o.media_name && !skip && o.init_mode != MEDIA_FORMAT && check_media_name(s, &dev, o.media_name) != EX_OK)
+        return bk_terminate(s, what);
+    if (o.init_mode == MEDIA_INIT && !skip && check_unexpired(s, &dev) != EX_OK)
         return bk_terminate(s, what);
     o.device_path = dev.path;
     o.device_type = dev.device_type;
@@ -513,13 +569,13 @@ int ex_restore(sql_session *s, ast_stmt *st)
     }
     restore_result r;
     memset(&r, 0, sizeof r);
-    if (q->from.n == 0) {   /* RESTORE DATABASE db WITH RECOVERY: recover only */
-        if (o.recovery != RESTORE_RECOVERY)
-            return ex_failf(s, 40027, 16, 1, "%s without FROM is supported only WITH RECOVERY.", what);
-        if (restore_with_recovery_only(s->in, dbname, &r, &s->err) < 0)
+    if (q->from.n == 0) {   /* RESTORE DATABASE db WITH RECOVERY | NORECOVERY | STANDBY: nothing read */
+        if (restore_recover_only(s->in, &o, &r, &s->err) < 0)
             return bk_terminate(s, what);
         processed(s, what, 0, r.seconds, 0);
-        inst_log(s->in, "Database '%s' was recovered and is online.", dbname);
+        inst_log(s->in, o.recovery == RESTORE_RECOVERY ? "Database '%s' was recovered and is online."
+                        : o.recovery == RESTORE_STANDBY ? "Database '%s' is in STANDBY (read-only)."
+                                                        : "Database '%s' is RESTORING.", dbname);
         return ex_done(s, 0, CMD_NONE, 0, false);
     }
     bk_device dev;

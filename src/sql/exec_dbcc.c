@@ -12,6 +12,13 @@ typedef int (*dbcc_fn)(sql_session *s, ast_stmt *st);
 
 static const struct { const char *name; dbcc_fn run; } commands[] = {
     /* { "NAME", ex_dbcc_name }, in the order they were added */
+    { "IND", ex_dbcc_ind },            /* exec_dbcc_page.c */
+    { "PAGE", ex_dbcc_page },          /* exec_dbcc_page.c */
+    { "TRACEON", ex_dbcc_traceon },    /* exec_dbcc_page.c */
+    { "TRACEOFF", ex_dbcc_traceoff },  /* exec_dbcc_page.c */
+    { "CHECKDB", ex_dbcc_checkdb },    /* exec_dbcc_check.c */
+    { "CHECKTABLE", ex_dbcc_checktable },  /* exec_dbcc_check.c */
+    { "CHECKALLOC", ex_dbcc_checkalloc },  /* exec_dbcc_check.c */
     { NULL, NULL },
 };
 

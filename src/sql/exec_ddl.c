@@ -1,12 +1,16 @@
 /*
  * exec_ddl.c — CREATE/DROP DATABASE, CREATE/DROP SCHEMA, CREATE/DROP TABLE
  * (identity, defaults, CHECK and UNIQUE constraints: see exec_meta.c),
- * CREATE INDEX, ALTER DATABASE SET RECOVERY / PAGE_VERIFY, USE.
+ * CREATE INDEX, ALTER DATABASE SET RECOVERY / PAGE_VERIFY, ADD FILEGROUP,
+ * ADD FILE, USE.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "engine/dbstate.h"
+#include "engine/suspect.h"
 #include "log/logrec.h"
 #include "sql/exec_int.h"
 
@@ -715,7 +719,76 @@ static int drop_database(sql_session *s, ast_stmt *st)
                 continue;
             return ex_failf(s, 3701, 11, 1, "Cannot drop the database '%s', because it does not exist or you do not have permission.", name);
         }
-        if (inst_drop_database(s->in, name, &s->err) < 0)
+        database *db = inst_find_database(s->in, name);
+        uint32_t db_id = db ? db->tdb.id : 0;
+        /* OFFLINE / RECOVERY_PENDING: no file is open (engine/dbstate.h) */
+        if (db && dbst_is_shell(db) ? dbst_drop_shell(s->in, db, &s->err) < 0
+                                    : inst_drop_database(s->in, name, &s->err) < 0)
+            return EX_ERROR;
+        suspect_forget(s->in, db_id, 0);   /* its msdb.dbo.suspect_pages rows go too */
+    }
+    return ex_done(s, 0, CMD_NONE, 0, false);
+}
+
+/* KB from a file spec -> pages (at least 8: header, bitmap and some data). */
+static uint32_t kb_pages(int64_t kb, uint32_t dflt)
+{
+    if (kb == AST_SIZE_UNSET)
+        return dflt;
+    int64_t pages = (kb + 7) / 8;
+    return pages < 8 ? 8 : pages > UINT32_MAX ? UINT32_MAX : (uint32_t)pages;
+}
+
+/* ALTER DATABASE db ADD FILEGROUP fg | ADD FILE (...) [, ...] [TO FILEGROUP fg]:
+ * each file is created, formatted and listed on the boot page (logged), and
+ * its path registered in master (sys.master_files). A relative FILENAME is
+ * under DATADIR/data, as for RESTORE ... MOVE. */
+static int alter_database_files(sql_session *s, ast_alter_database *ad, database *db)
+{
+    if (s->trancount > 0)
+        return ex_failf(s, 226, 16, 6, "ALTER DATABASE statement not allowed within multi-statement transaction.");
+    if (db->state != DB_ONLINE) {
+        return ex_failf(s, db->state == DB_RESTORING ? 927 : 942, 14, 1,
+                        db->state == DB_RESTORING ? "Database '%s' cannot be opened. It is in the middle of a restore."
+                                                  : "Database '%s' cannot be opened because it is offline.",
+                        db->tdb.name);
+    }
+    if (db->tdb.read_only_log)
+        return ex_failf(s, 3906, 16, 1, "Failed to update database \"%s\" because the database is read-only.",
+                        db->tdb.name);
+    if (ad->action == ALTERDB_ADD_FILEGROUP) {
+        if (ad->options.n)
+            return ex_failf(s, 40001, 16, 1, "ALTER DATABASE ADD FILEGROUP ... %s is not supported yet.",
+                            ad->options.v[0]->name);
+        if (db_add_filegroup(db, ad->target, NULL, &s->err) < 0)
+            return EX_ERROR;
+        return ex_done(s, 0, CMD_NONE, 0, false);
+    }
+    for (int i = 0; i < ad->files.n; i++) {
+        const ast_filespec *f = ad->files.v[i];
+        if (!f->name || !f->name[0] || !f->filename || !f->filename[0])
+            return ex_failf(s, 40001, 16, 1, "ALTER DATABASE ADD FILE needs NAME and FILENAME.");
+        db_file_spec spec;
+        memset(&spec, 0, sizeof spec);
+        snprintf(spec.logical_name, sizeof spec.logical_name, "%s", f->name);
+        if (f->filename[0] == '/')
+            snprintf(spec.path, sizeof spec.path, "%s", f->filename);
+        else
+            snprintf(spec.path, sizeof spec.path, "%s/data/%s", s->in->datadir, f->filename);
+        spec.size_pages = kb_pages(f->size_kb, 1024);
+        spec.max_pages = f->maxsize_kb == AST_SIZE_UNLIMITED ? 0 : kb_pages(f->maxsize_kb, 0);
+        if (spec.max_pages && spec.max_pages < spec.size_pages)
+            return ex_failf(s, 1545, 16, 1, "MAXSIZE cannot be less than SIZE for file '%s'.", f->name);
+        if (f->growth_percent)
+            spec.growth_pages = (uint32_t)((uint64_t)spec.size_pages * (uint64_t)f->growth / 100);
+        else
+            spec.growth_pages = f->growth == AST_SIZE_UNSET ? 1024 : f->growth ? kb_pages(f->growth, 0) : 0;
+        if (f->growth != AST_SIZE_UNSET && f->growth && !spec.growth_pages)
+            spec.growth_pages = 1;
+        if (access(spec.path, F_OK) == 0)
+            return ex_failf(s, 5170, 16, 1, "Cannot create file '%s' because it already exists. Change the file "
+                            "path or the file name, and retry the operation.", spec.path);
+        if (inst_add_file(s->in, db, ad->target, &spec, NULL, &s->err) < 0)
             return EX_ERROR;
     }
     return ex_done(s, 0, CMD_NONE, 0, false);
@@ -727,8 +800,16 @@ static int alter_database(sql_session *s, ast_stmt *st)
     database *db = ad->current ? s->db : inst_find_database(s->in, ad->name);
     if (!db)
         return ex_failf(s, 5011, 14, 5, "User does not have permission to alter database '%s', the database does not exist, or the database is not in a state that allows access checks.", ad->name);
+    if (ad->action == ALTERDB_ADD_FILE || ad->action == ALTERDB_ADD_FILEGROUP)
+        return alter_database_files(s, ad, db);
     if (ad->action != ALTERDB_SET)
         return ex_failf(s, 40001, 16, 1, "This form of ALTER DATABASE is not supported yet.");
+    if (ex_is_dbstate_option(ad))   /* ONLINE, OFFLINE, EMERGENCY, user access: exec_dbstate.c */
+        return ex_alter_db_state(s, ad, db);
+    if (dbst_is_shell(db)) {   /* its boot page is not open */
+        ex_db_usable(s, db, &s->err);
+        return EX_ERROR;
+    }
     for (int i = 0; i < ad->options.n; i++) {
         const ast_option *o = ad->options.v[i];
         if (!strcmp(o->name, "RECOVERY") && o->word) {
@@ -740,16 +821,10 @@ static int alter_database(sql_session *s, ast_stmt *st)
                 return ex_failf(s, 5058, 16, 1, "Option 'RECOVERY' cannot be set in database 'master'.");
             if (db_set_recovery_model(db, model, &s->err) < 0)
                 return EX_ERROR;
-        } else if (!strcmp(o->name, "PAGE_VERIFY") && o->word) {
-            int pv = ast_option_word_is(o, "CHECKSUM") ? 1 : ast_option_word_is(o, "NONE") ? 0 : -1;
-            if (pv < 0)
-                return ex_failf(s, 40001, 16, 1, "PAGE_VERIFY %s is not supported yet.", o->word);
-            pthread_mutex_lock(&db->boot_mu);
-            db->boot.page_verify = (uint8_t)pv;
-            int rc = db_write_boot(db, &s->err);
-            pthread_mutex_unlock(&db->boot_mu);
-            if (rc < 0)
-                return EX_ERROR;
+        } else if (!strcmp(o->name, "PAGE_VERIFY") || !strcmp(o->name, "TORN_PAGE_DETECTION")) {
+            int rc = ex_set_page_verify(s, db, ad, o);   /* exec_pageverify.c */
+            if (rc != EX_OK)
+                return rc;
         } else {
             return ex_failf(s, 40001, 16, 1, "ALTER DATABASE SET %s is not supported yet.", o->name);
         }

@@ -19,16 +19,8 @@ database *ex_find_db(sql_session *s, const char *name, hdb_err *err)
         hdb_raise(err, 911, name);
         return NULL;
     }
-    if (db->state != DB_ONLINE && db->state != DB_EMERGENCY) {
-        char m[300];
-        if (db->state == DB_RESTORING)
-            snprintf(m, sizeof m, "Database '%s' cannot be opened. It is in the middle of a restore.", name);
-        else
-            snprintf(m, sizeof m, "Database '%s' cannot be opened because it is offline.", name);
-        hdb_raise_text(err, db->state == DB_RESTORING ? 927 : 942, 14, 1, m);
-        return NULL;
-    }
-    return db;
+    /* its state and user access (exec_dbstate.c) */
+    return ex_db_usable(s, db, err) < 0 ? NULL : db;
 }
 
 static void objname_text(const ast_objname *n, char *buf, size_t cap)
@@ -234,6 +226,7 @@ int q_bind_tref(sql_session *s, bscope *sc, q_plan *p, ast_tableref *t, q_from *
         } else {
             src->kind = SRC_TABLE;
             src->td = td;
+            src->physloc_ok = true;
             src->ncols = td->ncols;
             src->colnames = q_salloc(s, sizeof(char *) * (size_t)td->ncols);
             src->types = td->types;

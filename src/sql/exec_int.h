@@ -294,6 +294,9 @@ typedef struct ex_src {
     struct q_plan *derived;      /* SRC_DERIVED */
     bool         outer_null;     /* may be NULL-extended by an outer join */
     bool         want_rowid;     /* heap target of UPDATE/DELETE: report row ids */
+    bool         physloc_ok;     /* a base table a query scans: %%physloc%% may be asked for */
+    int          physloc_col;    /* > 0: its rows carry %%physloc%% as this extra column
+                                  * (= td->ncols; physloc.c) */
 } ex_src;
 
 /* The FROM tree: leaves are sources, inner nodes joins. */
@@ -493,6 +496,7 @@ enum fn_id {
     F_SERVERPROPERTY, F_SESSIONPROPERTY, F_TYPE_NAME, F_TYPE_ID, F_DATABASEPROPERTYEX, F_SCOPE_IDENTITY, F_IDENT_CURRENT, F_ERROR_NUMBER,
     F_ERROR_MESSAGE, F_ERROR_SEVERITY, F_ERROR_STATE, F_ERROR_LINE, F_ERROR_PROCEDURE,
     F_XACT_STATE, F_ORIGINAL_LOGIN, F_IS_SRVROLEMEMBER, F_HAS_DBACCESS,
+    F_PHYSLOC_FORMATTER,          /* sys.fn_PhysLocFormatter (physloc.c) */
 };
 
 /* expr_func.c */
@@ -691,11 +695,46 @@ void bk_history_backup(sql_session *s, const struct backup_result *r, const bk_d
 void bk_history_mark(sql_session *s, const txn *t);
 /* DBCC (exec_dbcc.c: the command table). */
 int ex_dbcc(sql_session *s, ast_stmt *st);
+/* exec_dbstate.c: database states and user access (ALTER DATABASE SET ONLINE |
+ * OFFLINE | EMERGENCY | SINGLE_USER | RESTRICTED_USER | MULTI_USER), and
+ * whether s may use db now (942, 926, 945, 927, 922, 924, 923) */
+int  ex_db_usable(sql_session *s, database *db, hdb_err *err);
+bool ex_is_dbstate_option(const ast_alter_database *ad);
+int  ex_alter_db_state(sql_session *s, ast_alter_database *ad, database *db);
+/* Restart db (SET ONLINE's autorestart), s's current database following it:
+ * 0, or -1 with s->err; *now is what is registered under its name after. */
+int  ex_db_restart(sql_session *s, database *db, database **now);
+/* exec_dbcc_check.c: DBCC CHECKDB / CHECKTABLE / CHECKALLOC */
+int  ex_dbcc_checkdb(sql_session *s, ast_stmt *st);
+int  ex_dbcc_checktable(sql_session *s, ast_stmt *st);
+int  ex_dbcc_checkalloc(sql_session *s, ast_stmt *st);
 void bk_history_restore(sql_session *s, const struct restore_result *r, const struct restore_opts *o,
                         const bk_device *dev);
 /* sysprocs.c: sp_addumpdevice / sp_dropdevice */
 bool sysproc_is_device_proc(const char *name);
 int  sysproc_device(sql_session *s, const char *name, const sql_rpc_param *params, int n);
+
+/* exec_pageverify.c: ALTER DATABASE SET PAGE_VERIFY | TORN_PAGE_DETECTION,
+ * and the option as sys.databases shows it (0 NONE, 1 TORN_PAGE_DETECTION,
+ * 2 CHECKSUM) from the boot page's enum page_verify_mode */
+int  ex_set_page_verify(sql_session *s, database *db, const ast_alter_database *ad, const ast_option *o);
+int  ex_page_verify_option(int mode);
+const char *ex_page_verify_desc(int mode);
+/* physloc.c: the %%physloc%% virtual column and sys.fn_PhysLocFormatter */
+bool ex_is_physloc_name(const char *name);
+bx  *bx_bind_physloc(sql_session *s, bscope *sc, ast_expr *ae);
+void ex_physloc_encode(uint8_t out[8], pgid_t page, int slot);
+int  ex_physloc_text(const uint8_t *b, size_t len, char *out, size_t cap);   /* "(f:p:s)" */
+sql_value *ex_physloc_rowbuf(ex_env *env, const ex_src *src);   /* a row of src plus its place */
+void ex_physloc_fill(sql_value *buf, const ex_src *src, const table_row *row, pgid_t page, int slot);
+int  ex_physloc_format_fn(ex_env *env, const bx *e, const sql_value *v, sql_value *out);
+/* expr_bind.c: whether a column qualifier names this source */
+bool ex_src_matches(const ex_src *src, const ast_objname *q);
+/* exec_dbcc_page.c: DBCC IND, DBCC PAGE, DBCC TRACEON / TRACEOFF */
+int  ex_dbcc_ind(sql_session *s, ast_stmt *st);
+int  ex_dbcc_page(sql_session *s, ast_stmt *st);
+int  ex_dbcc_traceon(sql_session *s, ast_stmt *st);
+int  ex_dbcc_traceoff(sql_session *s, ast_stmt *st);
 
 /* names */
 bool ex_name_eq(const char *a, const char *b);

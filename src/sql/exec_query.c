@@ -310,9 +310,13 @@ static int leaf_iter(ex_env *env, q_plan *p, int srcno, int (*cb)(void *, ex_env
     if (src->want_rowid && src->td->idx[0].hidden_key)
         return heap_iter(env, p, srcno, iso, cb, ctx);
     int stop = 0;
-    int rc = leaf_lookup(env, p, srcno, iso, cb, ctx, &stop);
+    /* a point lookup cannot say where the row is: %%physloc%% scans */
+    int rc = src->physloc_col ? 1 : leaf_lookup(env, p, srcno, iso, cb, ctx, &stop);
     if (rc <= 0)
         return rc < 0 ? -1 : stop;
+    sql_value *placed = src->physloc_col ? ex_physloc_rowbuf(env, src) : NULL;
+    if (src->physloc_col && !placed)
+        return -1;
     txn *t = ex_txn(env->s, true, env->err);
     if (!t)
         return -1;
@@ -334,6 +338,13 @@ static int leaf_iter(ex_env *env, q_plan *p, int srcno, int (*cb)(void *, ex_env
             break;
         }
         env->rows[srcno] = row.vals;
+        if (placed) {
+            pgid_t page = 0;
+            int slot = 0;
+            table_scan_where(sc, &page, &slot);
+            ex_physloc_fill(placed, src, &row, page, slot);
+            env->rows[srcno] = placed;
+        }
         int ok;
         if (filter_ok(env, p, srcno, &ok) < 0) {
             rc = -1;

@@ -296,8 +296,8 @@ static const char *item_name(ast_select_item *it, bx *e, q_plan *p)
 {
     if (it->alias)
         return it->alias;
-    if (it->expr && it->expr->kind == EXPR_COLUMN)
-        return it->expr->u.col.name;
+    if (it->expr && it->expr->kind == EXPR_COLUMN && !ex_is_physloc_name(it->expr->u.col.name))
+        return it->expr->u.col.name;   /* a virtual column has no name, as in SQL Server */
     (void)e;
     (void)p;
     return "";
@@ -369,6 +369,8 @@ static int expand_star(sql_session *s, q_plan *p, ast_expr *star, item_acc *acc)
         }
         any = true;
         for (int c = 0; c < src->ncols; c++) {
+            if (src->physloc_col && c == src->physloc_col)
+                continue;   /* %%physloc%% is never part of * */
             bx *e = col_ref(s, p, i, c, star->line);
             if (!e || push_item(s, acc, e, src->colnames[c], -1, 0) < 0)
                 return -1;
@@ -472,7 +474,8 @@ static q_plan *bind_select(sql_session *s, bscope *parent, ast_select *sel)
         if (e->null_lit)
             p->cols[i].type = value_type(SQL_INT, 0, 0, 0);
         p->cols[i].nullable = e->nullable;
-        if (e->kind == BX_COL && e->u.col.depth == 0 && p->srcs[e->u.col.src].td)
+        if (e->kind == BX_COL && e->u.col.depth == 0 && p->srcs[e->u.col.src].td &&
+            e->u.col.col < p->srcs[e->u.col.src].td->ncols)
             p->cols[i].identity = p->srcs[e->u.col.src].td->cols[e->u.col.col].identity;
     }
     if (sel->having) {
@@ -892,6 +895,8 @@ q_plan *q_bind_dml(sql_session *s, ast_tableref *target, ast_tableref_list *from
         p->from = f;
     }
     ex_src *t = &p->srcs[*tsrc];
+    /* phase 2 re-reads the target by key (exec_dml.c), which knows no place */
+    t->physloc_ok = false;
     if (t->kind != SRC_TABLE) {
         if (t->kind == SRC_ROWS)
             return q_bfail(s, target->line, 259, 16, 1, "Ad hoc updates to system catalogs are not allowed.%s", ""), NULL;

@@ -175,7 +175,7 @@ bool bx_uses_scope(const bx *e, int depth)
 
 /* ------------------------------------------------------------ names */
 
-static bool src_matches(const ex_src *src, const ast_objname *q)
+bool ex_src_matches(const ex_src *src, const ast_objname *q)
 {
     if (q->nparts == 0)
         return true;
@@ -208,6 +208,8 @@ __attribute__((noinline)) static bx *bind_column(sql_session *s, bscope *sc, ast
 {
     const ast_objname *q = &ae->u.col.qual;
     const char *name = ae->u.col.name;
+    if (ex_is_physloc_name(name))
+        return bx_bind_physloc(s, sc, ae);
     int depth = 0;
     for (bscope *p = sc; p; p = p->parent) {
         if (p->no_columns && p == sc)
@@ -219,7 +221,7 @@ __attribute__((noinline)) static bx *bind_column(sql_session *s, bscope *sc, ast
         bool qual_found = false;
         for (int i = 0; i < pl->nsrc; i++) {
             ex_src *src = &pl->srcs[i];
-            if (!src_matches(src, q))
+            if (!ex_src_matches(src, q))
                 continue;
             qual_found = true;
             for (int c = 0; c < src->ncols; c++) {
@@ -755,13 +757,17 @@ __attribute__((noinline)) static bx *bind_func(sql_session *s, bscope *sc, ast_e
         if (agg)
             return bind_agg(s, sc, ae, agg);
     }
-    if (fname->nparts > 1) {
+    int id;
+    if (fname->nparts == 2 && fname->schema && ex_name_eq(fname->schema, "sys") &&
+        ex_name_eq(name, "fn_PhysLocFormatter")) {
+        if (ae->u.func.args.n != 1)
+            return bind_fail(s, ae->line, 174, 15, 1, "The fn_physlocformatter function requires 1 argument(s).");
+        id = F_PHYSLOC_FORMATTER;
+    } else if (fname->nparts > 1) {
         return bind_failf(s, ae->line, 4121, 16, 1, "Cannot find either column \"%s\" or the user-defined function or aggregate "
                  "\"%s.%s\", or the name is ambiguous.", fname->schema ? fname->schema : "",
                  fname->schema ? fname->schema : "", name);
-    }
-    int id;
-    if (fn_lookup(name, ae->u.func.args.n, &id, &s->err) < 0) {
+    } else if (fn_lookup(name, ae->u.func.args.n, &id, &s->err) < 0) {
         s->err_line = ae->line;
         return NULL;
     }

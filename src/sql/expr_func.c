@@ -479,6 +479,14 @@ int fn_bind(sql_session *s, bx *e, hdb_err *err)
     case F_SCOPE_IDENTITY:
         e->t = ty(SQL_NUMERIC, 0, 38, 0);
         return 0;
+    case F_PHYSLOC_FORMATTER:
+        if (!value_type_is_binary(a[0]->t.id)) {
+            sql_type bt = ty(SQL_VARBINARY, 8, 0, 0);
+            if (!(e->args[0] = bx_cast_to(s, a[0], &bt)))
+                return -1;
+        }
+        e->t = ty(SQL_VARCHAR, 128, 0, 0);
+        return 0;
     case F_ERROR_NUMBER: case F_ERROR_SEVERITY: case F_ERROR_STATE: case F_ERROR_LINE:
         e->t = ty(SQL_INT, 0, 0, 0);
         return 0;

@@ -11,6 +11,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "engine/dbstate.h"
 #include "sql/exec_int.h"
 
 const char *ex_server_name(void);
@@ -138,8 +139,8 @@ static int database_property(ex_env *env, const char *db, const char *prop, sql_
         else if (!strcasecmp(prop, "Recovery"))
             v = d->boot.recovery_model == RECOVERY_SIMPLE ? "SIMPLE" : d->boot.recovery_model == RECOVERY_BULK_LOGGED ? "BULK_LOGGED" : "FULL";
         else if (!strcasecmp(prop, "Collation")) v = "SQL_Latin1_General_CP1_CI_AS";
-        else if (!strcasecmp(prop, "Updateability")) v = "READ_WRITE";
-        else if (!strcasecmp(prop, "UserAccess")) v = "MULTI_USER";
+        else if (!strcasecmp(prop, "Updateability")) v = d->tdb.read_only_log ? "READ_ONLY" : "READ_WRITE";
+        else if (!strcasecmp(prop, "UserAccess")) v = db_user_access_desc(dbst_user_access(d));
         else if (!strcasecmp(prop, "IsAutoClose") || !strcasecmp(prop, "IsAutoShrink")) v = "0";
         else if (!strcasecmp(prop, "Version")) v = "957";
     }
@@ -165,13 +166,15 @@ static const ex_errinfo *cur_error(ex_env *env)
 
 bool fn_is_sys(int id)
 {
-    return id >= F_DB_NAME && id <= F_HAS_DBACCESS;
+    return id >= F_DB_NAME && id <= F_PHYSLOC_FORMATTER;
 }
 
 int fn_eval_sys(ex_env *env, const bx *e, const sql_value *v, sql_value *out)
 {
     sql_session *s = env->s;
     switch (e->op) {
+    case F_PHYSLOC_FORMATTER:
+        return ex_physloc_format_fn(env, e, v, out);
     case F_DB_NAME: {
         if (e->nargs == 0 || v[0].is_null) {
             *out = fn_nstr(env, e->nargs == 0 ? s->db->tdb.name : NULL);
@@ -227,6 +230,8 @@ int fn_eval_sys(ex_env *env, const bx *e, const sql_value *v, sql_value *out)
             return 0;
         }
         database *db = parts[0][0] ? inst_find_database(s->in, parts[0]) : s->db;
+        if (db && db->state != DB_ONLINE && db->state != DB_EMERGENCY)
+            db = NULL;   /* its catalog is not readable: NULL, as for a missing name */
         uint32_t sid = parts[1][0] && db ? ex_schema_id(db, parts[1]) : SCHEMA_DBO;
         if (e->nargs > 1 && !v[1].is_null) {
             char *type = arg_utf8(env, e->args[1], &v[1]);
@@ -311,6 +316,8 @@ int fn_eval_sys(ex_env *env, const bx *e, const sql_value *v, sql_value *out)
         if (!name || split_name(name, parts) < 0)
             return 0;
         database *db = parts[0][0] ? inst_find_database(s->in, parts[0]) : s->db;
+        if (db && db->state != DB_ONLINE && db->state != DB_EMERGENCY)
+            db = NULL;
         uint32_t sid = parts[1][0] && db ? ex_schema_id(db, parts[1]) : SCHEMA_DBO;
         hdb_err tmp;
         table_def *td = db && sid ? cat_find_table(db, sid, parts[2], &tmp) : NULL;

@@ -390,6 +390,21 @@ static void lex_op_tok(lexer *lx, lex_token *t, lex_op op, size_t n)
     lx->pos += n;
 }
 
+/* End of a virtual column name (%%letters%%: %%physloc%%, %%lockres%%)
+ * starting at `start`, or 0. Nothing else can start with %%: a modulo's
+ * right operand cannot start with %. */
+static size_t virtual_column_end(const lexer *lx, size_t start)
+{
+    size_t p = start + 2;
+    while (p < lx->len && p - start < LEX_MAX_IDENT - 2 &&   /* %%name%% is at most 128 characters */
+           ((((unsigned char)lx->src[p] | 0x20) >= 'a' && ((unsigned char)lx->src[p] | 0x20) <= 'z') ||
+            lx->src[p] == '_'))
+        p++;
+    if (p == start + 2 || p + 1 >= lx->len || lx->src[p] != '%' || lx->src[p + 1] != '%')
+        return 0;
+    return p + 2;
+}
+
 void lex_next(lexer *lx, lex_token *t)
 {
     memset(t, 0, sizeof *t);
@@ -455,6 +470,14 @@ void lex_next(lexer *lx, lex_token *t)
     } else if (c == '$' && (is_digit(n1) || (n1 == '.' && is_digit(n2)))) {
         lx->pos++;
         lex_number(lx, t, start + 1, true);
+    } else if (c == '%' && n1 == '%' && virtual_column_end(lx, start) > start) {
+        /* %%physloc%% and its kind: one identifier token, text as written */
+        size_t end = virtual_column_end(lx, start);
+        lx->pos = end;
+        if (copy_text(lx, t, start, end))
+            t->kind = TK_IDENT;
+        else
+            set_oom(lx, t);
     } else {
         switch (c) {
         case '(': lex_op_tok(lx, t, OP_LPAREN, 1); break;

@@ -9,7 +9,9 @@
  * What it recognises:
  *   identifiers   regular (letter, _, #, non-ASCII to start; then also digits,
  *                 @, $), [bracketed]] with ]] escape], "double-quoted" when
- *                 QUOTED_IDENTIFIER is ON (with "" escape)
+ *                 QUOTED_IDENTIFIER is ON (with "" escape); virtual
+ *                 columns %%name%% (%%physloc%%) as one TK_IDENT whose text
+ *                 keeps the %% marks
  *   keywords      regular identifiers that are SQL Server reserved words get
  *                 kw != KW_NONE (case-insensitive); other words the grammar
  *                 uses (TRY, MARK, LOG, ...) stay plain identifiers and the

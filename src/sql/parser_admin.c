@@ -147,8 +147,13 @@ static void option_body(parser *P, ast_option *o, parse_optval val)
             bool plain = parse_cur(P)->kind == TK_IDENT;
             o->word_quoted = !plain;
             o->word = plain ? parse_anyword(P) : parse_ident(P);
-            while (plain && parse_cur(P)->kind == TK_IDENT)
+            while (plain && parse_cur(P)->kind == TK_IDENT) {
+                int line = parse_cur(P)->line;
                 o->word = parse_concat(P, o->word, " ", parse_anyword(P));
+                /* printed back as one name, so a name's limit (fuzz find) */
+                if (strlen(o->word) > LEX_MAX_IDENT)
+                    parse_fail(P, line, 103, "identifier", LEX_MAX_IDENT, o->word, LEX_MAX_IDENT);
+            }
         }
         break;
     case OV_PAREN:

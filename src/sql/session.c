@@ -9,6 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <strings.h>
+
+#include "engine/dbstate.h"
 #include "sql/exec_int.h"
 
 /* ------------------------------------------------------------ hooks */
@@ -114,14 +117,19 @@ void ex_reset_options(sql_session *s) { s->opt = s->login_opt; }
 
 /* ------------------------------------------------------------ open/close */
 
-static int db_openable(const char *name, database *db, hdb_err *err)
+static int db_openable(const char *name, const char *login, database *db, hdb_err *err)
 {
     char m[400];
     if (!db) {
         snprintf(m, sizeof m, "Cannot open database \"%s\" requested by the login. The login failed.", name);
         return hdb_raise_text(err, 4060, 11, 1, m);
     }
-    if (db->state != DB_ONLINE && db->state != DB_EMERGENCY) {
+    /* its state and user access, as exec_dbstate.c's ex_db_usable: any
+     * refusal is the login's 4060 */
+    int sysadmin = login && strcasecmp(login, "sa") == 0;
+    int access = dbst_user_access(db);
+    if ((db->state != DB_ONLINE && !(db->state == DB_EMERGENCY && sysadmin)) ||
+        (access == DB_SINGLE_USER && db->users > 0) || (access == DB_RESTRICTED_USER && !sysadmin)) {
         snprintf(m, sizeof m, "Cannot open database \"%s\" requested by the login. The login failed.", name);
         return hdb_raise_text(err, 4060, 11, 1, m);
     }
@@ -132,7 +140,7 @@ sql_session *sql_session_open(instance *in, const sql_login_info *li, hdb_err *e
 {
     const char *dbname = li && li->database && li->database[0] ? li->database : "master";
     database *db = inst_find_database(in, dbname);
-    if (db_openable(dbname, db, err) < 0)
+    if (db_openable(dbname, li && li->login ? li->login : "sa", db, err) < 0)
         return NULL;
     sql_session *s = calloc(1, sizeof *s);
     if (!s) {

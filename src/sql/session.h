@@ -127,6 +127,15 @@ void sql_set_shutdown_hook(void (*fn)(int nowait));
 /* At server start, after inst_open: create msdb's backup/restore history
  * tables (msdb.dbo.backupset, ...) if they are missing. */
 int sql_msdb_prepare(instance *in, hdb_err *err);
+/* msdb.dbo.suspect_pages (sql/suspect_pages.c): start creates the table if
+ * missing and starts the thread that writes the events engine/suspect.h
+ * queues; flush writes what is queued now (returns how many events); stop
+ * ends the thread (flush = 1: writes what is still queued first; call it
+ * before inst_close, with no session left). */
+int sql_suspect_pages_prepare(instance *in, hdb_err *err);
+int sql_suspect_pages_start(instance *in, hdb_err *err);
+int sql_suspect_pages_flush(instance *in);
+void sql_suspect_pages_stop(instance *in, int flush);
 void sql_set_kill_hook(int (*fn)(int spid));
 void sql_set_server_name(const char *name);
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/dbstate.h"
 #include "sql/exec_int.h"
 
 enum { V_DATABASES = 1, V_TABLES, V_OBJECTS, V_COLUMNS, V_SCHEMAS, V_INDEXES, V_TYPES, V_SESSIONS,
@@ -710,6 +711,8 @@ static void per_txn_db(void *ctx, const txn *t)
     sess_ctx *c = ctx;
     rb *b = c->b;
     for (int i = 0; i < t->nparts; i++) {
+        if (!t->parts[i].state)
+            continue;   /* a deferred transaction's part already rolled back */
         if (rb_row(b) < 0) {
             c->failed = 1;
             return;
@@ -751,8 +754,8 @@ static int files_of(rb *b, database *d, bool with_db)
         rb_s(b, "ROWS");
         rb_i(b, SQL_INT, f->fg_id);
         rb_s(b, f->logical);
-        /* where the file is open: the boot page keeps the path it was created
-         * at, which RESTORE ... MOVE changes */
+        /* where the file is open: master's registry decides (RESTORE ...
+         * MOVE), not an older image of the boot page */
         const df_file_desc *open_as = df_file(d->df, f->file_id);
         rb_s(b, open_as ? open_as->path : f->path);
         static const char *const st[] = { "ONLINE", "OFFLINE", "DEFUNCT", "RESTORING" };
@@ -778,9 +781,10 @@ static int files_of(rb *b, database *d, bool with_db)
     rb_s(b, d->log_path);
     rb_i(b, SQL_TINYINT, 0);
     rb_s(b, "ONLINE");
-    rb_i(b, SQL_INT, (int64_t)(log_file_size(d->tdb.log) / 8192));
+    /* a database whose files are not open (OFFLINE) may have no log open */
+    rb_i(b, SQL_INT, d->tdb.log ? (int64_t)(log_file_size(d->tdb.log) / 8192) : 0);
     rb_i(b, SQL_INT, -1);
-    rb_i(b, SQL_INT, (int64_t)(log_vlf_size(d->tdb.log) / 8192));
+    rb_i(b, SQL_INT, d->tdb.log ? (int64_t)(log_vlf_size(d->tdb.log) / 8192) : 0);
     rb_i(b, SQL_BIT, 0);
     rb_i(b, SQL_BIT, 0);
     return 0;
@@ -830,8 +834,8 @@ int sv_view_rows(sql_session *s, database *db, int view, arena *a, sql_value ***
             rb_dt(&b, (int64_t)d->boot.create_time_us);
             rb_i(&b, SQL_TINYINT, 160);
             rb_s(&b, "SQL_Latin1_General_CP1_CI_AS");
-            rb_i(&b, SQL_TINYINT, 0);
-            rb_s(&b, "MULTI_USER");
+            rb_i(&b, SQL_TINYINT, dbst_user_access(d));
+            rb_s(&b, db_user_access_desc(dbst_user_access(d)));
             rb_i(&b, SQL_BIT, d->tdb.read_only_log != 0);
             rb_i(&b, SQL_BIT, 0);
             rb_i(&b, SQL_TINYINT, d->state);
@@ -840,9 +844,9 @@ int sv_view_rows(sql_session *s, database *db, int view, arena *a, sql_value ***
             rb_i(&b, SQL_BIT, d->state == DB_ONLINE && log_restore_state(d->tdb.log, NULL) == DB_RESTORE_STANDBY);
             rb_i(&b, SQL_TINYINT, d->boot.recovery_model ? d->boot.recovery_model : RECOVERY_FULL);
             rb_s(&b, recovery_desc(d->boot.recovery_model));
-            rb_i(&b, SQL_TINYINT, d->boot.page_verify ? 2 : 0);
-            rb_s(&b, d->boot.page_verify ? "CHECKSUM" : "NONE");
-            int reuse = db_log_reuse_wait(d);
+            rb_i(&b, SQL_TINYINT, ex_page_verify_option(d->boot.page_verify));
+            rb_s(&b, ex_page_verify_desc(d->boot.page_verify));
+            int reuse = dbst_is_shell(d) ? DB_REUSE_NOTHING : db_log_reuse_wait(d);   /* files not open */
             rb_i(&b, SQL_TINYINT, reuse);
             rb_s(&b, db_log_reuse_wait_desc(reuse));
             rb_i(&b, SQL_BIT, 0);
@@ -946,6 +950,8 @@ int sv_view_rows(sql_session *s, database *db, int view, arena *a, sql_value ***
         break;
     }
     case V_LOG_INFO: {
+        if (!db->tdb.log)   /* OFFLINE: nothing is open */
+            break;
         int n = log_vlfs(db->tdb.log, NULL, 0);
         log_vlf_info *vi = arena_alloc(a, sizeof *vi * (size_t)(n > 0 ? n : 1));
         if (!vi)

@@ -422,6 +422,10 @@ pgid_t bp_id(const bp_frame *f) { return atomic_load_explicit(&f->id, RELAXED); 
 void bp_dirty(bp_frame *f, lsn_t lsn)
 {
     bufpool *bp = f->bp;
+    /* the changed-extent map, before the frame is seen dirty: a checkpoint
+     * that lists the page in its DPT finds the bit set (storage/README.md) */
+    dcm_mark(df_dcm(atomic_load_explicit(&f->df, memory_order_relaxed)),
+             atomic_load_explicit(&f->id, memory_order_relaxed));
     page_hdr(f->page)->lsn = lsn;
     size_t n = 0;
     pthread_mutex_lock(&f->meta);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "os/fio.h"
+#include "storage/pageprot.h"
 
 /* SQL Server re-reads a page up to four times after a failed read (823 or 824)
  * before it gives up; a read that succeeds on a retry is logged as 825. */
@@ -55,6 +56,7 @@ struct dbfiles {
     df_suspect_fn    sus_fn;
     void            *sus_ctx;
     _Atomic uint64_t read_retries;
+    dcm             *map;       /* changed extents (dcm.h): fixed for the life of df */
 };
 
 /* The lock is not part of the logical state: const accessors lock it too. */
@@ -78,6 +80,11 @@ dbfiles *df_create(uint32_t db_id, const char *db_name)
     df->fgs[0].id = 1;
     snprintf(df->fgs[0].name, sizeof df->fgs[0].name, "PRIMARY");
     df->nfg = 1;
+    if (!(df->map = dcm_create())) {
+        pthread_rwlock_destroy(&df->lock);
+        free(df);
+        return NULL;
+    }
     return df;
 }
 
@@ -95,8 +102,11 @@ void df_destroy(dbfiles *df)
     for (int i = 0; i < df->nfiles; i++)
         entry_free(df->files[i]);
     pthread_rwlock_destroy(&df->lock);
+    dcm_free(df->map);
     free(df);
 }
+
+dcm *df_dcm(const dbfiles *df) { return df->map; }
 
 uint32_t df_db_id(const dbfiles *df) { return df->db_id; }
 const char *df_db_name(const dbfiles *df) { return df->name; }
@@ -370,31 +380,28 @@ int df_read_page(dbfiles *df, pgid_t id, void *buf, hdb_err *err)
             event = 1;  /* 823 */
             continue;
         }
-        uint32_t expected = 0, actual = 0;
-        pgid_t found = 0;
-        int v;
-        if (verify) {
-            v = page_verify(buf, id, &expected, &actual, &found);
-        } else {
-            /* PAGE_VERIFY NONE skips the checksum, but a page read from the wrong
-             * place is still caught by its self id, as in SQL Server. */
-            found = page_chdr(buf)->id;
-            v = (found != id && !page_is_zero(buf)) ? 2 : 0;
-        }
-        if (v == 0) {
+        /* the page's own protection (pageprot.h); under PAGE_VERIFY NONE only
+         * its self id is checked, as in SQL Server */
+        pageprot_result pr;
+        int v = pageprot_open(buf, id, verify, &pr);
+        if (v == PAGEPROT_OK) {
             if (attempt > 0)
                 atomic_fetch_add(&df->read_retries, 1);  /* what SQL Server logs as 825 */
             unlock(df);
             return 0;
         }
         char detail[128];
-        if (v == 1) {
+        if (v == PAGEPROT_BAD_CHECKSUM) {
             snprintf(detail, sizeof detail, "incorrect checksum (expected: 0x%08x; actual: 0x%08x)",
-                     expected, actual);
+                     pr.expected, pr.actual);
             event = 2;
+        } else if (v == PAGEPROT_TORN) {
+            snprintf(detail, sizeof detail, "torn page (expected signature: 0x%08x; actual signature: 0x%08x)",
+                     pr.expected, pr.actual);
+            event = 3;
         } else {
             snprintf(detail, sizeof detail, "incorrect pageid (expected %u:%u; actual %u:%u)",
-                     fno, pno, PGID_FILE(found), PGID_PAGE(found));
+                     fno, pno, PGID_FILE(pr.found_id), PGID_PAGE(pr.found_id));
             event = 1;
         }
         hdb_raise(&last, 824, detail, "read", fno, pno, (int)df->db_id,
@@ -408,15 +415,30 @@ int df_read_page(dbfiles *df, pgid_t id, void *buf, hdb_err *err)
     return -1;
 }
 
+int df_read_page_raw(dbfiles *df, pgid_t id, void *buf, hdb_err *err)
+{
+    uint32_t fno = PGID_FILE(id), pno = PGID_PAGE(id);
+    uint64_t off = (uint64_t)pno * PAGE_SIZE;
+    rdlock(df);
+    df_entry *e = fno <= UINT16_MAX ? find(df, (uint16_t)fno) : NULL;
+    int rc;
+    if (!e || offline(atomic_load(&e->state)))
+        rc = hdb_raise(err, 824, "read from an offline file", "read", fno, pno, (int)df->db_id,
+                       (unsigned long long)off, e ? e->desc.path : "");
+    else
+        rc = fio_pread(e->f, buf, PAGE_SIZE, off, err);
+    unlock(df);
+    return rc;
+}
+
 int df_write_page(dbfiles *df, pgid_t id, void *buf, hdb_err *err)
 {
     uint32_t fno = PGID_FILE(id), pno = PGID_PAGE(id);
     uint64_t off = (uint64_t)pno * PAGE_SIZE;
-    /* A never-formatted (all zero) page keeps checksum 0 so it still reads back
-     * as "unformatted" instead of as a page with the wrong id. */
-    page_hdr(buf)->checksum = 0;
-    if (!page_is_zero(buf))
-        page_stamp(buf);
+    /* Protected as the database says now (pageprot.h). A never-formatted (all
+     * zero) page stays zero so it still reads back as "unformatted" instead
+     * of as a page with the wrong id. */
+    pageprot_seal(buf, atomic_load(&df->verify));
     rdlock(df);
     df_entry *e = fno <= UINT16_MAX ? find(df, (uint16_t)fno) : NULL;
     if (!e || offline(atomic_load(&e->state))) {
@@ -447,7 +469,12 @@ int df_sync(dbfiles *df, hdb_err *err)
     return rc;
 }
 
-void df_set_page_verify(dbfiles *df, int checksum) { atomic_store(&df->verify, checksum ? 1 : 0); }
+void df_set_page_verify(dbfiles *df, int mode)
+{
+    atomic_store(&df->verify, mode == PAGE_VERIFY_NONE || mode == PAGE_VERIFY_TORN ? mode : PAGE_VERIFY_CHECKSUM);
+}
+
+int df_page_verify(const dbfiles *df) { return atomic_load(&df->verify); }
 
 void df_set_wal_hook(dbfiles *df, df_wal_fn fn, void *ctx)
 {

@@ -19,7 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "storage/dcm.h"
 #include "storage/page.h"
+#include "storage/pageprot.h"
 #include "util/err.h"
 
 #define DF_MAX_FILES 64
@@ -43,6 +45,9 @@ dbfiles *df_create(uint32_t db_id, const char *db_name);
 /* Close all files and free. */
 void df_destroy(dbfiles *df);
 uint32_t df_db_id(const dbfiles *df);
+/* The database's changed-extent map (dcm.h), made with df and freed with it.
+ * The buffer pool marks it whenever a page is dirtied (bp_dirty). */
+dcm *df_dcm(const dbfiles *df);
 const char *df_db_name(const dbfiles *df);
 
 /* Open (create=0) or create (create=1: must not exist; sized to size_pages) a file.
@@ -75,33 +80,45 @@ const char *df_filegroup_name(const dbfiles *df, uint16_t fg_id, char *out, size
  * max_pages, or the OS refuses the space. Concurrent callers grow it once. */
 int df_ensure_pages(dbfiles *df, uint16_t file_id, uint32_t pages, hdb_err *err);
 
-/* Read one page into buf (PAGE_SIZE). Verifies checksum and page id when page
- * verification is on: 824 naming database id, file, page, expected/actual.
- * With verification NONE the page id is still checked. Reading a page of an
+/* Read one page into buf (PAGE_SIZE). Checks the protection the page was
+ * written with (storage/pageprot.h: checksum or torn bits) unless page
+ * verification is NONE, and always the page's self id: 824 naming the
+ * problem, database id, file, page and offset. Reading a page of an
  * unknown or offline file is an error too (824-family text "read from an
  * offline file"; no suspect hook: the page is not damaged). 823 for OS errors.
  * A failed read (823 or 824) is retried up to 4 more times before the error is
  * raised, as SQL Server does; the suspect hook is called once per failed call.
  * A page past the end of the file reads as zeros (unformatted). */
 int df_read_page(dbfiles *df, pgid_t id, void *buf, hdb_err *err);
-/* Write one page: stamps the checksum into buf first (an all-zero page keeps
- * checksum 0, i.e. stays "unformatted"). 823 on OS error; 824-family text
+/* The bytes at page id's place on disk, unverified: no retry, no suspect
+ * hook (DBCC PAGE shows a damaged page too). 823, or 824 for an offline file. */
+int df_read_page_raw(dbfiles *df, pgid_t id, void *buf, hdb_err *err);
+/* Write one page: seals buf in place first with the current PAGE_VERIFY
+ * (pageprot_seal: the checksum, or torn bits in every sector, or the NONE
+ * mark), so pass a copy; an all-zero page stays all zero ("unformatted").
+ * 823 on OS error; 824-family text
  * "write to an offline file" for an offline/defunct/unknown file. A write past
  * the end extends the file. */
 int df_write_page(dbfiles *df, pgid_t id, void *buf, hdb_err *err);
 /* fdatasync every data file (checkpoint durability point). */
 int df_sync(dbfiles *df, hdb_err *err);
 
-/* PAGE_VERIFY CHECKSUM (1, default) or NONE (0). */
-void df_set_page_verify(dbfiles *df, int checksum);
+/* PAGE_VERIFY: enum page_verify_mode (pageprot.h): NONE 0, CHECKSUM 1
+ * (default), TORN_PAGE_DETECTION 2. Pages written from now on get it; pages
+ * already on disk keep what they were written with. */
+void df_set_page_verify(dbfiles *df, int mode);
+int df_page_verify(const dbfiles *df);
 
 /* WAL hook: called with a page's pageLSN before the page is written. */
 typedef int (*df_wal_fn)(void *ctx, lsn_t lsn, hdb_err *err);
 void df_set_wal_hook(dbfiles *df, df_wal_fn fn, void *ctx);
 int df_wal_flush(dbfiles *df, lsn_t lsn, hdb_err *err);
 
-/* Called on every 823/824 read error with (db id, pgid, event type 1/2/3) so the
- * engine can record msdb.dbo.suspect_pages later. */
+/* Called once per failed df_read_page (after its retries) with (db id, pgid,
+ * event type: 1 = 823 or wrong page id, 2 = bad checksum, 3 = torn page) so
+ * the engine can record msdb.dbo.suspect_pages later. It runs in the I/O
+ * path, possibly under page latches: it must only note the event and return
+ * (engine/suspect.h). Not called for offline files (no page is damaged). */
 typedef void (*df_suspect_fn)(void *ctx, uint32_t db_id, pgid_t id, int event_type);
 void df_set_suspect_hook(dbfiles *df, df_suspect_fn fn, void *ctx);
 

@@ -5,9 +5,10 @@
  *
  *   off size field
  *     0   4  checksum     CRC-32C of bytes 4..8191, stamped when the page is written
+ *                         (or torn bits / the NONE mark: storage/pageprot.h)
  *     4   2  format       PAGE_FORMAT (1)
  *     6   1  type         enum page_type
- *     7   1  flags
+ *     7   1  flags        on disk: the page's protection (pageprot.h)
  *     8   8  id           the page's own id (file << 32 | page number): a page read
  *                         from the wrong place is caught ("wrong page id", 824)
  *    16   8  lsn          pageLSN: LSN of the last log record applied to this page

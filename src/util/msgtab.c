@@ -120,6 +120,8 @@ static const struct msg msgs[] = {
     { 3262, 10, "The backup set on file %d is valid." },
     /* (device, OS errno, OS error text) */
     { 3201, 16, "Cannot open backup device '%s'. Operating system error %d(%s)." },
+    /* (device, expiration date as 'Mon dd yyyy hh:mi:ss:mmmAM') BACKUP WITH INIT, NOSKIP */
+    { 4030, 16, "The medium on device '%s' expires on %s and cannot be overwritten." },
     /* (device name) */
     { 3206, 16, "No entry in sysdevices for backup device '%s'. Update sysdevices and rerun statement." },
     { 3021, 16, "Cannot perform a backup or restore operation within a transaction." },
@@ -224,6 +226,127 @@ static const struct msg msgs[] = {
     { 3901, 16, "WITH MARK option only applies to named transactions." },
     /* (resource pool) */
     { 701, 17, "There is insufficient system memory in resource pool '%s' to run this query." },
+
+    /* ---- database states (engine/dbstate.h, sql/exec_dbstate.c); each (database) */
+    { 942, 14, "Database '%s' cannot be opened because it is offline." },
+    { 926, 14, "Database '%s' cannot be opened. It has been marked SUSPECT by recovery. See the SQL "
+               "Server errorlog for more information." },
+    { 945, 14, "Database '%s' cannot be opened due to inaccessible files or insufficient memory or "
+               "disk space.  See the SQL Server errorlog for details." },
+    { 924, 14, "Database '%s' is already open and can only have one user at a time." },
+    { 923, 14, "Database '%s' is in restricted mode. Only the database owner and members of the "
+               "dbcreator and sysadmin roles can access it." },
+    { 922, 14, "Database '%s' is being recovered. Waiting until recovery is finished." },
+    { 5070, 16, "Database state cannot be changed while other users are using the database '%s'" },
+    { 5061, 16, "ALTER DATABASE failed because a lock could not be placed on database '%s'. Try "
+                "again later." },
+
+    /* ---- DBCC CHECKDB / CHECKTABLE / CHECKALLOC (engine/dbcc_check.c). "(obj)" is
+     * "Object ID o, index ID i, partition ID p, alloc unit ID a (type In-row data)";
+     * pages are (file, page) pairs of %u. */
+    /* (object or database name) */
+    { 2536, 10, "DBCC results for '%s'." },
+    /* (rows, pages, object name) */
+    { 2593, 10, "There are %llu rows in %llu pages for object \"%s\"." },
+    /* (command, allocation errors, consistency errors, database) */
+    { 8989, 10, "%s found %d allocation errors and %d consistency errors in database '%s'." },
+    /* (command, allocation errors, consistency errors, table, object id) */
+    { 8990, 10, "%s found %d allocation errors and %d consistency errors in table '%s' (object ID %u)." },
+    /* (command, allocation errors, consistency errors) */
+    { 8954, 10, "%s found %d allocation errors and %d consistency errors not associated with any single "
+                "object." },
+    /* (repair level, command, target) */
+    { 8958, 10, "%s is the minimum repair level for the errors found by DBCC %s (%s)." },
+    { 2528, 10, "DBCC execution completed. If DBCC printed error messages, contact your system "
+                "administrator." },
+    /* (obj, page) */
+    { 8928, 16, "%s: Page (%u:%u) could not be processed.  See other errors for details." },
+    /* (obj, page, test, value, value) */
+    { 8939, 16, "Table error: %s, page (%u:%u). Test (%s) failed. Values are %lld and %lld." },
+    /* (obj, page, row, test, value, value) */
+    { 8944, 16, "Table error: %s, page (%u:%u), row %d. Test (%s) failed. Values are %lld and %lld." },
+    /* (obj, page, page found in its header) */
+    { 8909, 16, "Table error: %s, page ID (%u:%u) contains an incorrect page ID in its page header. The "
+                "PageId in the page header = (%u:%u)." },
+    /* (obj, page, parent, previous) */
+    { 8976, 16, "Table error: %s. Page (%u:%u) was not seen in the scan although its parent (%u:%u) and "
+                "previous (%u:%u) refer to it. Check any previous errors." },
+    /* (obj, page, previous) */
+    { 8978, 16, "Table error: %s. Page (%u:%u) is missing a reference from previous page (%u:%u). Possible "
+                "chain linkage problem." },
+    /* (obj, prev link, page, expected previous, parent, slot) */
+    { 8935, 16, "Table error: %s. The previous link (%u:%u) on page (%u:%u) does not match the previous "
+                "page (%u:%u) that the parent (%u:%u), slot %d expects for this page." },
+    /* (obj, page, next, next) */
+    { 8981, 16, "Table error: %s. The next pointer of (%u:%u) refers to page (%u:%u). Neither (%u:%u) nor "
+                "its parent were encountered. Possible bad chain linkage." },
+    /* (obj, page, slot, slot) */
+    { 2511, 16, "Table error: %s. Keys out of order on page (%u:%u), slots %d and %d." },
+    /* (obj, page, level, parent, slot) */
+    { 8933, 16, "Table error: %s. The low key value on page (%u:%u) (level %d) is not >= the key value in "
+                "the parent (%u:%u) slot %d." },
+    /* (obj, page, level, parent, slot, next page) */
+    { 8934, 16, "Table error: %s. The high key value on page (%u:%u) (level %d) is not less than the low "
+                "key value in the parent (%u:%u), slot %d of the next page (%u:%u)." },
+    /* (obj, page, parent, slot) */
+    { 8937, 16, "Table error: %s. B-tree page (%u:%u) has two parent nodes; the second is (%u:%u), slot %d." },
+    /* (page, object id, index id, partition id, partition id) */
+    { 2533, 16, "Table error: page (%u:%u) allocated to object ID %u, index ID %d, partition ID %llu, alloc "
+                "unit ID %llu (type In-row data) was not seen. The page may be invalid or may have an "
+                "incorrect alloc unit ID in its header." },
+    /* (page, database id, allocation page, page type) */
+    { 8906, 16, "Page (%u:%u) in database ID %u is allocated in the allocation map (%u:%u), but was not "
+                "allocated to any object. Page type %d." },
+    /* (allocation page, kind, type) */
+    { 8946, 16, "Table error: Allocation page (%u:%u) has invalid %s page header values. Type is %d. Check "
+                "type, alloc unit ID and page ID on the page." },
+    /* (database id, first page, last page) */
+    { 8998, 16, "Page errors on the allocation map pages prevent allocation integrity checks in database ID "
+                "%u pages from (%u:%u) to (%u:%u). See other errors for cause." },
+    /* (obj, page, text id) */
+    { 8964, 16, "Table error: %s. The off-row data node at page (%u:%u), slot 0, text ID %llu is not "
+                "referenced." },
+    /* (obj, page, text id, referencing page, slot) */
+    { 8965, 16, "Table error: %s. The off-row data node at page (%u:%u), slot 0, text ID %llu is referenced "
+                "by page (%u:%u), slot %d, but was not seen in the scan." },
+    /* (obj, text id, page, slot) */
+    { 8929, 16, "%s: Errors found in off-row data with ID %llu owned by data record identified by RID = "
+                "(%u:%u:%d)" },
+    /* (table, object id, index, index id) */
+    { 8951, 16, "Table error: table '%s' (ID %u). Data row does not have a matching index row in the index "
+                "'%s' (ID %d). Possible missing or invalid keys for the index row matching:" },
+    /* (page, slot, row identity, index values) */
+    { 8955, 16, "Data row (%u:%u:%d) identified by (%s) with index values '%s'." },
+    /* (table, object id, index, index id) */
+    { 8952, 16, "Table error: table '%s' (ID %u). Index row in index '%s' (ID %d) does not match any data "
+                "row. Possible extra or invalid keys for:" },
+    /* (page, slot, index values, row identity) */
+    { 8956, 16, "Index row (%u:%u:%d) with values (%s) pointing to the data row identified by (%s)." },
+    { 7919, 16, "Repair statement not processed. Database needs to be in single user mode." },
+    { 7929, 16, "Check statement aborted. Database contains deferred transactions." },
+    /* (database) */
+    { 2520, 16, "Could not find database '%s'. The database either does not exist, or was dropped before a "
+                "statement tried to use it. Verify if the database exists by querying the sys.databases "
+                "catalog view." },
+    /* (object) */
+    { 2501, 16, "Cannot find a table or object with the name '%s'. Check the system catalog." },
+    /* repairs: (page, obj) */
+    { 7910, 10, "Repair: Page (%u:%u) has been allocated to %s." },
+    { 7911, 10, "Repair: Page (%u:%u) has been deallocated from %s." },
+    /* (obj) */
+    { 8945, 16, "Table error: %s will be rebuilt." },
+    /* (index kind, object, database) */
+    { 7912, 10, "Repair: The %s index successfully rebuilt for the object \"%s\" in database \"%s\"." },
+    /* (rows, object, object id) */
+    { 7913, 10, "Repair: %llu rows of object \"%s\" (object ID %u) were lost." },
+    /* (command, allocation errors, consistency errors, table, object id) */
+    { 8949, 10, "%s fixed %d allocation errors and %d consistency errors in table '%s' (object ID %u)." },
+    /* (command, allocation errors, consistency errors) */
+    { 8950, 10, "%s fixed %d allocation errors and %d consistency errors not associated with any single "
+                "object." },
+    /* (command, allocation errors, consistency errors, database) */
+    { 8912, 10, "%s fixed %d allocation errors and %d consistency errors in database '%s'." },
+    { 7909, 16, "The emergency-mode repair failed.You must restore from backup." },
 };
 
 const char *hdb_msg_format(int number, int *severity)

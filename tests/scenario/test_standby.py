@@ -3,7 +3,9 @@
 restored STANDBY, STANDBY, RECOVERY. Between restores the database is ONLINE,
 read-only (is_in_standby = 1, is_read_only = 1), shows only committed work,
 refuses writes (3906); a session using it makes the next restore fail with
-3101 rather than wait; a restart keeps it in standby.
+3101 rather than wait; a restart keeps it in standby. RESTORE DATABASE ...
+WITH STANDBY / NORECOVERY without FROM moves a restoring database into and
+out of standby between log restores.
 
 pymssql raises the first message of a batch even when it is informational
 (severity 10), so run() treats those numbers as success."""
@@ -109,6 +111,50 @@ def main():
         check("recovered: the source's rows", ids("sb") == src, (ids("sb"), src))
         err, text, _ = run("INSERT INTO sb.dbo.t VALUES (50, 'yes')")
         check("recovered: writes accepted", err == 0, (err, text))
+
+        # ---- STANDBY / NORECOVERY without FROM: into and out of standby, no backup read ----
+        err, text, _ = run("RESTORE DATABASE prim WITH STANDBY = 'x_undo.dat'")
+        check("STANDBY without FROM on an online database: 3153", err == 3153, (err, text))
+        mv2 = "MOVE 'prim' TO 'sb2.mdf', MOVE 'prim_log' TO 'sb2_log.ldf'"
+        err, text, _ = run("RESTORE DATABASE sb2 FROM DISK = 'sb.bak' WITH FILE = 1, NORECOVERY, " + mv2)
+        check("full WITH NORECOVERY", err == 0 and state("sb2") == ("RESTORING", 0, 0), (err, text, state("sb2")))
+        err, text, _ = run("RESTORE DATABASE sb2 WITH STANDBY = 'sb2_undo.dat'")
+        check("RESTORE DATABASE ... WITH STANDBY, no FROM", err == 0, (err, text))
+        check("no FROM: ONLINE, is_in_standby = 1, is_read_only = 1", state("sb2") == ("ONLINE", 1, 1), state("sb2"))
+        check("no FROM: committed rows only", ids("sb2") == [1, 2], ids("sb2"))
+        err, text, _ = run("INSERT INTO sb2.dbo.t VALUES (50, 'no')")
+        check("no FROM: a write gets 3906", err == 3906, (err, text))
+        err, text, _ = run("RESTORE LOG sb2 FROM DISK = 'sb.bak' WITH FILE = 2, NORECOVERY")
+        check("RESTORE LOG ... NORECOVERY after it", err == 0 and state("sb2") == ("RESTORING", 0, 0),
+              (err, text, state("sb2")))
+        user = srv.connect()
+        err, text, _ = run("RESTORE DATABASE sb2 WITH STANDBY = 'sb2_undo.dat'")
+        check("STANDBY without FROM again", err == 0 and ids("sb2") == [1, 2, 3, 90], (err, text, ids("sb2")))
+        ucur = user.cursor()
+        ucur.execute("USE sb2")
+        err, text, _ = run("RESTORE DATABASE sb2 WITH NORECOVERY")
+        check("NORECOVERY without FROM while in use: 3101", err == 3101, (err, text))
+        ucur.execute("USE master")
+        user.close()
+        err, text, _ = run("RESTORE DATABASE sb2 WITH NORECOVERY")
+        check("NORECOVERY without FROM: the undo taken back, RESTORING",
+              err == 0 and state("sb2") == ("RESTORING", 0, 0), (err, text, state("sb2")))
+        err, text, _ = run("RESTORE LOG sb2 FROM DISK = 'sb.bak' WITH FILE = 3, NORECOVERY")
+        check("the next log applies", err == 0, (err, text))
+        err, text, _ = run("RESTORE DATABASE sb2 WITH STANDBY = 'sb2_undo2.dat'")
+        check("standby at the end of the chain", err == 0 and state("sb2") == ("ONLINE", 1, 1), (err, text))
+        conn.close()
+        srv.kill()
+        srv.start()
+        conn = srv.connect()
+        cur = conn.cursor()
+        check("after SIGKILL: still in standby", state("sb2") == ("ONLINE", 1, 1), state("sb2"))
+        err, text, _ = run("RESTORE DATABASE sb2 WITH RECOVERY")
+        check("RECOVERY without FROM: online, writable, the source's rows",
+              err == 0 and state("sb2") == ("ONLINE", 0, 0) and ids("sb2") == src, (err, text, state("sb2")))
+        gone = [f for f in ("sb2_undo.dat", "sb2_undo2.dat")
+                if os.path.exists(os.path.join(srv.dir, "data", "data", f))]
+        check("no undo file left behind", gone == [], gone)
     except Exception as e:
         check("unexpected exception", False, repr(e))
     finally:

@@ -534,10 +534,205 @@ static void online_backup_under_load(void **state)
     inst_close(in, 1);
 }
 
+/* A table on a secondary file's filegroup, the copy's file list. */
+static int file2_path_is(database *db, const char *path)
+{
+    const df_file_desc *d = df_file(db->df, 2);
+    int listed = 0;
+    for (int i = 0; i < BOOT_MAX_FILES; i++)
+        if (db->files.files[i].file_id == 2)
+            listed = strcmp(db->files.files[i].path, path) == 0;
+    return d && strcmp(d->path, path) == 0 && listed;
+}
+
+/* RESTORE ... MOVE of a secondary data file: the log backup restored after
+ * the full holds a full image of the boot page listing the source's paths
+ * (the first change after the backup's checkpoint), so the boot page of the
+ * copy names them again after redo. The copy must still open its own files,
+ * after a clean restart and after a crash, with the source alive or gone. */
+static void move_secondary_file(void **state)
+{
+    (void)state;
+    instance *in = h_open(32);
+    hdb_err e;
+    database *db = inst_create_database(in, "src", &e);
+    assert_non_null(db);
+    uint16_t fg;
+    assert_int_equal(db_add_filegroup(db, "fg2", &fg, &e), 0);
+    db_file_spec fs = { .size_pages = 64, .growth_pages = 64 };
+    snprintf(fs.logical_name, sizeof fs.logical_name, "src_2");
+    path_of(fs.path, "src_2.ndf");
+    uint16_t fid;
+    assert_int_equal(inst_add_file(in, db, "fg2", &fs, &fid, &e), 0);
+    assert_int_equal(fid, 2);
+    tbl_column c[3] = { { .name = "id", .type = { .id = SQL_INT } }, { .name = "val", .type = { .id = SQL_BIGINT } },
+                        { .name = "pad", .type = { .id = SQL_VARCHAR, .max_len = -1 }, .nullable = 1 } };
+    int pk = 0;
+    table_spec ts = { .schema_id = SCHEMA_DBO, .name = "t", .ncols = 3, .cols = c, .npk = 1, .pk_cols = &pk,
+                      .fg_id = fg };
+    txn *t = txn_begin(in->txns, 1, "ddl", "sa");
+    assert_int_equal(cat_create_table(t, db, &ts, NULL, &e), 0);
+    assert_int_equal(txn_commit(t, &e), 0);
+    txn_free(t);
+    table_def *td = h_table(db, "t");
+    assert_int_equal(PGID_FILE(td->idx[0].root), 2);
+    commit_rows(in, db, td, 0, 400, 1);
+    char dev[PATH_MAX], d1[PATH_MAX], d2[PATH_MAX], l1[PATH_MAX], src2[PATH_MAX];
+    path_of(dev, "mv2.bak");
+    path_of(d1, "copy.mdf");
+    path_of(d2, "copy_2.ndf");
+    path_of(l1, "copy_log.ldf");
+    snprintf(src2, sizeof src2, "%s", fs.path);
+    backup_result br;
+    do_backup(in, db, MEDIA_TYPE_DATABASE, dev, &br);
+    h_create_table(in, db, "after");   /* a boot page change: its full image is logged */
+    commit_rows(in, db, td, 400, 600, 2);
+    do_backup(in, db, MEDIA_TYPE_LOG, dev, &br);
+    long nsrc;
+    int64_t sum_src = sum_vals(in, db, td, &nsrc);
+
+    restore_move mv[3] = { { "src", d1 }, { "src_2", d2 }, { "src_log", l1 } };
+    if (restore(in, "copy", dev, 1, 0, RESTORE_NORECOVERY, mv, 3, 0, &e) < 0)
+        fail_msg("full: %s (%d)", e.msg, e.number);
+    if (restore(in, "copy", dev, 2, 1, RESTORE_RECOVERY, NULL, 0, 0, &e) < 0)
+        fail_msg("log: %s (%d)", e.msg, e.number);
+    database *cp = inst_find_database(in, "copy");
+    assert_non_null(cp);
+    assert_int_equal(cp->state, DB_ONLINE);
+    assert_true(file2_path_is(cp, d2));
+    assert_true(file2_path_is(db, src2));
+    table_def *ct = h_table(cp, "t");
+    long n;
+    assert_int_equal(sum_vals(in, cp, ct, &n), sum_src);
+    assert_int_equal(n, nsrc);
+    /* both go on on their own; the copy's boot page reaches the disk */
+    commit_rows(in, cp, ct, 1000, 1100, 3);
+    commit_rows(in, db, td, 2000, 2010, 4);
+    assert_int_equal(db_checkpoint(cp, &e), 0);
+    for (int round = 0; round < 2; round++) {
+        inst_close(in, round);   /* a crash, then a clean shutdown */
+        in = h_open(32);
+        cp = inst_find_database(in, "copy");
+        db = inst_find_database(in, "src");
+        assert_non_null(cp);
+        assert_int_equal(cp->state, DB_ONLINE);
+        assert_true(file2_path_is(cp, d2));
+        assert_true(file2_path_is(db, src2));
+        assert_int_equal(h_count(in, cp, h_table(cp, "t")), nsrc + 100 + round);
+        assert_int_equal(h_count(in, db, h_table(db, "t")), nsrc + 10);
+        commit_rows(in, cp, h_table(cp, "t"), 3000 + round, 3001 + round, 5);
+    }
+    /* the source gone (its files too): the copy does not need them */
+    assert_int_equal(inst_drop_database(in, "src", &e), 0);
+    assert_int_not_equal(access(src2, F_OK), 0);
+    inst_close(in, 0);
+    in = h_open(32);
+    cp = inst_find_database(in, "copy");
+    assert_non_null(cp);
+    assert_int_equal(cp->state, DB_ONLINE);
+    assert_true(file2_path_is(cp, d2));
+    assert_int_equal(h_count(in, cp, h_table(cp, "t")), nsrc + 102);
+    /* restored again over itself to yet other paths: the old files go */
+    char d1b[PATH_MAX], d2b[PATH_MAX], l1b[PATH_MAX];
+    path_of(d1b, "copyb.mdf");
+    path_of(d2b, "copyb_2.ndf");
+    path_of(l1b, "copyb_log.ldf");
+    restore_move mvb[3] = { { "src", d1b }, { "src_2", d2b }, { "src_log", l1b } };
+    if (restore(in, "copy", dev, 1, 0, RESTORE_RECOVERY, mvb, 3, 1, &e) < 0)
+        fail_msg("over the copy: %s (%d)", e.msg, e.number);
+    assert_int_not_equal(access(d2, F_OK), 0);
+    cp = inst_find_database(in, "copy");
+    assert_true(file2_path_is(cp, d2b));
+    inst_close(in, 0);
+    in = h_open(32);
+    cp = inst_find_database(in, "copy");
+    assert_non_null(cp);
+    assert_true(file2_path_is(cp, d2b));
+    assert_int_equal(h_count(in, cp, h_table(cp, "t")), 400);
+    inst_close(in, 1);
+}
+
+/* A file added after the full backup: its FILE_OP is in the log backup and
+ * names the source's path. RESTORE LOG refuses to put it there while the
+ * source has it (1834) and nothing is written; WITH MOVE it goes to the
+ * copy's own path, registered, so restarts open it there. */
+static void file_added_in_log_range(void **state)
+{
+    (void)state;
+    instance *in = h_open(32);
+    hdb_err e;
+    database *db = inst_create_database(in, "src", &e);
+    h_create_table(in, db, "t");
+    commit_rows(in, db, h_table(db, "t"), 0, 100, 1);
+    char dev[PATH_MAX], d1[PATH_MAX], l1[PATH_MAX], d3[PATH_MAX], src3[PATH_MAX];
+    path_of(dev, "added.bak");
+    path_of(d1, "cp.mdf");
+    path_of(l1, "cp_log.ldf");
+    path_of(d3, "cp_3.ndf");
+    path_of(src3, "src_3.ndf");
+    backup_result br;
+    do_backup(in, db, MEDIA_TYPE_DATABASE, dev, &br);
+    uint16_t fg, fid;
+    assert_int_equal(db_add_filegroup(db, "late", &fg, &e), 0);
+    db_file_spec fs = { .size_pages = 64, .growth_pages = 64 };
+    snprintf(fs.logical_name, sizeof fs.logical_name, "src_3");
+    snprintf(fs.path, sizeof fs.path, "%s", src3);
+    assert_int_equal(inst_add_file(in, db, "late", &fs, &fid, &e), 0);
+    tbl_column c[3] = { { .name = "id", .type = { .id = SQL_INT } }, { .name = "val", .type = { .id = SQL_BIGINT } },
+                        { .name = "pad", .type = { .id = SQL_VARCHAR, .max_len = -1 }, .nullable = 1 } };
+    int pk = 0;
+    table_spec ts = { .schema_id = SCHEMA_DBO, .name = "l", .ncols = 3, .cols = c, .npk = 1, .pk_cols = &pk,
+                      .fg_id = fg };
+    txn *t = txn_begin(in->txns, 1, "ddl", "sa");
+    assert_int_equal(cat_create_table(t, db, &ts, NULL, &e), 0);
+    assert_int_equal(txn_commit(t, &e), 0);
+    txn_free(t);
+    commit_rows(in, db, h_table(db, "l"), 0, 300, 2);
+    do_backup(in, db, MEDIA_TYPE_LOG, dev, &br);
+    struct stat before;
+    assert_int_equal(stat(src3, &before), 0);
+
+    restore_move mv[3] = { { "src", d1 }, { "src_log", l1 }, { "src_3", d3 } };
+    assert_int_equal(restore(in, "cp", dev, 1, 0, RESTORE_NORECOVERY, mv, 3, 0, &e), -1);   /* not in this set */
+    assert_int_equal(e.number, 3234);
+    assert_int_equal(restore(in, "cp", dev, 1, 0, RESTORE_NORECOVERY, mv, 2, 0, &e), 0);
+    assert_int_equal(restore(in, "cp", dev, 2, 1, RESTORE_RECOVERY, NULL, 0, 0, &e), -1);
+    assert_int_equal(e.number, 1834);
+    database *cp = inst_find_database(in, "cp");
+    assert_int_equal(cp->state, DB_RESTORING);
+    assert_null(df_file(cp->df, fid));
+    struct stat after;
+    assert_int_equal(stat(src3, &after), 0);
+    assert_int_equal(after.st_mtime, before.st_mtime);
+    assert_int_equal(after.st_size, before.st_size);
+    if (restore(in, "cp", dev, 2, 1, RESTORE_RECOVERY, &mv[2], 1, 0, &e) < 0)
+        fail_msg("log with MOVE: %s (%d)", e.msg, e.number);
+    cp = inst_find_database(in, "cp");
+    assert_int_equal(cp->state, DB_ONLINE);
+    assert_true(df_file(cp->df, fid) && strcmp(df_file(cp->df, fid)->path, d3) == 0);
+    assert_int_equal(h_count(in, cp, h_table(cp, "l")), 300);
+    assert_int_equal(PGID_FILE(h_table(cp, "l")->idx[0].root), fid);
+    commit_rows(in, cp, h_table(cp, "l"), 1000, 1010, 3);
+    for (int round = 0; round < 2; round++) {
+        inst_close(in, round);
+        in = h_open(32);
+        cp = inst_find_database(in, "cp");
+        db = inst_find_database(in, "src");
+        assert_int_equal(cp->state, DB_ONLINE);
+        assert_true(df_file(cp->df, fid) && strcmp(df_file(cp->df, fid)->path, d3) == 0);
+        assert_true(df_file(db->df, fid) && strcmp(df_file(db->df, fid)->path, src3) == 0);
+        assert_int_equal(h_count(in, cp, h_table(cp, "l")), 310);
+        assert_int_equal(h_count(in, db, h_table(db, "l")), 300);
+    }
+    inst_close(in, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(full_restore_with_move, setup, teardown),
+        cmocka_unit_test_setup_teardown(move_secondary_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(file_added_in_log_range, setup, teardown),
         cmocka_unit_test_setup_teardown(log_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(restoring_survives_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(point_in_time, setup, teardown),

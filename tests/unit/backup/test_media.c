@@ -166,6 +166,8 @@ static void make_files(media_file_entry f[3])
     f[2].is_present = 1;
 }
 
+static int64_t next_expiration;   /* ExpirationDate of the sets written next */
+
 static media_set_header make_hdr(int type, const char *name)
 {
     media_set_header h;
@@ -177,7 +179,7 @@ static media_set_header make_hdr(int type, const char *name)
     h.recovery_model = 1;
     h.compatibility_level = 160;
     h.flags = MEDIA_FLAG_CHECKSUMS | (type == MEDIA_TYPE_DATABASE ? MEDIA_FLAG_BEGINS_LOG_CHAIN : 0);
-    h.expiration_date = 0;
+    h.expiration_date = next_expiration;
     snprintf(h.user_name, sizeof h.user_name, "sa");
     snprintf(h.server_name, sizeof h.server_name, "srv1");
     snprintf(h.database_name, sizeof h.database_name, "sales");
@@ -1179,11 +1181,50 @@ static void every_byte_is_checked(void **state)
     media_close(r);
 }
 
+/* ExpirationDate travels in the set header, and INIT's NOSKIP check finds
+ * the first set not yet expired (sets without a date never block). */
+static void expiration_dates(void **state)
+{
+    (void)state;
+    char path[128];
+    newpath(path, sizeof path, "expiry");
+    set_spec small = { .pages = 2, .seed = 4, .log_lsn = 8192, .log_len = 500 };
+    const int64_t now = 1700000000000000, later = now + 7 * 86400000000LL;
+    next_expiration = 0;
+    assert_int_equal(write_ok(path, MEDIA_NOINIT, 0, MEDIA_TYPE_DATABASE, "none", &small), 1);
+    next_expiration = now - 1;
+    assert_int_equal(write_ok(path, MEDIA_NOINIT, 0, MEDIA_TYPE_LOG, "past", &small), 2);
+    media_reader *r = open_ok(path);
+    assert_int_equal(media_set_at(r, 1)->expiration_date, 0);
+    assert_int_equal(media_set_at(r, 2)->expiration_date, now - 1);
+    assert_int_equal(media_first_unexpired(r, now), 0);
+    media_close(r);
+    next_expiration = later;
+    assert_int_equal(write_ok(path, MEDIA_NOINIT, 0, MEDIA_TYPE_LOG, "week", &small), 3);
+    next_expiration = later + 1;
+    assert_int_equal(write_ok(path, MEDIA_NOINIT, 0, MEDIA_TYPE_LOG, "week+", &small), 4);
+    next_expiration = 0;
+    r = open_ok(path);
+    assert_int_equal(media_set_at(r, 3)->expiration_date, later);
+    assert_int_equal(media_first_unexpired(r, now), 3);
+    assert_int_equal(media_first_unexpired(r, later - 1), 3);
+    assert_int_equal(media_first_unexpired(r, later), 4);      /* expired at its date */
+    assert_int_equal(media_first_unexpired(r, later + 1), 0);
+    media_close(r);
+    /* INIT itself does not look (the caller decides): the sets are replaced */
+    assert_int_equal(write_ok(path, MEDIA_INIT, 0, MEDIA_TYPE_DATABASE, "new", &small), 1);
+    r = open_ok(path);
+    assert_int_equal(media_set_count(r), 1);
+    assert_int_equal(media_first_unexpired(r, now), 0);
+    media_close(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(round_trip_three_sets),
         cmocka_unit_test(init_noinit_format),
+        cmocka_unit_test(expiration_dates),
         cmocka_unit_test(compression_round_trip),
         cmocka_unit_test(corruption_detected),
         cmocka_unit_test(unfinished_set),

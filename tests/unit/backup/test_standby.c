@@ -2,7 +2,8 @@
  * restored STANDBY, STANDBY, RECOVERY; the standby is readable, shows only
  * committed work, refuses writes (3906) and backups (3036), keeps its log
  * unchanged, survives a restart; a damaged undo file is refused (3441)
- * without touching the database; WITH RECOVERY after STANDBY. */
+ * without touching the database; WITH RECOVERY after STANDBY; STANDBY and
+ * NORECOVERY without FROM. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -302,11 +303,108 @@ static void recovery_after_standby(void **state)
     inst_close(in, 1);
 }
 
+static int recover_only(instance *in, const char *db, int recovery, const char *undo, hdb_err *e)
+{
+    restore_opts o = { .db_name = db, .recovery = recovery, .standby_file = undo };
+    restore_result r;
+    hdb_err_clear(e);
+    return restore_recover_only(in, &o, &r, e);
+}
+
+/* RESTORE DATABASE r WITH STANDBY / NORECOVERY without FROM: a RESTORING
+ * database becomes a standby (undo saved), a standby takes its undo back
+ * (NORECOVERY) or undoes again into another file (STANDBY); the next log
+ * backup still applies; refused on an online database (3153), while in use
+ * (3101) and without an undo file name. */
+static void standby_without_from(void **state)
+{
+    (void)state;
+    instance *in = h_open(32);
+    hdb_err e;
+    database *db = inst_create_database(in, "src", &e);
+    h_create_table(in, db, "t");
+    table_def *td = h_table(db, "t");
+    commit_rows(in, db, td, 0, 30, 1);
+    char dev[PATH_MAX], u1[PATH_MAX], u2[PATH_MAX];
+    path_of(dev, "nf.bak");
+    path_of(u1, "nf_undo1.dat");
+    path_of(u2, "nf_undo2.dat");
+    txn *open0 = txn_begin(in->txns, 1, "open0", "sa");
+    assert_int_equal(h_insert(open0, db, td, 9000, 9, "o", &e), 0);
+    do_backup(in, db, MEDIA_TYPE_DATABASE, dev);
+    assert_int_equal(txn_commit(open0, &e), 0);
+    txn_free(open0);
+    commit_rows(in, db, td, 30, 50, 2);
+    do_backup(in, db, MEDIA_TYPE_LOG, dev);
+
+    assert_int_equal(recover_only(in, "src", RESTORE_STANDBY, u1, &e), -1);
+    assert_int_equal(e.number, 3153);
+    assert_int_equal(restore(in, "r", dev, 1, 0, RESTORE_NORECOVERY, NULL, &e), 0);
+    database *r = inst_find_database(in, "r");
+    assert_int_equal(r->state, DB_RESTORING);
+    assert_int_equal(recover_only(in, "r", RESTORE_STANDBY, "", &e), -1);
+    r->users++;
+    assert_int_equal(recover_only(in, "r", RESTORE_STANDBY, u1, &e), -1);
+    assert_int_equal(e.number, 3101);
+    r->users--;
+    assert_int_equal(r->state, DB_RESTORING);
+
+    /* RESTORING -> standby: the transaction open at the backup is undone */
+    if (recover_only(in, "r", RESTORE_STANDBY, u1, &e) < 0)
+        fail_msg("standby without FROM: %s (%d)", e.msg, e.number);
+    r = inst_find_database(in, "r");
+    assert_true(is_standby(r));
+    struct stat st;
+    assert_int_equal(stat(u1, &st), 0);
+    assert_int_equal(h_count(in, r, h_table(r, "t")), 30);
+    assert_int_equal(h_get(in, r, h_table(r, "t"), 9000), -1);
+    write_refused(in, r);
+    lsn_t end = log_end_lsn(r->tdb.log);
+
+    /* standby -> standby with another undo file, across a restart */
+    if (recover_only(in, "r", RESTORE_STANDBY, u2, &e) < 0)
+        fail_msg("standby again: %s (%d)", e.msg, e.number);
+    assert_int_not_equal(stat(u1, &st), 0);
+    assert_int_equal(stat(u2, &st), 0);
+    inst_close(in, 0);
+    in = h_open(32);
+    r = inst_find_database(in, "r");
+    assert_true(is_standby(r));
+    assert_int_equal(log_end_lsn(r->tdb.log), end);
+    assert_int_equal(h_count(in, r, h_table(r, "t")), 30);
+
+    /* standby -> RESTORING: the undo taken back, the log applies on top */
+    if (recover_only(in, "r", RESTORE_NORECOVERY, NULL, &e) < 0)
+        fail_msg("norecovery without FROM: %s (%d)", e.msg, e.number);
+    r = inst_find_database(in, "r");
+    assert_int_equal(r->state, DB_RESTORING);
+    assert_false(r->tdb.read_only_log);
+    assert_int_not_equal(stat(u2, &st), 0);
+    assert_int_equal(recover_only(in, "r", RESTORE_NORECOVERY, NULL, &e), 0);   /* nothing to do */
+    if (restore(in, "r", dev, 2, 1, RESTORE_NORECOVERY, NULL, &e) < 0)
+        fail_msg("log after it: %s (%d)", e.msg, e.number);
+    assert_int_equal(recover_only(in, "r", RESTORE_STANDBY, u1, &e), 0);
+    r = inst_find_database(in, "r");
+    assert_true(is_standby(r));
+    assert_int_equal(h_count(in, r, h_table(r, "t")), 51);
+    restore_result rr;
+    assert_int_equal(restore_with_recovery_only(in, "r", &rr, &e), 0);
+    r = inst_find_database(in, "r");
+    assert_int_equal(r->state, DB_ONLINE);
+    assert_false(r->tdb.read_only_log);
+    commit_rows(in, r, h_table(r, "t"), 100, 101, 3);
+    assert_int_equal(h_count(in, r, h_table(r, "t")), 52);
+    assert_int_equal(recover_only(in, "r", RESTORE_NORECOVERY, NULL, &e), -1);
+    assert_int_equal(e.number, 3153);
+    inst_close(in, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(standby_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(recovery_after_standby, setup, teardown),
+        cmocka_unit_test_setup_teardown(standby_without_from, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1241,6 +1241,12 @@ static const struct bad bad_cases[] = {
     /* an unknown CREATE takes its object word even when it is a block's END
      * (fuzz find: it was echoed as a bare CREATE that did not parse again) */
     { "BEGIN TRY SELECT 1 END TRY BEGIN CATCH CREATE END CATCH", 102, 1, "Incorrect syntax near 'CATCH'." },
+    /* an endpoint option's phrase prints as one name: a name's limit applies */
+    { "CREATE ENDPOINT e STATE = STARTED AS TCP (LISTENER_PORT = 5022) FOR DATABASE_MIRRORING "
+      "(ROLE = PARTNER, AUTHENTICATION = WINDOWS NEGOTIATE aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa "
+      "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb cccccccccccccccccccccccccccccccccccccccc dd)", 103, 1,
+      "The identifier that starts with 'WINDOWS NEGOTIATE aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa "
+      "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb cccccccccccccccccccccccccccc' is too long. Maximum length is 128." },
     { "INSERT INTO t VALUES (1, 2", 102, 1, "Incorrect syntax near '2'." },
     { "SELECT 'abc", 105, 1, "Unclosed quotation mark after the character string 'abc'." },
     { "SELECT 1\nSELECT 'it''s\n  more", 105, 2,
@@ -1482,6 +1488,9 @@ static const char *const corpus[] = {
     "ALTER DATABASE db MODIFY FILEGROUP fg3 DEFAULT; ALTER DATABASE db MODIFY FILEGROUP fg3 NAME = fg4; "
     "ALTER DATABASE db ADD FILEGROUP fs CONTAINS FILESTREAM; ALTER DATABASE db COLLATE Latin1_General_BIN",
     "DBCC CHECKDB (db, REPAIR_ALLOW_DATA_LOSS) WITH NO_INFOMSGS, ALL_ERRORMSGS, MAXDOP = 2; DBCC OPENTRAN",
+    "SELECT sys.fn_PhysLocFormatter(%%physloc%%), t.%%physloc%%, * FROM t WHERE %%physloc%% = 0x01 % 2; "
+    "DBCC IND ('db', 'dbo.t', -1); DBCC PAGE (db, 1, 153, 3) WITH TABLERESULTS, NO_INFOMSGS",
+    "SELECT [To](x), [left](a, 1), LEFT('a', 1), USER, [USER](), COALESCE(a, b) FROM [RIGHT](1)",   /* fuzz find */
     "CREATE ENDPOINT m AUTHORIZATION sa STATE = STARTED AS TCP (LISTENER_PORT = 5022, "
     "LISTENER_IP = (10.0.0.1)) FOR DATABASE_MIRRORING (ROLE = ALL, AUTHENTICATION = WINDOWS NEGOTIATE); "
     "ALTER ENDPOINT m STATE = STOPPED; DROP ENDPOINT m",

@@ -106,6 +106,12 @@ int bk_copy_log(logmgr *log, media_writer *w, lsn_t from, lsn_t to, int cut_mark
 
 /* ---- restore_log.c ------------------------------------------------------- */
 
+/* Every log record of set `pos`, reassembled across the media's blocks and
+ * checked (3189 if the stream is broken), to fn in LSN order; a nonzero
+ * return from fn stops the walk with that value. */
+typedef int (*rs_record_fn)(void *ctx, const log_rec *r, hdb_err *err);
+int rs_for_each_record(media_reader *mr, int pos, rs_record_fn fn, void *ctx, hdb_err *err);
+
 /* Feed the log section of set `pos` into `log`: every record with
  * skip_below <= lsn < stop (stop 0 = no limit) is appended at its own LSN.
  * *bytes counts what was installed. */

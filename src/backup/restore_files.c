@@ -61,67 +61,30 @@ static int add_file(rs_new_files *nf, const df_file_desc *d, hdb_err *err)
     return 0;
 }
 
+typedef struct scan_ctx {
+    lsn_t           from, stop;
+    const uint16_t *have;
+    int             nhave;
+    rs_new_files   *nf;
+} scan_ctx;
+
+static int scan_one(void *ctx, const log_rec *r, hdb_err *err)
+{
+    scan_ctx *x = ctx;
+    if (r->kind != LR_FILE || r->lsn < x->from || (x->stop && r->lsn >= x->stop))
+        return 0;
+    df_file_desc fd;
+    if (db_parse_file_op(r, &fd) < 0)
+        return hdb_raise(err, 3189);
+    return has_id(x->have, x->nhave, fd.file_id) ? 0 : add_file(x->nf, &fd, err);
+}
+
 /* Every FILE_OP of a file not in `have` among the records [from, stop). */
 static int scan(media_reader *mr, int pos, lsn_t from, lsn_t stop, const uint16_t *have, int nhave,
                 rs_new_files *nf, hdb_err *err)
 {
-    media_cursor *c = media_cursor_open(mr, pos, err);
-    if (!c)
-        return -1;
-    uint8_t *acc = NULL;
-    size_t nacc = 0, cap = 0;
-    lsn_t acc_lsn = 0;
-    int rc = 0, k;
-    media_log_chunk ch;
-    while (rc == 0 && (k = media_next_log(c, &ch, err)) == 1) {
-        if (nacc && ch.lsn != acc_lsn + nacc) {
-            rc = hdb_raise(err, 3189);
-            break;
-        }
-        if (!nacc)
-            acc_lsn = ch.lsn;
-        if (nacc + ch.len > cap) {
-            size_t nc = cap ? cap : 1 << 16;
-            while (nc < nacc + ch.len)
-                nc *= 2;
-            uint8_t *n = realloc(acc, nc);
-            if (!n) {
-                rc = hdb_raise_text(err, 701, 19, 1, "There is insufficient system memory to run this query.");
-                break;
-            }
-            acc = n;
-            cap = nc;
-        }
-        memcpy(acc + nacc, ch.data, ch.len);
-        nacc += ch.len;
-        size_t off = 0;
-        while (rc == 0) {
-            log_rec r;
-            int d = bk_rec_decode(acc + off, nacc - off, &r);
-            if (d == 1)
-                break;
-            if (d < 0) {
-                rc = hdb_raise(err, 3189);
-                break;
-            }
-            off += r.len;
-            if (r.kind != LR_FILE || r.lsn < from || (stop && r.lsn >= stop))
-                continue;
-            df_file_desc fd;
-            if (db_parse_file_op(&r, &fd) < 0)
-                rc = hdb_raise(err, 3189);
-            else if (!has_id(have, nhave, fd.file_id))
-                rc = add_file(nf, &fd, err);
-        }
-        memmove(acc, acc + off, nacc - off);
-        nacc -= off;
-        acc_lsn += off;
-    }
-    if (rc == 0 && k < 0)
-        rc = -1;
-    free(acc);
-    media_cursor_close(c);
-    return rc;
+    scan_ctx x = { from, stop, have, nhave, nf };
+    return rs_for_each_record(mr, pos, scan_one, &x, err);
 }
 
 static int owned_by(database *db, const char *path)

@@ -3,8 +3,8 @@
  * finding where a point-in-time restore stops.
  *
  * The media hands out runs of log bytes in blocks of up to 1 MiB, so a log
- * record may be split across two runs; records are reassembled here and
- * appended at their own LSNs (log_append_restored). A run starting at a new
+ * record may be split across two runs; records are reassembled here
+ * (rs_for_each_record) and appended at their own LSNs (log_append_restored). A run starting at a new
  * LSN (the next VLF) must find nothing half-assembled.
  *
  * Stop points (all exclusive bounds on LSN; redo and undo never see what lies
@@ -21,8 +21,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-int rs_install_log(media_reader *mr, int pos, logmgr *log, lsn_t skip_below, lsn_t stop,
-                   uint64_t *bytes, hdb_err *err)
+int rs_for_each_record(media_reader *mr, int pos, rs_record_fn fn, void *ctx, hdb_err *err)
 {
     media_cursor *c = media_cursor_open(mr, pos, err);
     if (!c)
@@ -32,7 +31,6 @@ int rs_install_log(media_reader *mr, int pos, logmgr *log, lsn_t skip_below, lsn
     lsn_t acc_lsn = 0;
     int rc = 0, k;
     media_log_chunk ch;
-    *bytes = 0;
     while (rc == 0 && (k = media_next_log(c, &ch, err)) == 1) {
         if (nacc && ch.lsn != acc_lsn + nacc) {
             rc = hdb_raise(err, 3189);
@@ -65,14 +63,7 @@ int rs_install_log(media_reader *mr, int pos, logmgr *log, lsn_t skip_below, lsn
                 break;
             }
             off += r.len;
-            if (r.lsn < skip_below)
-                continue;
-            if (stop && r.lsn >= stop)
-                continue;
-            if (!log_append_restored(log, &r, err))
-                rc = -1;
-            else
-                *bytes += r.len;
+            rc = fn(ctx, &r, err);
         }
         memmove(acc, acc + off, nacc - off);
         nacc -= off;
@@ -84,6 +75,32 @@ int rs_install_log(media_reader *mr, int pos, logmgr *log, lsn_t skip_below, lsn
         rc = hdb_raise(err, 3189);   /* a record cut short */
     free(acc);
     media_cursor_close(c);
+    return rc;
+}
+
+typedef struct install_ctx {
+    logmgr  *log;
+    lsn_t    skip_below, stop;
+    uint64_t bytes;
+} install_ctx;
+
+static int install_one(void *ctx, const log_rec *r, hdb_err *err)
+{
+    install_ctx *x = ctx;
+    if (r->lsn < x->skip_below || (x->stop && r->lsn >= x->stop))
+        return 0;
+    if (!log_append_restored(x->log, r, err))
+        return -1;
+    x->bytes += r->len;
+    return 0;
+}
+
+int rs_install_log(media_reader *mr, int pos, logmgr *log, lsn_t skip_below, lsn_t stop,
+                   uint64_t *bytes, hdb_err *err)
+{
+    install_ctx x = { log, skip_below, stop, 0 };
+    int rc = rs_for_each_record(mr, pos, install_one, &x, err);
+    *bytes = x.bytes;
     return rc;
 }
 

@@ -9,7 +9,7 @@ undo cannot read that page: the transaction is deferred. The database is
 ONLINE, the error log names the transaction (3401), the DMVs list it, the log
 is kept (ACTIVE_TRANSACTION), its rows stay locked (1222 under LOCK_TIMEOUT,
 blocking_session_id -3) and so is every CREATE TABLE; rows it never touched
-read fine. The page is put back as it was (the error was transient) and the
+read fine; DBCC CHECKDB refuses (7929). The page is put back as it was (the error was transient) and the
 next restart rolls the transaction back."""
 import os
 import sys
@@ -108,6 +108,7 @@ def main():
         check("CREATE TABLE waits for it too (1222)",
               err_of(cur, "SET LOCK_TIMEOUT 300; CREATE TABLE dfr.dbo.someone_else (id int)") == 1222)
         cur.execute("SET LOCK_TIMEOUT -1")
+        check("DBCC CHECKDB refuses while it is deferred (7929)", err_of(cur, "DBCC CHECKDB ('dfr')") == 7929)
 
         # a waiter shows blocking_session_id -3
         waiter = srv.connect()

@@ -262,16 +262,9 @@ static int rs_emit(rowset *r)
     sql_session *s = r->s;
     while (r->col < r->n)
         rs_null(r);
-    ex_env env;
-    ex_env_init(&env, s);
-    env.a = &s->row_arena;
-    if (q_fit_row(&env, r->cols, r->n, r->row) < 0)
-        return EX_ERROR;
-    if (s->sink && s->sink->row && s->sink->row(s->sink->ctx, r->row, r->n) < 0) {
-        s->sink_failed = true;
-        return EX_FATAL;
-    }
-    arena_reset(&s->row_arena);
+    int rc = ex_send_built_row(s, r->cols, r->n, r->row);
+    if (rc != EX_OK)
+        return rc;
     r->col = 0;
     r->rows++;
     return EX_OK;

@@ -548,6 +548,10 @@ typedef int (*q_row_fn)(void *ctx, ex_env *env);
 int  q_iterate(ex_env *env, q_plan *p, q_row_fn fn, void *ctx);   /* FROM + WHERE */
 int  q_collect(ex_env *env, q_plan *p, sql_value ***rows, int *nrows);
 int  q_fit_row(ex_env *env, const sql_column *cols, int n, sql_value *row);
+/* Fit a row built in the session's row arena to its columns and send it;
+ * the arena is reset after. EX_OK, EX_ERROR (does not fit) or EX_FATAL (the
+ * client is gone). For statements that build their result by hand. */
+int  ex_send_built_row(sql_session *s, const sql_column *cols, int n, sql_value *row);
 sql_value *q_copy_row(ex_env *env, const sql_value *vals, int n);   /* into the statement arena */
 sql_value *q_null_row(ex_env *env, const ex_src *src);
 q_plan *q_table_plan(sql_session *s, database *db, table_def *td, const char *alias, int ncopies,

@@ -237,16 +237,9 @@ static int rs_row(rs *r)
     sql_session *s = r->s;
     while (r->col < r->ncols)
         put_null(r);
-    ex_env env;
-    ex_env_init(&env, s);
-    env.a = &s->row_arena;
-    if (q_fit_row(&env, r->cols, r->ncols, r->row) < 0)
-        return EX_ERROR;
-    if (s->sink && s->sink->row && s->sink->row(s->sink->ctx, r->row, r->ncols) < 0) {
-        s->sink_failed = true;
-        return EX_FATAL;
-    }
-    arena_reset(&s->row_arena);
+    int rc = ex_send_built_row(s, r->cols, r->ncols, r->row);
+    if (rc != EX_OK)
+        return rc;
     r->col = 0;
     r->rows++;
     return EX_OK;

@@ -651,6 +651,21 @@ typedef struct sink_ctx {
 
 /* Values must fit their column exactly on the wire (padded char, length
  * within the declared size). */
+int ex_send_built_row(sql_session *s, const sql_column *cols, int n, sql_value *row)
+{
+    ex_env env;
+    ex_env_init(&env, s);
+    env.a = &s->row_arena;
+    if (q_fit_row(&env, cols, n, row) < 0)
+        return EX_ERROR;
+    if (s->sink && s->sink->row && s->sink->row(s->sink->ctx, row, n) < 0) {
+        s->sink_failed = true;
+        return EX_FATAL;
+    }
+    arena_reset(&s->row_arena);
+    return EX_OK;
+}
+
 int q_fit_row(ex_env *env, const sql_column *cols, int n, sql_value *row)
 {
     for (int i = 0; i < n; i++) {

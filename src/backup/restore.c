@@ -482,7 +482,7 @@ static int restore_full(instance *in, const restore_opts *o, media_reader *mr, i
     int nfp = 0;
     for (size_t i = 0; i < n; i++)
         if (t[i].e->type == 'D' && t[i].e->file_id >= 2)
-            fp[nfp++] = (inst_file_path){ (uint16_t)t[i].e->file_id, t[i].path };
+            fp[nfp++] = (inst_file_path){ .file_id = (uint16_t)t[i].e->file_id, .path = t[i].path };
     database *db = inst_attach_files(in, id, o->db_name, dt->path, lt->path, fp, nfp, err);
     if (!db || rs_create_new_files(in, db, &nf, err) < 0)
         goto out;

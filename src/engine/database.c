@@ -13,6 +13,7 @@
 #include "engine/dcm_db.h"
 #include "engine/instance.h"
 #include "engine/suspect.h"
+#include "os/fio.h"
 #include "storage/pageop.h"
 #include "util/crc32c.h"
 
@@ -157,6 +158,86 @@ uint16_t db_filegroup_id(database *db, const char *name)
             id = db->files.fgs[i].fg_id;
     pthread_mutex_unlock(&db->boot_mu);
     return id;
+}
+
+int db_file_by_name(database *db, const char *logical, boot_file *out)
+{
+    int id = 0;
+    pthread_mutex_lock(&db->boot_mu);
+    for (int i = 0; i < BOOT_MAX_FILES && !id; i++) {
+        const boot_file *bf = &db->files.files[i];
+        if (bf->file_id && strcasecmp(bf->logical, logical) == 0) {
+            id = bf->file_id;
+            if (out)
+                *out = *bf;
+        }
+    }
+    pthread_mutex_unlock(&db->boot_mu);
+    return id;
+}
+
+int db_set_file_state(database *db, uint16_t file_id, int state, hdb_err *err)
+{
+    pthread_mutex_lock(&db->boot_mu);
+    int rc = -1;
+    for (int i = 0; i < BOOT_MAX_FILES; i++) {
+        boot_file *bf = &db->files.files[i];
+        if (bf->file_id != file_id)
+            continue;
+        uint8_t old = bf->state;
+        bf->state = (uint8_t)state;
+        rc = write_files(db, err);
+        if (rc < 0)
+            bf->state = old;
+        break;
+    }
+    pthread_mutex_unlock(&db->boot_mu);
+    if (rc == 0)
+        df_set_state(db->df, file_id, (enum df_state)state);
+    return rc;
+}
+
+int db_filegroup_online(database *db, uint16_t fg_id)
+{
+    if (df_all_online(db->df))
+        return 1;
+    if (fg_id == 0)
+        fg_id = 1;
+    uint16_t ids[DF_MAX_FILES];
+    int n = df_file_ids(db->df, ids, DF_MAX_FILES);
+    for (int i = 0; i < n; i++) {
+        const df_file_desc *d = df_file(db->df, ids[i]);
+        if (d && d->fg_id == fg_id && df_get_state(db->df, ids[i]) != DF_ONLINE)
+            return 0;
+    }
+    return 1;
+}
+
+int db_peek_files(const char *data_path, boot_files *out, hdb_err *err)
+{
+    fio_file *f = fio_open(data_path, FIO_RDONLY, err);
+    if (!f)
+        return -1;
+    uint64_t off = (uint64_t)PGID_PAGE(SPACE_BOOT_PAGE) * PAGE_SIZE + BOOT_FILES_OFFSET;
+    int rc = fio_pread(f, out, sizeof *out, off, err);
+    fio_close(f);
+    return rc < 0 ? -1 : 0;
+}
+
+int db_filegroup_defunct(database *db, uint16_t fg_id)
+{
+    if (df_all_online(db->df))
+        return 0;
+    if (fg_id == 0)
+        fg_id = 1;
+    uint16_t ids[DF_MAX_FILES];
+    int n = df_file_ids(db->df, ids, DF_MAX_FILES);
+    for (int i = 0; i < n; i++) {
+        const df_file_desc *d = df_file(db->df, ids[i]);
+        if (d && d->fg_id == fg_id && df_get_state(db->df, ids[i]) == DF_DEFUNCT)
+            return 1;
+    }
+    return 0;
 }
 
 int db_add_filegroup(database *db, const char *name, uint16_t *fg_id, hdb_err *err)
@@ -411,14 +492,16 @@ fail:
     return NULL;
 }
 
-/* Where the file the boot page lists as `bf` is opened: the registry's path, if any. */
-static const char *file_path(const boot_file *bf, const db_file_path *paths, int npaths)
+/* The registry's row for the file the boot page lists as `bf`, if any. */
+static const db_file_path *file_reg(const boot_file *bf, const db_file_path *paths, int npaths)
 {
     for (int i = 0; i < npaths; i++)
         if (paths[i].file_id == bf->file_id)
-            return paths[i].path;
-    return bf->path;
+            return &paths[i];
+    return NULL;
 }
+
+static int closed_state(int st) { return st == DF_OFFLINE || st == DF_DEFUNCT; }
 
 database *db_open(instance *inst, bufpool *bp, uint32_t db_id, const char *name,
                   const char *data_path, const char *log_path, const db_file_path *paths, int npaths,
@@ -457,10 +540,15 @@ database *db_open(instance *inst, bufpool *bp, uint32_t db_id, const char *name,
             continue;
         df_file_desc fd = { .file_id = bf->file_id, .fg_id = bf->fg_id, .growth_pages = bf->growth_pages,
                             .max_pages = bf->max_pages };
+        const db_file_path *reg = file_reg(bf, paths, npaths);
         snprintf(fd.logical_name, sizeof fd.logical_name, "%s", bf->logical);
-        snprintf(fd.path, sizeof fd.path, "%s", file_path(bf, paths, npaths));
+        snprintf(fd.path, sizeof fd.path, "%s", reg ? reg->path : bf->path);
         snprintf(bf->path, sizeof bf->path, "%.256s", fd.path);
-        if (df_add_file(db->df, &fd, 0, err) < 0) {
+        /* an offline or defunct file is listed, never opened (it may be
+         * gone); master may know of it before the boot page does */
+        int st = reg && closed_state(reg->state) ? reg->state : bf->state;
+        if (closed_state(st) ? df_add_closed_file(db->df, &fd, (enum df_state)st, err) < 0
+                             : df_add_file(db->df, &fd, 0, err) < 0) {
             db_free(db);
             return NULL;
         }
@@ -513,8 +601,10 @@ int db_load_boot(database *db, hdb_err *err)
     for (int i = 0; i < BOOT_MAX_FILES; i++) {
         boot_file *bf = &db->files.files[i];
         const df_file_desc *d = bf->file_id ? df_file(db->df, bf->file_id) : NULL;
-        if (d)
+        if (d) {
             snprintf(bf->path, sizeof bf->path, "%.256s", d->path);
+            bf->state = (uint8_t)df_get_state(db->df, bf->file_id);
+        }
     }
     pthread_mutex_unlock(&db->boot_mu);
     bp_unfix(f);

@@ -153,7 +153,11 @@ static inline database *db_of(txn_db *t) { return (database *)t; }
 
 database *db_create(struct instance *inst, bufpool *bp, const db_create_spec *spec, hdb_err *err);
 /* Where a secondary data file is, as master's registry says (instance.c). */
-typedef struct db_file_path { uint16_t file_id; const char *path; } db_file_path;
+typedef struct db_file_path {
+    uint16_t    file_id;
+    const char *path;
+    uint8_t     state;     /* enum df_state as master says: OFFLINE / DEFUNCT win over the boot page */
+} db_file_path;
 /* Open files and log; state RECOVERING. Recovery (engine/recovery.h) follows.
  * The data files other than the primary are those the boot page on disk
  * lists, each at its `paths` entry if it has one, else at the boot page's
@@ -188,6 +192,22 @@ int db_write_boot(database *db, hdb_err *err);
 
 /* ALTER DATABASE ... ADD FILEGROUP name: 1828-style error if it exists. */
 int db_add_filegroup(database *db, const char *name, uint16_t *fg_id, hdb_err *err);
+/* The file whose logical name is `logical` (case-insensitive): its id, and
+ * its boot page entry in *out (may be NULL); 0 if none. */
+int db_file_by_name(database *db, const char *logical, boot_file *out);
+/* A file's state (enum df_state) on the boot page (logged) and in the open
+ * file set. MODIFY FILE ... OFFLINE, REMOVE FILE of an offline file. */
+int db_set_file_state(database *db, uint16_t file_id, int state, hdb_err *err);
+/* Are all files of filegroup fg_id (0 = PRIMARY) online? A table or index
+ * in a filegroup that is not cannot be used (8653). */
+int db_filegroup_online(database *db, uint16_t fg_id);
+/* The file list of the boot page as it is on disk in the primary data file
+ * at data_path, unverified (a database whose files are not open: which
+ * logical name is which file). */
+int db_peek_files(const char *data_path, boot_files *out, hdb_err *err);
+/* Has filegroup fg_id a DEFUNCT file (REMOVE FILE of an offline file)? Its
+ * data is gone for good: rollback skips changes to it. */
+int db_filegroup_defunct(database *db, uint16_t fg_id);
 /* Filegroup id by name (case-insensitive), 0 if none. */
 uint16_t db_filegroup_id(database *db, const char *name);
 /* ALTER DATABASE ... ADD FILE (...) TO FILEGROUP fg: creates and formats the

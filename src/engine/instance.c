@@ -118,21 +118,26 @@ static int create_registry(database *master, txn *t, hdb_err *err)
  * paths the backup was taken from; this table is what db_open believes. A
  * file without a row (created before this table existed, or a crash between
  * ADD FILE and its row) is opened where the boot page says. */
-static const sql_type file_types[3] = {
-    { .id = SQL_INT }, { .id = SQL_INT }, { .id = SQL_VARCHAR, .max_len = 1024 },
+static const sql_type file_types[4] = {
+    { .id = SQL_INT }, { .id = SQL_INT }, { .id = SQL_VARCHAR, .max_len = 1024 }, { .id = SQL_INT },
 };
+/* The fourth column, `state` (enum df_state), came later: a table made
+ * without it lists every file ONLINE. A file set OFFLINE while its database
+ * could not be opened (MODIFY FILE on a RECOVERY_PENDING database) is known
+ * only here until the database opens again. */
+#define FILE_COLS_WITH_STATE 4
 
 static int create_file_registry(database *master, txn *t, hdb_err *err)
 {
-    tbl_column cols[3];
+    tbl_column cols[4];
     memset(cols, 0, sizeof cols);
-    const char *names[3] = { "database_id", "file_id", "physical_name" };
-    for (int i = 0; i < 3; i++) {
+    const char *names[4] = { "database_id", "file_id", "physical_name", "state" };
+    for (int i = 0; i < 4; i++) {
         snprintf(cols[i].name, sizeof cols[i].name, "%s", names[i]);
         cols[i].type = file_types[i];
     }
     int pk[2] = { 0, 1 };
-    table_spec spec = { .schema_id = SCHEMA_SYS, .name = FILES_NAME, .ncols = 3, .cols = cols,
+    table_spec spec = { .schema_id = SCHEMA_SYS, .name = FILES_NAME, .ncols = 4, .cols = cols,
                         .npk = 2, .pk_cols = pk };
     return cat_create_table(t, master, &spec, NULL, err);
 }
@@ -153,6 +158,8 @@ static table_def *file_registry(instance *in, int create, hdb_err *err)
     txn_free(t);
     return rc == 0 ? cat_find_table(master, SCHEMA_SYS, FILES_NAME, err) : NULL;
 }
+
+static int add_file_row(instance *in, txn *t, table_def *td, uint32_t id, const inst_file_path *f, hdb_err *err);
 
 /* Inside t: the rows of database `id` become `files` (nfiles >= 0). */
 static int put_file_rows(instance *in, txn *t, table_def *td, uint32_t id, const inst_file_path *files, int nfiles,
@@ -176,12 +183,9 @@ static int put_file_rows(instance *in, txn *t, table_def *td, uint32_t id, const
         if (table_delete(t, master, td, key, err) < 0)
             return -1;
     }
-    for (int i = 0; i < nfiles; i++) {
-        sql_value v[3] = { value_int(SQL_INT, id), value_int(SQL_INT, files[i].file_id),
-                           value_bytes(SQL_VARCHAR, files[i].path, (uint32_t)strlen(files[i].path)) };
-        if (table_insert(t, master, td, v, err) < 0)
+    for (int i = 0; i < nfiles; i++)
+        if (add_file_row(in, t, td, id, &files[i], err) < 0)
             return -1;
-    }
     return 0;
 }
 
@@ -190,7 +194,8 @@ static int add_file_row(instance *in, txn *t, table_def *td, uint32_t id, const 
 {
     database *master = in->dbs[DBID_MASTER];
     sql_value key[2] = { value_int(SQL_INT, id), value_int(SQL_INT, f->file_id) };
-    sql_value v[3] = { key[0], key[1], value_bytes(SQL_VARCHAR, f->path, (uint32_t)strlen(f->path)) };
+    sql_value v[4] = { key[0], key[1], value_bytes(SQL_VARCHAR, f->path, (uint32_t)strlen(f->path)),
+                       value_int(SQL_INT, f->state) };
     table_row row;
     int rc = table_get(t, master, td, key, ISO_READ_COMMITTED, &row, err);
     if (rc == 1) {
@@ -204,7 +209,7 @@ static int add_file_row(instance *in, txn *t, table_def *td, uint32_t id, const 
 
 /* Every registered secondary file (start-up, before any user database opens;
  * read as redo left master, like the database registry). */
-typedef struct file_row { uint32_t db_id; uint16_t file_id; char path[PATH_MAX]; } file_row;
+typedef struct file_row { uint32_t db_id; uint16_t file_id; uint8_t state; char path[PATH_MAX]; } file_row;
 
 static int load_file_rows(instance *in, file_row **out, int *n, hdb_err *err)
 {
@@ -233,6 +238,7 @@ static int load_file_rows(instance *in, file_row **out, int *n, hdb_err *err)
         f->db_id = (uint32_t)row.vals[0].u.i;
         f->file_id = (uint16_t)row.vals[1].u.i;
         snprintf(f->path, sizeof f->path, "%.*s", (int)row.vals[2].len, row.vals[2].bytes);
+        f->state = td->ncols >= FILE_COLS_WITH_STATE && !row.vals[3].is_null ? (uint8_t)row.vals[3].u.i : DF_ONLINE;
     }
     if (s && k < 0)
         rc = -1;
@@ -249,6 +255,7 @@ static int paths_of(const file_row *rows, int n, uint32_t id, db_file_path *out)
         if (rows[i].db_id == id) {
             out[k].file_id = rows[i].file_id;
             out[k].path = rows[i].path;
+            out[k].state = rows[i].state;
             k++;
         }
     return k;
@@ -510,12 +517,17 @@ out:
 
 int inst_set_file_path(instance *in, uint32_t db_id, uint16_t file_id, const char *path, hdb_err *err)
 {
+    return inst_set_file_state(in, db_id, file_id, path, DF_ONLINE, err);
+}
+
+int inst_set_file_state(instance *in, uint32_t db_id, uint16_t file_id, const char *path, int state, hdb_err *err)
+{
     pthread_mutex_lock(&in->ddl_mu);
     table_def *fd = file_registry(in, 1, err);
     int rc = -1;
     if (fd) {
-        inst_file_path fp = { file_id, path };
-        txn *t = txn_begin(in->txns, 0, "RESTORE", "sa");
+        inst_file_path fp = { file_id, path, (uint8_t)state };
+        txn *t = txn_begin(in->txns, 0, "file registry", "sa");
         rc = add_file_row(in, t, fd, db_id, &fp, err);
         rc = rc == 0 ? txn_commit(t, err) : (txn_rollback(t, NULL), -1);
         txn_free(t);
@@ -557,7 +569,7 @@ int inst_add_file(instance *in, database *db, const char *fg_name, const db_file
          * opens from there, so a failure to write the row is only logged */
         hdb_err e;
         hdb_err_clear(&e);
-        inst_file_path fp = { id, spec->path };
+        inst_file_path fp = { .file_id = id, .path = spec->path };
         table_def *fd = file_registry(in, 1, &e);
         int r = -1;
         if (fd) {

@@ -91,12 +91,19 @@ database *inst_attach(instance *in, uint32_t id, const char *name, const char *d
 /* The same, and its secondary data files (id >= 2) are registered at these
  * paths, in the same master transaction (a full restore: nfiles >= 0
  * replaces every path registered for `id`; nfiles < 0 keeps them). */
-typedef struct inst_file_path { uint16_t file_id; const char *path; } inst_file_path;
+typedef struct inst_file_path {
+    uint16_t    file_id;
+    const char *path;
+    uint8_t     state;     /* enum df_state: DF_ONLINE unless set offline/defunct */
+} inst_file_path;
 database *inst_attach_files(instance *in, uint32_t id, const char *name, const char *data_path,
                             const char *log_path, const inst_file_path *files, int nfiles, hdb_err *err);
 
 /* Register (or change) where data file `file_id` of database `db_id` is. */
 int inst_set_file_path(instance *in, uint32_t db_id, uint16_t file_id, const char *path, hdb_err *err);
+/* The same with the file's state (enum df_state): MODIFY FILE ... OFFLINE,
+ * REMOVE FILE of an offline file (DEFUNCT). inst_set_file_path sets ONLINE. */
+int inst_set_file_state(instance *in, uint32_t db_id, uint16_t file_id, const char *path, int state, hdb_err *err);
 /* Where master says that file is: 1 and `out` filled, 0 if it has no row. */
 int inst_registered_path(instance *in, uint32_t db_id, uint16_t file_id, char *out, size_t cap);
 

@@ -315,6 +315,12 @@ bad:
 
 /* ---- redo ----------------------------------------------------------------- */
 
+static int file_closed(database *db, pgid_t id)
+{
+    enum df_state st = df_get_state(db->df, (uint16_t)PGID_FILE(id));
+    return (st == DF_OFFLINE || st == DF_DEFUNCT) && df_file(db->df, (uint16_t)PGID_FILE(id));
+}
+
 static int redo_record(recovery *rc, rdb *d, const log_rec *r, hdb_err *err)
 {
     if (r->kind == LR_FILE)
@@ -340,6 +346,8 @@ static int redo_record(recovery *rc, rdb *d, const log_rec *r, hdb_err *err)
         rpage *p = dpt_find(d, id);
         if (!p || r->lsn < p->rec_lsn)
             continue;   /* the page on disk already has this change */
+        if (file_closed(db, id))
+            continue;   /* offline or defunct: a file restore replays it later */
         /* a whole-page op needs nothing from disk: a torn page is rebuilt */
         int whole = op[0] == PO_IMAGE || op[0] == PO_FORMAT;
         if (df_ensure_pages(db->df, (uint16_t)PGID_FILE(id), PGID_PAGE(id) + 1, err) < 0)

@@ -1056,6 +1056,13 @@ int table_undo(void *ctx, txn *t, txn_part *p, const log_rec *rec, hdb_err *err)
     btree *bt = cat_tree(db, obj, idx, err);
     if (!bt)
         return -1;
+    if (db_filegroup_defunct(db, bt->fg_id)) {
+        /* REMOVE FILE made its filegroup defunct: the change is gone with
+         * it. A CLR without page changes moves the rollback past it. */
+        mtr m;
+        mtr_begin(&m, p->db->log, 0);
+        return txn_log_clr(t, p, &m, rec->prev_lsn, err) ? 0 : -1;
+    }
     /* An undone insert of a row with overflow values frees them; an undone
      * index-creation frees the index's pages. */
     pgid_t chains[64];

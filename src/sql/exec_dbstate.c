@@ -160,6 +160,11 @@ static int clear_users(sql_session *s, database *db, const ast_alter_database *a
     }
 }
 
+int ex_db_exclusive(sql_session *s, database *db, const ast_alter_database *ad)
+{
+    return clear_users(s, db, ad, false);
+}
+
 /* The caller's session leaves db for master (quietly: it may come back). */
 static void step_out(sql_session *s, database *db, bool *was_in)
 {

@@ -802,6 +802,8 @@ static int alter_database(sql_session *s, ast_stmt *st)
         return ex_failf(s, 5011, 14, 5, "User does not have permission to alter database '%s', the database does not exist, or the database is not in a state that allows access checks.", ad->name);
     if (ad->action == ALTERDB_ADD_FILE || ad->action == ALTERDB_ADD_FILEGROUP)
         return alter_database_files(s, ad, db);
+    if (ad->action == ALTERDB_MODIFY_FILE || ad->action == ALTERDB_REMOVE_FILE)
+        return ex_alter_db_file(s, ad, db);   /* exec_dbfiles.c */
     if (ad->action != ALTERDB_SET)
         return ex_failf(s, 40001, 16, 1, "This form of ALTER DATABASE is not supported yet.");
     if (ex_is_dbstate_option(ad))   /* ONLINE, OFFLINE, EMERGENCY, user access: exec_dbstate.c */

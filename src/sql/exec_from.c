@@ -37,6 +37,16 @@ static void objname_text(const ast_objname *n, char *buf, size_t cap)
     }
 }
 
+/* Every index of the table in an online filegroup? (SQL Server lets a
+ * query avoid an offline nonclustered index; here any offline part counts.) */
+static int table_online(database *db, const table_def *td)
+{
+    for (int i = 0; i < td->nidx; i++)
+        if (!db_filegroup_online(db, td->idx[i].fg_id))
+            return 0;
+    return 1;
+}
+
 int q_resolve_table(sql_session *s, const ast_objname *n, database **dbp, table_def **tdp, int *view)
 {
     *dbp = NULL;
@@ -91,6 +101,9 @@ int q_resolve_table(sql_session *s, const ast_objname *n, database **dbp, table_
         objname_text(n, full, sizeof full);
         return q_bfail(s, n->line, 208, 16, 1, "Invalid object name '%s'.", full);
     }
+    if (!table_online(db, td))
+        return q_bfail(s, n->line, 8653, 16, 1, "The query processor is unable to produce a plan for the table or "
+                       "view '%s' because the table resides in a filegroup that is not online.", td->name);
     *dbp = db;
     *tdp = td;
     return 0;

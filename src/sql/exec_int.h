@@ -708,6 +708,12 @@ int  ex_alter_db_state(sql_session *s, ast_alter_database *ad, database *db);
 /* Restart db (SET ONLINE's autorestart), s's current database following it:
  * 0, or -1 with s->err; *now is what is registered under its name after. */
 int  ex_db_restart(sql_session *s, database *db, database **now);
+/* Wait until nobody else uses db, as ad's termination clause says (5061,
+ * 5070, killing with ROLLBACK IMMEDIATE): EX_OK or an error already sent. */
+int  ex_db_exclusive(sql_session *s, database *db, const ast_alter_database *ad);
+/* exec_dbfiles.c: ALTER DATABASE ... MODIFY FILE (NAME = x, OFFLINE) and
+ * REMOVE FILE x */
+int  ex_alter_db_file(sql_session *s, ast_alter_database *ad, database *db);
 /* exec_dbcc_check.c: DBCC CHECKDB / CHECKTABLE / CHECKALLOC */
 int  ex_dbcc_checkdb(sql_session *s, ast_stmt *st);
 int  ex_dbcc_checktable(sql_session *s, ast_stmt *st);

@@ -758,9 +758,12 @@ static int files_of(rb *b, database *d, bool with_db)
          * MOVE), not an older image of the boot page */
         const df_file_desc *open_as = df_file(d->df, f->file_id);
         rb_s(b, open_as ? open_as->path : f->path);
+        /* enum df_state -> SQL Server's state numbers */
         static const char *const st[] = { "ONLINE", "OFFLINE", "DEFUNCT", "RESTORING" };
-        rb_i(b, SQL_TINYINT, f->state);
-        rb_s(b, f->state < 4 ? st[f->state] : "ONLINE");
+        static const int num[] = { 0, 6, 7, 1 };
+        int k = f->state < 4 ? f->state : 0;
+        rb_i(b, SQL_TINYINT, num[k]);
+        rb_s(b, st[k]);
         rb_i(b, SQL_INT, df_file_pages(d->df, f->file_id));
         rb_i(b, SQL_INT, f->max_pages ? (int64_t)f->max_pages : -1);
         rb_i(b, SQL_INT, f->growth_pages);

@@ -56,6 +56,7 @@ struct dbfiles {
     df_suspect_fn    sus_fn;
     void            *sus_ctx;
     _Atomic uint64_t read_retries;
+    _Atomic int      not_online;  /* files in a state other than ONLINE (recount) */
     dcm             *map;       /* changed extents (dcm.h): fixed for the life of df */
 };
 
@@ -181,7 +182,23 @@ static int raise_text(hdb_err *err, int number, const char *fmt, ...)
 
 /* Make a new file's directory entry durable: a crash right after CREATE
  * DATABASE must not lose the file whose pages the log already refers to. */
+static void recount(dbfiles *df);
+
+/* open: 1 = open (or create) the file on disk; 0 = list it closed (offline
+ * or defunct files, which may not exist at all). */
+static int add_entry(dbfiles *df, const df_file_desc *desc, int open, int create, enum df_state st, hdb_err *err);
+
 int df_add_file(dbfiles *df, const df_file_desc *desc, int create, hdb_err *err)
+{
+    return add_entry(df, desc, 1, create, DF_ONLINE, err);
+}
+
+int df_add_closed_file(dbfiles *df, const df_file_desc *desc, enum df_state st, hdb_err *err)
+{
+    return add_entry(df, desc, 0, 0, st, err);
+}
+
+static int add_entry(dbfiles *df, const df_file_desc *desc, int open, int create, enum df_state st, hdb_err *err)
 {
     if (desc->file_id == 0)
         return raise_text(err, 40000, "Invalid file id 0 in database '%s'.", df->name);
@@ -211,12 +228,17 @@ int df_add_file(dbfiles *df, const df_file_desc *desc, int create, hdb_err *err)
                           df->name, DF_MAX_FILES);
     }
 
-    e->f = fio_open(desc->path, create ? FIO_CREATE | FIO_EXCL : 0, err);
-    if (!e->f) {
-        entry_free(e);
-        return -1;
+    atomic_init(&e->state, (int)st);
+    if (open) {
+        e->f = fio_open(desc->path, create ? FIO_CREATE | FIO_EXCL : 0, err);
+        if (!e->f) {
+            entry_free(e);
+            return -1;
+        }
     }
-    if (create) {
+    if (!open) {
+        atomic_store(&e->pages, desc->size_pages);
+    } else if (create) {
         if (fio_resize(e->f, (uint64_t)desc->size_pages * PAGE_SIZE, err) < 0) {
             char tmp[16];
             rdlock(df);
@@ -249,6 +271,7 @@ int df_add_file(dbfiles *df, const df_file_desc *desc, int create, hdb_err *err)
     }
     df->files[i] = e;
     df->nfiles++;
+    recount(df);
     unlock(df);
     return 0;
 }
@@ -265,6 +288,7 @@ void df_remove_file(dbfiles *df, uint16_t file_id)
             break;
         }
     }
+    recount(df);
     unlock(df);
     /* No I/O can be using it: every I/O holds the table lock shared. */
     if (gone)
@@ -299,14 +323,26 @@ uint32_t df_file_pages(dbfiles *df, uint16_t file_id)
     return n;
 }
 
+/* Under the table lock (either mode). */
+static void recount(dbfiles *df)
+{
+    int n = 0;
+    for (int i = 0; i < df->nfiles; i++)
+        n += atomic_load(&df->files[i]->state) != DF_ONLINE;
+    atomic_store(&df->not_online, n);
+}
+
 void df_set_state(dbfiles *df, uint16_t file_id, enum df_state st)
 {
-    rdlock(df);
+    wrlock(df);
     df_entry *e = find(df, file_id);
     if (e)
         atomic_store(&e->state, (int)st);
+    recount(df);
     unlock(df);
 }
+
+int df_all_online(const dbfiles *df) { return atomic_load(&df->not_online) == 0; }
 
 enum df_state df_get_state(const dbfiles *df, uint16_t file_id)
 {
@@ -328,6 +364,12 @@ int df_ensure_pages(dbfiles *df, uint16_t file_id, uint32_t pages, hdb_err *err)
     if (atomic_load(&e->pages) >= pages) {
         unlock(df);
         return 0;
+    }
+    if (!e->f) {   /* offline or defunct: nothing to grow */
+        hdb_raise(err, 824, "write to an offline file", "write", (unsigned)file_id, pages - 1, (int)df->db_id,
+                  (unsigned long long)(pages - 1) * PAGE_SIZE, e->desc.path);
+        unlock(df);
+        return -1;
     }
     pthread_mutex_lock(&e->grow_mu);
     int rc = 0;
@@ -364,7 +406,7 @@ int df_read_page(dbfiles *df, pgid_t id, void *buf, hdb_err *err)
     df_suspect_fn sus = df->sus_fn;
     void *sus_ctx = df->sus_ctx;
     df_entry *e = fno <= UINT16_MAX ? find(df, (uint16_t)fno) : NULL;
-    if (!e || offline(atomic_load(&e->state))) {
+    if (!e || !e->f || offline(atomic_load(&e->state))) {
         /* Not a damaged page, so not a suspect page either: no hook. */
         hdb_raise(err, 824, "read from an offline file", "read", fno, pno, (int)df->db_id,
                   (unsigned long long)off, e ? e->desc.path : "");
@@ -422,7 +464,7 @@ int df_read_page_raw(dbfiles *df, pgid_t id, void *buf, hdb_err *err)
     rdlock(df);
     df_entry *e = fno <= UINT16_MAX ? find(df, (uint16_t)fno) : NULL;
     int rc;
-    if (!e || offline(atomic_load(&e->state)))
+    if (!e || !e->f || offline(atomic_load(&e->state)))
         rc = hdb_raise(err, 824, "read from an offline file", "read", fno, pno, (int)df->db_id,
                        (unsigned long long)off, e ? e->desc.path : "");
     else
@@ -441,7 +483,7 @@ int df_write_page(dbfiles *df, pgid_t id, void *buf, hdb_err *err)
     pageprot_seal(buf, atomic_load(&df->verify));
     rdlock(df);
     df_entry *e = fno <= UINT16_MAX ? find(df, (uint16_t)fno) : NULL;
-    if (!e || offline(atomic_load(&e->state))) {
+    if (!e || !e->f || offline(atomic_load(&e->state))) {
         hdb_raise(err, 824, "write to an offline file", "write", fno, pno, (int)df->db_id,
                   (unsigned long long)off, e ? e->desc.path : "");
         unlock(df);
@@ -463,7 +505,7 @@ int df_sync(dbfiles *df, hdb_err *err)
     int rc = 0;
     rdlock(df);
     for (int i = 0; i < df->nfiles && rc == 0; i++)
-        if (!offline(atomic_load(&df->files[i]->state)))
+        if (df->files[i]->f && !offline(atomic_load(&df->files[i]->state)))
             rc = fio_sync(df->files[i]->f, err);
     unlock(df);
     return rc;

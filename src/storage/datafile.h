@@ -53,6 +53,11 @@ const char *df_db_name(const dbfiles *df);
 /* Open (create=0) or create (create=1: must not exist; sized to size_pages) a file.
  * 5120 when the OS refuses, 1105-like ENOSPC when it cannot be sized. */
 int df_add_file(dbfiles *df, const df_file_desc *desc, int create, hdb_err *err);
+/* List a file without opening it, in state st (DF_OFFLINE or DF_DEFUNCT):
+ * an offline file need not exist on disk. Its pages read and write as an
+ * offline file's (824); only a restore brings it back (remove it, add it
+ * again). */
+int df_add_closed_file(dbfiles *df, const df_file_desc *desc, enum df_state st, hdb_err *err);
 /* Forget a file (closing it); its pages can no longer be read. */
 void df_remove_file(dbfiles *df, uint16_t file_id);
 /* Describe file `file_id` (returns NULL if unknown). The pointer stays valid
@@ -67,6 +72,8 @@ uint32_t df_file_pages(dbfiles *df, uint16_t file_id);  /* current size in pages
  * from them is the engine's job. An unknown file reports DF_DEFUNCT. */
 void df_set_state(dbfiles *df, uint16_t file_id, enum df_state st);
 enum df_state df_get_state(const dbfiles *df, uint16_t file_id);
+/* No file in another state than ONLINE (one atomic load: the common case). */
+int df_all_online(const dbfiles *df);
 
 /* Filegroup names, used in 1105 ("... because the 'NAME' filegroup is full").
  * Filegroup 1 is "PRIMARY" from the start; an unnamed one reads as "FG<id>".

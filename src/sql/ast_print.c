@@ -105,6 +105,14 @@ void ast_pr_word(ast_sb *b, const char *w)
         put_bracketed(b, w);
 }
 
+void ast_pr_collation(ast_sb *b, const char *c)
+{
+    if (*c && lex_is_word(c, strlen(c)))
+        ast_sb_put(b, c);
+    else
+        put_bracketed(b, c);   /* one name, whatever it holds (spaces, COLLATE) */
+}
+
 void ast_pr_objname(ast_sb *b, const ast_objname *o)
 {
     const char *parts[4] = { o->server, o->database, o->schema, o->object };
@@ -564,7 +572,7 @@ static void put_expr_in(ast_sb *b, const ast_expr *e, int ctx)
     case EXPR_COLLATE:
         put_expr_in(b, e->u.collate.operand, PR_PRIMARY);
         ast_sb_put(b, " COLLATE ");
-        ast_sb_put(b, e->u.collate.collation);
+        ast_pr_collation(b, e->u.collate.collation);
         break;
     case EXPR_DEFAULT:
         ast_sb_put(b, "DEFAULT");

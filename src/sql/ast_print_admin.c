@@ -198,7 +198,7 @@ void ast_pr_alter_database(ast_sb *b, const ast_alter_database *a)
         break;
     case ALTERDB_COLLATE:
         ast_sb_put(b, " COLLATE ");
-        ast_sb_put(b, a->target);
+        ast_pr_collation(b, a->target);
         break;
     }
     switch (a->termination) {
@@ -239,7 +239,7 @@ void ast_pr_create_database(ast_sb *b, const ast_create_database *c)
     }
     if (c->collation) {
         ast_sb_put(b, " COLLATE ");
-        ast_sb_put(b, c->collation);
+        ast_pr_collation(b, c->collation);
     }
     bool first = true;
     for (int i = 0; i < c->with.n; i++) {

@@ -29,6 +29,8 @@ typedef enum ast_pr_style { AST_PR_EQ, AST_PR_SPACE } ast_pr_style;
 const char *ast_pr_op_text(ast_op op);
 void ast_pr_name(ast_sb *b, const char *name);
 void ast_pr_word(ast_sb *b, const char *w);
+/* A collation name: bare when it is one word, else [bracketed]. */
+void ast_pr_collation(ast_sb *b, const char *c);
 void ast_pr_objname(ast_sb *b, const ast_objname *o);
 void ast_pr_name_list(ast_sb *b, const ast_name_list *l);
 void ast_pr_expr(ast_sb *b, const ast_expr *e);

@@ -149,7 +149,7 @@ static void put_coldef(ast_sb *b, const ast_coldef *c)
     }
     if (c->collation) {
         ast_sb_put(b, " COLLATE ");
-        ast_sb_put(b, c->collation);
+        ast_pr_collation(b, c->collation);
     }
     if (c->identity)
         ast_sb_printf(b, " IDENTITY(%lld, %lld)", (long long)c->identity_seed,

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/deferred.h"
 #include "sql/exec_int.h"
 
 /* Users cannot name a savepoint with a control character. */
@@ -34,6 +35,44 @@ static void free_tx(sql_session *s)
     set_tx(s, NULL);
     if (t)
         txn_free(t);
+}
+
+/* Roll s's transaction back. If its undo meets a page it cannot read (823,
+ * 824, an offline file), the transaction is deferred in place: its locks
+ * stay, the log is kept, the database's next recovery rolls it back (seed
+ * 004). SQL Server restarts the database for this (ending everyone's work
+ * in it), then defers it in recovery; the end state is the same. The session
+ * is rid of it either way (3314, severity 16 here so the connection lives). */
+static void rollback_tx(sql_session *s)
+{
+    hdb_err e;
+    hdb_err_clear(&e);
+    txn *t = s->tx;
+    if (txn_rollback_or_defer(t, &e) != 1)
+        return;
+    txn_db *where = NULL;
+    lsn_t at_lsn = 0;
+    for (int i = 0; i < t->nparts && !where; i++)
+        if (t->parts[i].deferred) {
+            where = t->parts[i].db;
+            at_lsn = t->parts[i].undo_next;
+        }
+    hdb_err de;
+    if (!where || deferred_add(db_of(where), t, &e, &de) < 0) {
+        /* cannot be kept: roll back what can be, as before deferral existed */
+        inst_log(s->in, "Transaction %llu could not be rolled back or deferred: %s", (unsigned long long)t->id,
+                 e.msg);
+        txn_rollback(t, NULL);
+        return;
+    }
+    set_tx(s, NULL);   /* the deferred list owns it now */
+    char at[40];
+    snprintf(at, sizeof at, "(%llu)", (unsigned long long)at_lsn);
+    hdb_err x;
+    hdb_raise(&x, 3314, where->name, at);
+    x.severity = 16;
+    inst_log(s->in, "%s (3314) Cause: %s (error %d). The transaction was deferred.", x.msg, e.msg, e.number);
+    ex_report(s, &x, s->cur_line);
 }
 
 static txn *new_txn(sql_session *s, const char *name, hdb_err *err)
@@ -106,7 +145,7 @@ int ex_stmt_end(sql_session *s, int rc)
                 rc = -1;
             }
         } else {
-            txn_rollback(s->tx, &e);
+            rollback_tx(s);
             if (s->tx_ddl)
                 ex_tmeta_forget_all();
         }
@@ -204,8 +243,7 @@ void ex_tran_abort(sql_session *s)
         s->doomed = false;
         return;
     }
-    hdb_err e;
-    txn_rollback(s->tx, &e);
+    rollback_tx(s);
     if (s->tx_ddl)
         ex_tmeta_forget_all();
     s->tx_ddl = false;

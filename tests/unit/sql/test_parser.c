@@ -1502,6 +1502,8 @@ static const char *const corpus[] = {
     "ALTER DATABASE db SET LISTENER_IP someWord",
     /* a [quoted] option word prints quoted again */
     "ALTER DATABASE CURRENT SET COMPATIBILIT [my db]",
+    /* a [bracketed] collation name holding spaces (and COLLATE) prints bracketed */
+    "SELECT a COLLATE [Latin1 COLLATE x] AS t, b COLLATE Latin1_General_CI_AS FROM t",
     "CREATE PROCEDURE dbo.p @a int, @b varchar(10) = 'x', @c int OUT, @t tt READONLY "
     "WITH EXECUTE AS OWNER, RECOMPILE AS BEGIN SET NOCOUNT ON; SELECT @a, @b; SET @c = 1; RETURN 0 END",
     "lbl: PRINT 1; IF 1 = 0 GOTO lbl",

@@ -29,6 +29,7 @@
 
 #include "backup/backup.h"
 #include "backup/restore.h"
+#include "backup/restore_page.h"
 #include "os/fio.h"
 #include "sql/exec_int.h"
 
@@ -525,6 +526,52 @@ static void info_after_restore(sql_session *s, int number)
                                 "being left in the Restoring state so you can apply another log file.");
 }
 
+/* RESTORE DATABASE db PAGE = '...' FROM ..., and the RESTORE LOG and
+ * RESTORE DATABASE db WITH RECOVERY steps of a page restore in progress
+ * (backup/restore_page.h). The database stays online throughout. */
+static int restore_pages(sql_session *s, const ast_restore *q, restore_opts *o, const char *db, const char *what)
+{
+    const char *list = NULL;
+    if (q->kind == RESTORE_DATABASE && q->files.n && opt_text(s, q->files.v[0], &list) != EX_OK)
+        return EX_ERROR;
+    bk_device dev = { 0 };
+    if (q->from.n && bk_resolve_device(s, q->from.v[0], &dev) != EX_OK)
+        return bk_terminate(s, what);
+    if (q->from.n && access(dev.path, R_OK) != 0)
+        return hdb_raise(&s->err, 3201, dev.given, errno, strerror(errno)), bk_terminate(s, what);
+    o->device_path = q->from.n ? dev.path : NULL;
+    restore_page_result *r = calloc(1, sizeof *r);
+    if (!r)
+        return ex_failf(s, 701, 19, 1, "There is insufficient system memory to run this query.");
+    int rc = q->kind == RESTORE_DATABASE && q->files.n ? restore_page_begin(s->in, o, list, r, &s->err)
+           : q->from.n ? restore_page_log(s->in, o, r, &s->err) : restore_page_recover(s->in, db, r, &s->err);
+    if (rc < 0) {
+        free(r);
+        return bk_terminate(s, what);
+    }
+    for (int i = 0; i < r->nfiles; i++)
+        pages_of_file(s, db, r->files[i].logical_name, r->files[i].pages, r->r.position);
+    if (q->files.n == 0 && q->from.n)
+        restored_files(s, &dev, &r->r, db);
+    char msg[400];
+    if (r->r.info == 4339) {
+        snprintf(msg, sizeof msg, "The roll forward start point is now at log sequence number (LSN) %llu. Additional "
+                 "roll forward past LSN %llu is required to complete the restore sequence.",
+                 (unsigned long long)r->applied_to, (unsigned long long)r->redo_target);
+        ex_info(s, 4339, 10, 1, msg);
+    }
+    if (r->deferred_left)
+        ex_info(s, 3192, 10, 1, "Restore was successful but deferred transactions remain. These deferred "
+                "transactions cannot be resolved because there are data that is unavailable. Either use DBCC "
+                "CHECKDB to find and repair the damaged pages, or restore the affected files or filegroups.");
+    uint64_t pages = q->files.n ? r->r.pages : (r->r.log_bytes + 8191) / 8192;
+    processed(s, what, pages, r->r.seconds, q->files.n ? pages * 8192 : r->r.log_bytes);
+    if (q->from.n)
+        bk_history_restore(s, &r->r, o, &dev);
+    free(r);   /* the error log has each step (restore_page.c) */
+    return ex_done(s, 0, CMD_NONE, 0, false);
+}
+
 int ex_restore(sql_session *s, ast_stmt *st)
 {
     ast_restore *q = &st->u.restore;
@@ -538,8 +585,9 @@ int ex_restore(sql_session *s, ast_stmt *st)
         return hdb_raise(&s->err, 3110, dbname), bk_terminate(s, what);
     if (s->trancount > 0)
         return hdb_raise(&s->err, 3021), bk_terminate(s, what);
-    if (q->files.n)
-        return ex_failf(s, 40027, 16, 1, "File, filegroup and page restores are not supported yet.");
+    /* PAGE = only: FILE / FILEGROUP restores are not here yet */
+    if (q->files.n > 1 || (q->files.n && strcmp(q->files.v[0]->name, "PAGE") != 0))
+        return ex_failf(s, 40027, 16, 1, "File and filegroup restores are not supported yet.");
     if (q->from.n > 1)
         return ex_failf(s, 40027, 16, 1, "Restoring from %d devices is not supported yet: one media family per backup.", q->from.n);
     if (!strcasecmp(dbname, "tempdb"))
@@ -567,6 +615,8 @@ int ex_restore(sql_session *s, ast_stmt *st)
         ex_failf(s, 4340, 16, 1, "Point-in-time recovery with a mark name is only allowed with RESTORE LOG.");
         return bk_terminate(s, what);
     }
+    if (q->files.n || ((q->kind == RESTORE_LOG || q->from.n == 0) && restore_page_active(s->in, dbname)))
+        return restore_pages(s, q, &o, dbname, what);
     restore_result r;
     memset(&r, 0, sizeof r);
     if (q->from.n == 0) {   /* RESTORE DATABASE db WITH RECOVERY | NORECOVERY | STANDBY: nothing read */

@@ -349,6 +349,11 @@ bp_frame *bp_fix(bufpool *bp, dbfiles *df, pgid_t id, int mode, int flags, hdb_e
              * until the I/O is over: waiting for the latch waits for the read. */
             latch(f, mode);
             if (atomic_load(&f->valid) && atomic_load(&f->hashed)) {
+                /* checked under the latch: bp_wait_unlatched's promise */
+                if (df_page_restore_pending(df, id, err)) {
+                    bp_unfix(f);
+                    return NULL;
+                }
                 atomic_fetch_add_explicit(&bp->hits, 1, RELAXED);
                 return f;
             }
@@ -381,20 +386,24 @@ bp_frame *bp_fix(bufpool *bp, dbfiles *df, pgid_t id, int mode, int flags, hdb_e
         pthread_mutex_unlock(s);
         atomic_fetch_add_explicit(&bp->misses, 1, RELAXED);
 
+        int bad;
         if (flags & BP_NOREAD) {
+            /* not even a new page may appear where one is being restored */
+            bad = df_page_restore_pending(df, id, err);
             memset(v->page, 0, PAGE_SIZE);
         } else {
             atomic_fetch_add_explicit(&bp->reads, 1, RELAXED);
-            if (df_read_page(df, id, v->page, err) < 0) {
-                /* Never cache a bad page: unpublish, let waiters retry. */
-                pthread_mutex_lock(s);
-                if (atomic_load(&v->hashed))  /* a discard may have beaten us */
-                    unhash(bp, b, v);
-                pthread_mutex_unlock(s);
-                pthread_rwlock_unlock(&v->latch);
-                release_claimed(v);
-                return NULL;
-            }
+            bad = df_read_page(df, id, v->page, err) < 0;
+        }
+        if (bad) {
+            /* Never cache a bad page: unpublish, let waiters retry. */
+            pthread_mutex_lock(s);
+            if (atomic_load(&v->hashed))  /* a discard may have beaten us */
+                unhash(bp, b, v);
+            pthread_mutex_unlock(s);
+            pthread_rwlock_unlock(&v->latch);
+            release_claimed(v);
+            return NULL;
         }
         atomic_store(&v->valid, 1);
         atomic_store_explicit(&v->ref, 1, RELAXED);
@@ -548,6 +557,23 @@ void bp_discard_db(bufpool *bp, dbfiles *df)
         if (atomic_load(&f->df) == df && atomic_load(&f->hashed))
             discard_frame(bp, f, df, atomic_load(&f->id));
     }
+}
+
+void bp_wait_unlatched(bufpool *bp, dbfiles *df, pgid_t id)
+{
+    size_t b = bucket_of(bp, df, id);
+    pthread_mutex_t *s = stripe_of(bp, b);
+    pthread_mutex_lock(s);
+    bp_frame *f = lookup(bp, b, df, id);
+    if (f)
+        atomic_fetch_add(&f->pins, 1);
+    pthread_mutex_unlock(s);
+    if (!f)
+        return;
+    /* a holder keeps its X latch until its mtr is logged (log/mtr.h) */
+    pthread_rwlock_wrlock(&f->latch);
+    pthread_rwlock_unlock(&f->latch);
+    unpin(f);
 }
 
 void bp_discard_page(bufpool *bp, dbfiles *df, pgid_t id)

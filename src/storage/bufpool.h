@@ -75,6 +75,11 @@ lsn_t bp_min_rec_lsn(bufpool *bp, dbfiles *df);
 void bp_discard_db(bufpool *bp, dbfiles *df);
 /* Drop one page (after restore wrote it directly, or it is known bad). */
 void bp_discard_page(bufpool *bp, dbfiles *df, pgid_t id);
+/* Page restore: once page id is restore-pending (df_set_restore_pending, so
+ * every new fix fails with 829), wait until no thread that fixed it before
+ * still holds its latch; any change such a thread made is then logged. No
+ * read, no pin kept; an uncached page returns at once. No latch may be held. */
+void bp_wait_unlatched(bufpool *bp, dbfiles *df, pgid_t id);
 
 typedef struct bp_stats {
     uint64_t frames, used, dirty, hits, misses, reads, writes, evictions;

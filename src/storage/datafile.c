@@ -58,6 +58,13 @@ struct dbfiles {
     _Atomic uint64_t read_retries;
     _Atomic int      not_online;  /* files in a state other than ONLINE (recount) */
     dcm             *map;       /* changed extents (dcm.h): fixed for the life of df */
+    struct df_pending {         /* restore-pending pages (df_set_restore_pending) */
+        pthread_mutex_t mu;     /* a leaf lock: nothing is taken under it */
+        _Atomic int     n;      /* read without mu: 0 = none pending, the hot path */
+        pgid_t         *ids;    /* sorted, under mu */
+        void           *owner;
+        void          (*free_owner)(void *);
+    } rp;
 };
 
 /* The lock is not part of the logical state: const accessors lock it too. */
@@ -81,6 +88,7 @@ dbfiles *df_create(uint32_t db_id, const char *db_name)
     df->fgs[0].id = 1;
     snprintf(df->fgs[0].name, sizeof df->fgs[0].name, "PRIMARY");
     df->nfg = 1;
+    pthread_mutex_init(&df->rp.mu, NULL);
     if (!(df->map = dcm_create())) {
         pthread_rwlock_destroy(&df->lock);
         free(df);
@@ -104,6 +112,11 @@ void df_destroy(dbfiles *df)
         entry_free(df->files[i]);
     pthread_rwlock_destroy(&df->lock);
     dcm_free(df->map);
+    /* a page restore in progress is forgotten with the database (restore_page.h) */
+    if (df->rp.owner && df->rp.free_owner)
+        df->rp.free_owner(df->rp.owner);
+    free(df->rp.ids);
+    pthread_mutex_destroy(&df->rp.mu);
     free(df);
 }
 
@@ -402,6 +415,8 @@ int df_read_page(dbfiles *df, pgid_t id, void *buf, hdb_err *err)
 {
     uint32_t fno = PGID_FILE(id), pno = PGID_PAGE(id);
     uint64_t off = (uint64_t)pno * PAGE_SIZE;
+    if (df_page_restore_pending(df, id, err))
+        return -1;   /* 829; not damaged anew, so no suspect hook */
     rdlock(df);
     df_suspect_fn sus = df->sus_fn;
     void *sus_ctx = df->sus_ctx;
@@ -544,3 +559,66 @@ void df_set_suspect_hook(dbfiles *df, df_suspect_fn fn, void *ctx)
 }
 
 uint64_t df_read_retries(const dbfiles *df) { return atomic_load(&df->read_retries); }
+
+/* ---- restore-pending pages ------------------------------------------------ */
+
+static int cmp_pgid(const void *a, const void *b)
+{
+    pgid_t x = *(const pgid_t *)a, y = *(const pgid_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int df_set_restore_pending(dbfiles *df, const pgid_t *ids, int n, void *owner, void (*free_owner)(void *))
+{
+    pgid_t *v = n > 0 ? malloc((size_t)n * sizeof *v) : NULL;
+    if (!v)
+        return -1;
+    memcpy(v, ids, (size_t)n * sizeof *v);
+    qsort(v, (size_t)n, sizeof *v, cmp_pgid);
+    pthread_mutex_lock(&df->rp.mu);
+    int busy = atomic_load(&df->rp.n) > 0;
+    if (!busy) {
+        df->rp.ids = v;
+        df->rp.owner = owner;
+        df->rp.free_owner = free_owner;
+        atomic_store(&df->rp.n, n);   /* seq_cst: readers that see 0 ran before this */
+    }
+    pthread_mutex_unlock(&df->rp.mu);
+    if (busy)
+        free(v);
+    return busy ? -1 : 0;
+}
+
+void *df_restore_owner(dbfiles *df)
+{
+    pthread_mutex_lock(&df->rp.mu);
+    void *o = df->rp.owner;
+    pthread_mutex_unlock(&df->rp.mu);
+    return o;
+}
+
+void *df_clear_restore_pending(dbfiles *df)
+{
+    pthread_mutex_lock(&df->rp.mu);
+    void *o = df->rp.owner;
+    atomic_store(&df->rp.n, 0);
+    free(df->rp.ids);
+    df->rp.ids = NULL;
+    df->rp.owner = NULL;
+    df->rp.free_owner = NULL;
+    pthread_mutex_unlock(&df->rp.mu);
+    return o;
+}
+
+int df_page_restore_pending(dbfiles *df, pgid_t id, hdb_err *err)
+{
+    if (atomic_load(&df->rp.n) == 0)
+        return 0;
+    pthread_mutex_lock(&df->rp.mu);
+    int n = atomic_load(&df->rp.n);
+    int hit = n > 0 && bsearch(&id, df->rp.ids, (size_t)n, sizeof id, cmp_pgid) != NULL;
+    pthread_mutex_unlock(&df->rp.mu);
+    if (hit)
+        hdb_raise(err, 829, (int)df->db_id, PGID_FILE(id), PGID_PAGE(id));
+    return hit;
+}

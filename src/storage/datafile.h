@@ -132,4 +132,24 @@ void df_set_suspect_hook(dbfiles *df, df_suspect_fn fn, void *ctx);
 /* How many reads succeeded only on a retry (what SQL Server logs as 825). */
 uint64_t df_read_retries(const dbfiles *df);
 
+/* ---- restore-pending pages (online page restore, backup/restore_page.h) ---
+ * While a page is in the set nobody may read or change it: df_read_page
+ * answers 829 ("... is marked RestorePending ...") before touching the disk,
+ * and the buffer pool answers the same for a copy it has cached (bp_fix) or
+ * would create (BP_NOREAD). No suspect hook: the page is being repaired, not
+ * found damaged again. Writes are not stopped: the pool may still write a
+ * dirty copy it had before the page became pending (that image is valid and
+ * the checkpoint counts on it). One set per database at a time. `owner` is
+ * the restore sequence's state; df_destroy frees it with free_owner, so a
+ * database that closes (a restart, OFFLINE, a full restore over it) forgets
+ * the sequence. */
+/* -1 if a set is already there (or no memory). */
+int df_set_restore_pending(dbfiles *df, const pgid_t *ids, int n, void *owner, void (*free_owner)(void *));
+void *df_restore_owner(dbfiles *df);
+/* Empty the set; returns the owner, now the caller's to free. */
+void *df_clear_restore_pending(dbfiles *df);
+/* 1 (with 829 in err) if page id is pending, else 0; one atomic load when
+ * nothing is pending. */
+int df_page_restore_pending(dbfiles *df, pgid_t id, hdb_err *err);
+
 #endif

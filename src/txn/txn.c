@@ -433,7 +433,7 @@ static int rollback_parts(txn *t, int defer, hdb_err *err)
         hdb_err e;
         hdb_err_clear(&e);
         if (undo_part(t, p, 0, &e) < 0) {
-            if (defer && (e.number == 823 || e.number == 824)) {
+            if (defer && (e.number == 823 || e.number == 824 || e.number == 829)) {
                 p->deferred = 1;
                 if (!deferred++)
                     *err = e;

@@ -162,7 +162,7 @@ int txn_commit(txn *t, hdb_err *err);
 /* Full rollback (writes CLRs then LR_ABORT per participant). */
 int txn_rollback(txn *t, hdb_err *err);
 /* Recovery's rollback. As txn_rollback, except that a participant whose undo
- * fails on a page that cannot be read (823, 824, offline file) stops there:
+ * fails on a page that cannot be read (823, 824, offline file; 829 a page being restored) stops there:
  * it stays in its database's active table with undo_next where undo stopped
  * and `deferred` set, and the transaction becomes TXN_DEFERRED, keeping its
  * locks, until a later txn_rollback_or_defer gets through (or txn_free).

@@ -23,6 +23,12 @@ static const struct msg msgs[] = {
                "more detail. This is a severe error condition that threatens database integrity "
                "and must be corrected immediately. Complete a full database consistency check "
                "(DBCC CHECKDB)." },
+    /* (database id, file id, page no). SQL Server gives it severity 21, which
+     * here would end the connection (ex_handle_error); a page being restored
+     * is not a damaged session, so the statement fails and the connection
+     * stays, as the page restore's readers need. */
+    { 829, 16, "Database ID %d, Page (%u:%u) is marked RestorePending, which may indicate disk "
+               "corruption. To recover from this state, perform a restore." },
     /* (object, database, filegroup) */
     { 1105, 17, "Could not allocate space for object '%s' in database '%s' because the '%s' "
                 "filegroup is full. Create disk space by deleting unneeded files, dropping "

@@ -66,6 +66,17 @@ static bp_frame *fix_bitmap(const space_ctx *sc, mtr *m, uint16_t file, uint32_t
     bp_frame *bf = bp_fix(sc->bp, sc->df, bid, BP_EXCL, 0, err);
     if (!bf)
         return NULL;
+    /* Only a bitmap never written (all zero, past the first interval, whose
+     * bitmap is formatted with the file) may be formatted below. Anything
+     * else is damage that passed the storage checks (an all-zero page reads
+     * as "unformatted"): formatting it would hand out pages in use. The same
+     * rule as DBCC's 8946 (engine/dbcc_check.c). */
+    int type = page_chdr(bp_page(bf))->type;
+    if (type != PAGE_ALLOC && (PGID_PAGE(bid) < SPACE_INTERVAL || !page_is_zero(bp_page(bf)))) {
+        bp_unfix(bf);
+        hdb_raise(err, 8946, (unsigned)file, PGID_PAGE(bid), "allocation map", type);
+        return NULL;
+    }
     if (mtr_own(m, bf, err) < 0) {
         bp_unfix(bf);
         return NULL;

@@ -127,6 +127,7 @@ typedef struct target {
     const media_file_entry *e;
     char path[PATH_MAX], tmp[PATH_MAX];
     fio_file *f;
+    int skip;                    /* PARTIAL: a data file left out, registered OFFLINE */
 } target;
 
 static int owned_by(database *db, const char *path)
@@ -218,6 +219,8 @@ static int write_pages(media_reader *mr, int pos, target *t, size_t n, bk_progre
     media_page pg;
     while (rc == 0 && (k = media_next_page(c, &pg, err)) == 1) {
         target *d = data_target(t, n, pg.file_id);
+        if (d && d->skip)
+            continue;
         if (!d || !d->f) {
             rc = hdb_raise(err, 3189);
             break;
@@ -292,13 +295,13 @@ static int secondary_paths(database *db, char (**out)[PATH_MAX])
 
 /* Where a restore step left the database; once ONLINE (and writable) the
  * truncation policy learns which backup its log chain starts from. */
-static void note_outcome(database *db, lsn_t chain_base, restore_result *res)
+static void note_outcome(database *db, lsn_t chain_base, lsn_t restored_end, restore_result *res)
 {
     res->redo_point = log_end_lsn(db->tdb.log);
     res->state = db->state;
     if (db->state == DB_ONLINE && !db->tdb.read_only_log) {
         hdb_err e;
-        db_note_restored(db, chain_base, res->redo_point, &e);
+        db_note_restored(db, chain_base, restored_end ? restored_end : res->redo_point, &e);
     }
 }
 
@@ -308,13 +311,18 @@ static void note_outcome(database *db, lsn_t chain_base, restore_result *res)
  * (RESTORING, pages durable through the log's end) or STANDBY (NORECOVERY's
  * state, then undo with the images it changes saved: ONLINE, read-only). */
 static int roll_forward(instance *in, database *db, lsn_t floor, const restore_opts *o, int mode,
-                        int stopped_early, hdb_err *err)
+                        int stopped_early, lsn_t *restored_end, hdb_err *err)
 {
     logmgr *log = db->tdb.log;
     recovery *rc = recovery_begin(in->txns);
     if (!rc)
         return hdb_raise_text(err, 701, 19, 1, "There is insufficient system memory to run this query.");
     int r = recovery_add_restored(rc, db, floor, err);
+    /* where the restored log ends, before undo appends anything: the log
+     * chain goes on from here, so the next log backup holds undo's records
+     * too (an online file or page restore applies them) */
+    if (restored_end)
+        *restored_end = log_end_lsn(log);
     if (stopped_early)
         recovery_stopped_early(rc);
     if (r == 0 && mode == RESTORE_RECOVERY) {
@@ -371,6 +379,32 @@ static int roll_forward(instance *in, database *db, lsn_t floor, const restore_o
 
 /* ---- RESTORE DATABASE (full) --------------------------------------------------- */
 
+/* WITH PARTIAL, FILEGROUP = ...: the data files of the other filegroups are
+ * left out (PRIMARY is always restored). 3234 for a filegroup the backup
+ * does not have. */
+static int partial_skips(const restore_opts *o, target *t, size_t n, hdb_err *err)
+{
+    if (!o->partial)
+        return 0;
+    for (int k = 0; k < o->nfilegroups; k++) {
+        int known = 0;
+        for (size_t i = 0; i < n && !known; i++)
+            known = t[i].e->type == 'D' && !strcasecmp(t[i].e->filegroup_name, o->filegroups[k]);
+        if (!known)
+            return failf(err, 3234, "Logical file '%s' is not part of database '%s'. Use RESTORE FILELISTONLY to "
+                         "list the logical file names.", o->filegroups[k], o->db_name);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].e->type != 'D' || t[i].e->filegroup_id == 1)
+            continue;
+        int wanted = 0;
+        for (int k = 0; k < o->nfilegroups && !wanted; k++)
+            wanted = !strcasecmp(t[i].e->filegroup_name, o->filegroups[k]);
+        t[i].skip = !wanted;
+    }
+    return 0;
+}
+
 static int restore_full(instance *in, const restore_opts *o, media_reader *mr, int pos,
                         const media_set_header *h, restore_result *res, bk_progress *prog, hdb_err *err)
 {
@@ -416,11 +450,11 @@ static int restore_full(instance *in, const restore_opts *o, media_reader *mr, i
     }
     for (size_t i = 0; i < n; i++)
         taken[i] = t[i].path;
-    if (rs_check_new_files(in, id, ex, o, taken, (int)n, &nf, err) < 0)
+    if (rs_check_new_files(in, id, ex, o, taken, (int)n, &nf, err) < 0 || partial_skips(o, t, n, err) < 0)
         goto out;
     /* 1. the new files, aside */
     for (size_t i = 0; i < n; i++) {
-        if (t[i].e->type != 'D')
+        if (t[i].e->type != 'D' || t[i].skip)
             continue;
         unlink(t[i].tmp);
         if (!(t[i].f = fio_open(t[i].tmp, FIO_CREATE | FIO_EXCL, err)) ||
@@ -473,7 +507,7 @@ static int restore_full(instance *in, const restore_opts *o, media_reader *mr, i
     if (rename_in(lt->tmp, lt->path, err) < 0)
         goto out;
     for (size_t i = 0; i < n; i++)
-        if (t[i].e->type == 'D' && rename_in(t[i].tmp, t[i].path, err) < 0)
+        if (t[i].e->type == 'D' && !t[i].skip && rename_in(t[i].tmp, t[i].path, err) < 0)
             goto out;
     /* every data file's path in master, in the same transaction as the
      * primary's and the log's: the boot page's list is redone from the
@@ -482,16 +516,18 @@ static int restore_full(instance *in, const restore_opts *o, media_reader *mr, i
     int nfp = 0;
     for (size_t i = 0; i < n; i++)
         if (t[i].e->type == 'D' && t[i].e->file_id >= 2)
-            fp[nfp++] = (inst_file_path){ .file_id = (uint16_t)t[i].e->file_id, .path = t[i].path };
+            fp[nfp++] = (inst_file_path){ .file_id = (uint16_t)t[i].e->file_id, .path = t[i].path,
+                                          .state = t[i].skip ? DF_OFFLINE : DF_ONLINE };
     database *db = inst_attach_files(in, id, o->db_name, dt->path, lt->path, fp, nfp, err);
     if (!db || rs_create_new_files(in, db, &nf, err) < 0)
         goto out;
     /* the backup's pages are the new differential base: nothing changed yet */
     db_dcm_restored(db, h->first_lsn, h->log_stream_first, NULL);
     /* 3. the same recovery as a crash's */
-    if (roll_forward(in, db, h->log_stream_first, o, o->recovery, 0, err) < 0)
+    lsn_t end = 0;
+    if (roll_forward(in, db, h->log_stream_first, o, o->recovery, 0, &end, err) < 0)
         goto out;
-    note_outcome(db, h->first_lsn, res);
+    note_outcome(db, h->first_lsn, end, res);
     rc = 0;
 out:
     for (size_t i = 0; i < n; i++) {
@@ -612,13 +648,14 @@ static int restore_diff(instance *in, const restore_opts *o, media_reader *mr, i
     if (build_log(mr, pos, h, lt, 0, &res->log_bytes, err) < 0 || rename_in(lt->tmp, lt->path, err) < 0)
         goto out;
     db = inst_attach(in, id, name, data, logp, err);
+    lsn_t end = 0;
     /* changed since the base: the pages just written, then what redo replays */
     if (db)
         db_dcm_restored(db, h->database_backup_lsn, h->log_stream_first, changed);
     if (!db || rs_create_new_files(in, db, &nf, err) < 0 ||
-        roll_forward(in, db, h->log_stream_first, o, o->recovery, 0, err) < 0)
+        roll_forward(in, db, h->log_stream_first, o, o->recovery, 0, &end, err) < 0)
         goto out;
-    note_outcome(db, h->database_backup_lsn, res);
+    note_outcome(db, h->database_backup_lsn, end, res);
     rc = 0;
 out:
     for (size_t i = 0; i < n; i++)
@@ -679,9 +716,10 @@ static int restore_log(instance *in, const restore_opts *o, media_reader *mr, in
     int mode = o->recovery == RESTORE_RECOVERY && beyond ? RESTORE_NORECOVERY : o->recovery;
     if (o->recovery == RESTORE_RECOVERY && beyond)
         res->info = o->stop_at ? 4322 : 4329;   /* the target is in a later log backup */
-    if (roll_forward(in, db, floor, o, mode, res->stop_lsn != 0, err) < 0)
+    lsn_t end = 0;
+    if (roll_forward(in, db, floor, o, mode, res->stop_lsn != 0, &end, err) < 0)
         return -1;
-    note_outcome(db, h->database_backup_lsn, res);
+    note_outcome(db, h->database_backup_lsn, end, res);
     return 0;
 }
 
@@ -718,6 +756,11 @@ int restore_run(instance *in, const restore_opts *o, restore_result *r, hdb_err 
         (h->backup_type != MEDIA_TYPE_DATABASE && h->backup_type != MEDIA_TYPE_DIFF_DATABASE && !is_log_set)) {
         failf(err, 3013, "The backup set on file %d is %s; use RESTORE %s.", pos,
               is_log_set ? "a transaction log backup" : "a database backup", is_log_set ? "LOG" : "DATABASE");
+        goto out;
+    }
+    if (o->partial && h->backup_type != MEDIA_TYPE_DATABASE) {
+        failf(err, 3032, "One or more of the options (PARTIAL) are not supported for this statement: a partial "
+              "restore begins with a full database backup.");
         goto out;
     }
     if (!is_log_set && (o->stop_mark || o->stop_mark_lsn) && !o->stop_mark_lsn) {
@@ -767,7 +810,7 @@ static int recover_only_standby(instance *in, database *db, const restore_opts *
         lsn_t floor = 0;
         log_restore_state(db->tdb.log, &floor);
         int stopped_early = (log_restore_flags(db->tdb.log) & DB_RESTORE_STOPPED_EARLY) != 0;
-        if (roll_forward(in, db, floor, o, RESTORE_STANDBY, stopped_early, err) < 0)
+        if (roll_forward(in, db, floor, o, RESTORE_STANDBY, stopped_early, NULL, err) < 0)
             return -1;
     }
     r->redo_point = log_end_lsn(db->tdb.log);
@@ -779,6 +822,7 @@ int restore_recover_only(instance *in, const restore_opts *o, restore_result *r,
 {
     memset(r, 0, sizeof *r);
     double t0 = now_s();
+    lsn_t end = 0;
     const char *db_name = o->db_name ? o->db_name : "";
     database *db = inst_find_database(in, db_name);
     if (!db)
@@ -807,7 +851,7 @@ int restore_recover_only(instance *in, const restore_opts *o, restore_result *r,
         lsn_t floor = 0;
         log_restore_state(db->tdb.log, &floor);
         int stopped_early = (log_restore_flags(db->tdb.log) & DB_RESTORE_STOPPED_EARLY) != 0;
-        if (roll_forward(in, db, floor, NULL, RESTORE_RECOVERY, stopped_early, err) < 0)
+        if (roll_forward(in, db, floor, NULL, RESTORE_RECOVERY, stopped_early, &end, err) < 0)
             return -1;
     }
     r->redo_point = log_end_lsn(db->tdb.log);
@@ -816,7 +860,7 @@ int restore_recover_only(instance *in, const restore_opts *o, restore_result *r,
     pthread_mutex_lock(&db->boot_mu);
     lsn_t full = db->boot.full_backup_lsn;
     pthread_mutex_unlock(&db->boot_mu);
-    db_note_restored(db, full, r->redo_point, &e);
+    db_note_restored(db, full, end ? end : r->redo_point, &e);
     r->seconds = now_s() - t0;
     return 0;
 }

@@ -64,6 +64,11 @@ typedef struct restore_opts {
     int         stop_before;     /* 1: STOPBEFOREMARK */
     int64_t     stop_after;      /* AFTER 'datetime' (0 = none) */
     int         checksum;        /* WITH CHECKSUM: 3187 if the set has no checksums */
+    int         partial;         /* WITH PARTIAL: only PRIMARY and `filegroups` are restored;
+                                    the other data files are registered OFFLINE (a piecemeal
+                                    restore's first step) */
+    const char *const *filegroups;
+    int         nfilegroups;
     int         stats_percent;
     restore_progress_fn progress;
     void       *progress_ctx;

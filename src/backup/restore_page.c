@@ -32,14 +32,25 @@
 #include "backup/backup_int.h"
 #include "engine/deferred.h"
 #include "engine/suspect.h"
+#include "os/fio.h"
 #include "storage/pageop.h"
+#include "storage/pageprot.h"
 
 /* One page restore step at a time in the process: steps are rare and short
  * next to the sequences they belong to, and this keeps a sequence's state
  * owned by one thread at a time. */
 static pthread_mutex_t step_mu = PTHREAD_MUTEX_INITIALIZER;
 
-/* A sequence in progress: the pages (sorted) and their images. */
+/* A file being rebuilt by a file restore: closed to the database (OFFLINE)
+ * until finish, written through its own handle. */
+typedef struct pr_file {
+    uint16_t  id;
+    fio_file *f;
+    uint32_t  pages;             /* its size in the backup */
+} pr_file;
+
+/* A sequence in progress: the pages (sorted) and their images, or whole
+ * files (restore_file_begin). */
 typedef struct pr_seq {
     uint8_t  guid[16];           /* the database's FamilyGUID (3154) */
     lsn_t    redo_target;        /* T: the end of the log when the pages went pending */
@@ -47,13 +58,19 @@ typedef struct pr_seq {
     int      n;
     pgid_t   ids[RESTORE_PAGE_MAX];
     uint8_t *images;             /* n pages, in the order of ids */
+    int      nfiles;
+    pr_file  files[BOOT_MAX_FILES];
+    int      verify;             /* PAGE_VERIFY the files' pages are sealed with */
 } pr_seq;
 
 static void seq_free(void *p)
 {
     pr_seq *q = p;
-    if (q)
+    if (q) {
         free(q->images);
+        for (int i = 0; i < q->nfiles; i++)
+            fio_close(q->files[i].f);
+    }
     free(q);
 }
 
@@ -163,6 +180,43 @@ typedef struct apply_ctx {
     uint64_t      bytes;
 } apply_ctx;
 
+static int file_index(const pr_seq *q, uint32_t file_id)
+{
+    for (int i = 0; i < q->nfiles; i++)
+        if (q->files[i].id == file_id)
+            return i;
+    return -1;
+}
+
+/* One operation on a page of a file being rebuilt, read and written in
+ * place (the file is nobody else's); `again`: an earlier operation of the
+ * same record already passed the pageLSN test. Redo is idempotent, so a
+ * step that fails half way is simply repeated. */
+static int apply_on_file(const pr_file *pf, int verify, pgid_t id, const uint8_t *op, size_t oplen, lsn_t lsn,
+                         int again, hdb_err *err)
+{
+    _Alignas(64) uint8_t page[PAGE_SIZE];
+    uint64_t off = (uint64_t)PGID_PAGE(id) * PAGE_SIZE;
+    int64_t size = fio_size(pf->f);
+    if (size < 0)
+        return -1;
+    if ((uint64_t)size >= off + PAGE_SIZE) {
+        if (fio_pread(pf->f, page, PAGE_SIZE, off, err) < 0)
+            return -1;
+        /* as the pool reads it: torn bits put back, protection checked */
+        if (pageprot_open(page, id, verify, NULL) != PAGEPROT_OK)
+            return hdb_raise_text(err, 3313, 21, 1, "damaged page in the file being restored");
+    } else {
+        memset(page, 0, PAGE_SIZE);   /* past the end: not formatted yet */
+    }
+    if (!again && page_lsn(page) >= lsn)
+        return 0;   /* has this change already */
+    if (!pageop_apply(page, id, op, oplen, lsn))
+        return hdb_raise_text(err, 3313, 21, 1, "malformed page operation");
+    pageprot_seal(page, verify);
+    return fio_pwrite(pf->f, page, PAGE_SIZE, off, err);
+}
+
 static int page_index(const pr_seq *q, pgid_t id)
 {
     const pgid_t *hit = bsearch(&id, q->ids, (size_t)q->n, sizeof id, cmp_pgid);
@@ -188,12 +242,29 @@ static int apply_record(void *ctx, const log_rec *r, hdb_err *err)
     pageop_iter it;
     if (pageop_iter_init(&it, r->body + off, r->body_len - off) < 0)
         return redo_failed(err, a->db_name, r->lsn);
-    int taken[64], ntaken = 0, k;
-    pgid_t id;
+    int taken[64], ntaken = 0, nftaken = 0, k;
+    pgid_t id, ftaken[64];
     const uint8_t *op;
     size_t oplen;
     while ((k = pageop_iter_next(&it, &id, &op, &oplen)) == 1) {
         int i = page_index(a->seq, id);
+        int fi = i < 0 ? file_index(a->seq, PGID_FILE(id)) : -1;
+        if (fi >= 0) {
+            int again = 0;
+            for (int j = 0; j < nftaken && !again; j++)
+                again = ftaken[j] == id;
+            if (!again && nftaken < 64)
+                ftaken[nftaken++] = id;
+            hdb_err e;
+            if (apply_on_file(&a->seq->files[fi], a->seq->verify, id, op, oplen, r->lsn, again, &e) < 0) {
+                if (e.number == 823) {
+                    *err = e;
+                    return -1;
+                }
+                return redo_failed(err, a->db_name, r->lsn);
+            }
+            continue;
+        }
         if (i < 0)
             continue;
         uint8_t *img = a->images + (size_t)i * PAGE_SIZE;
@@ -216,10 +287,11 @@ static int roll_images(database *db, pr_seq *q, media_reader *mr, int pos, lsn_t
                        hdb_err *err)
 {
     size_t size = (size_t)q->n * PAGE_SIZE;
-    uint8_t *copy = malloc(size);
-    if (!copy)
+    uint8_t *copy = size ? malloc(size) : NULL;
+    if (size && !copy)
         return no_memory(err);
-    memcpy(copy, q->images, size);
+    if (size)
+        memcpy(copy, q->images, size);
     apply_ctx a = { .seq = q, .images = copy, .db_name = db->tdb.name, .from = from };
     if (rs_for_each_record(mr, pos, apply_record, &a, err) < 0) {
         free(copy);
@@ -515,6 +587,183 @@ int restore_page_begin(instance *in, const restore_opts *o, const char *pages, r
     return rc;
 }
 
+/* ---- whole files: RESTORE DATABASE db FILE = | FILEGROUP = ... FROM full ------- */
+
+static int add_file(pr_seq *q, uint16_t id)
+{
+    for (int i = 0; i < q->nfiles; i++)
+        if (q->files[i].id == id)
+            return 0;
+    if (q->nfiles == BOOT_MAX_FILES)
+        return -1;
+    q->files[q->nfiles++].id = id;
+    return 0;
+}
+
+/* The files named (FILEGROUP = fg: each of its files): secondary files of
+ * db that are OFFLINE. */
+static int pick_files(database *db, const restore_file_name *names, int n, pr_seq *q, hdb_err *err)
+{
+    boot_files *bf = malloc(sizeof *bf);
+    if (!bf)
+        return no_memory(err);
+    pthread_mutex_lock(&db->boot_mu);
+    *bf = db->files;
+    pthread_mutex_unlock(&db->boot_mu);
+    int rc = 0;
+    for (int k = 0; k < n && rc == 0; k++) {
+        uint16_t fg = names[k].is_filegroup ? db_filegroup_id(db, names[k].name) : 0;
+        int found = 0;
+        for (int i = 0; i < BOOT_MAX_FILES && rc == 0; i++) {
+            const boot_file *b = &bf->files[i];
+            if (!b->file_id || (names[k].is_filegroup ? !fg || b->fg_id != fg : strcasecmp(b->logical, names[k].name)))
+                continue;
+            found = 1;
+            enum df_state st = df_get_state(db->df, b->file_id);
+            if (b->file_id == 1 || b->fg_id == 1)
+                rc = failf(err, 3013, "The PRIMARY filegroup cannot be restored while the database is online; "
+                           "restore the whole database instead.");
+            else if (st == DF_DEFUNCT)
+                rc = failf(err, 3013, "File '%s' is DEFUNCT (removed while offline) and can never be restored.",
+                           b->logical);
+            else if (st == DF_ONLINE)
+                rc = failf(err, 3013, "File '%s' is online. Take it offline first (ALTER DATABASE [%s] MODIFY "
+                           "FILE (NAME = '%s', OFFLINE)) to restore it while the database stays online.",
+                           b->logical, db->tdb.name, b->logical);
+            else if (add_file(q, b->file_id) < 0)
+                rc = failf(err, 3013, "Too many files to restore in one sequence.");
+        }
+        if (rc == 0 && !found)
+            rc = failf(err, 3234, "Logical file '%s' is not part of database '%s'. Use RESTORE FILELISTONLY to "
+                       "list the logical file names.", names[k].name, db->tdb.name);
+    }
+    free(bf);
+    return rc;
+}
+
+/* Each file made anew at its path, at its size in the backup, with the
+ * backup's pages (checked as they are read). */
+static int load_files(media_reader *mr, int pos, pr_seq *q, restore_page_result *r, database *db, hdb_err *err)
+{
+    size_t nfl;
+    const media_file_entry *fl = media_set_files(mr, pos, &nfl);
+    for (int i = 0; i < q->nfiles; i++) {
+        pr_file *pf = &q->files[i];
+        const media_file_entry *e = NULL;
+        for (size_t k = 0; k < nfl && !e; k++)
+            if (fl[k].type == 'D' && fl[k].file_id == pf->id)
+                e = &fl[k];
+        const df_file_desc *d = df_file(db->df, pf->id);
+        if (!e || !d)
+            return failf(err, 3013, "The backup set does not hold file %u of database '%s' (added after the "
+                         "backup?).", pf->id, db->tdb.name);
+        if (!(pf->f = fio_open(d->path, FIO_CREATE, err)) || fio_resize(pf->f, 0, err) < 0 ||
+            fio_resize(pf->f, e->size, err) < 0)
+            return -1;
+        pf->pages = (uint32_t)(e->size / PAGE_SIZE);
+        r->files[r->nfiles].file_id = pf->id;
+        snprintf(r->files[r->nfiles].logical_name, sizeof r->files[0].logical_name, "%s", d->logical_name);
+        r->nfiles++;
+    }
+    media_cursor *c = media_cursor_open(mr, pos, err);
+    if (!c)
+        return -1;
+    media_page pg;
+    int k;
+    while ((k = media_next_page(c, &pg, err)) == 1) {
+        int i = file_index(q, pg.file_id);
+        if (i < 0)
+            continue;
+        pgid_t id = PGID(pg.file_id, pg.page_no), found = 0;
+        if (page_verify(pg.image, id, NULL, NULL, &found) != 0) {
+            media_cursor_close(c);
+            return failf(err, 3183, "RESTORE detected an error on page (%u:%u) in database \"%s\" as read from "
+                         "the backup set.", pg.file_id, pg.page_no, db->tdb.name);
+        }
+        if (fio_pwrite(q->files[i].f, pg.image, PAGE_SIZE, (uint64_t)pg.page_no * PAGE_SIZE, err) < 0) {
+            media_cursor_close(c);
+            return -1;
+        }
+        r->files[i].pages++;
+        r->r.pages++;
+    }
+    media_cursor_close(c);
+    return k < 0 ? -1 : 0;
+}
+
+static int file_begin_on(instance *in, database *db, const restore_opts *o, const restore_file_name *names, int n,
+                         restore_page_result *r, hdb_err *err)
+{
+    pr_seq *q = calloc(1, sizeof *q);
+    if (!q)
+        return no_memory(err);
+    pthread_mutex_lock(&db->boot_mu);
+    int model = db->boot.recovery_model;
+    memcpy(q->guid, db->boot.guid, 16);
+    pthread_mutex_unlock(&db->boot_mu);
+    q->verify = df_page_verify(db->df);
+    int rc = -1, pos;
+    media_reader *mr = NULL;
+    const media_set_header *h = NULL;
+    uint64_t bytes = 0;
+    if (model == RECOVERY_SIMPLE) {
+        failf(err, 3013, "An online file restore needs the full or bulk-logged recovery model: the log since the "
+              "backup must be restored to the file.");
+        goto out;
+    }
+    if (df_restore_owner(db->df)) {
+        failf(err, 3013, "A page or file restore sequence is already in progress for database '%s'. Finish it "
+              "(RESTORE LOG ... WITH RECOVERY) first.", db->tdb.name);
+        goto out;
+    }
+    if (check_options(o, err) < 0 || pick_files(db, names, n, q, err) < 0 ||
+        !(mr = media_open(o->device_path, err)) || !(h = open_set(mr, o, db, MEDIA_TYPE_DATABASE, &pos, err)) ||
+        load_files(mr, pos, q, r, db, err) < 0 || roll_images(db, q, mr, pos, 0, &bytes, err) < 0)
+        goto out;
+    q->applied_to = h->last_lsn;
+    q->redo_target = log_end_lsn(db->tdb.log);   /* the files are closed: nothing newer reaches them */
+    if (df_set_restore_pending(db->df, NULL, 0, q, seq_free) < 0) {
+        failf(err, 3013, "A page or file restore sequence is already in progress for database '%s'.", db->tdb.name);
+        goto out;
+    }
+    r->r.set = *h;
+    r->r.position = pos;
+    r->r.log_bytes = bytes;
+    r->r.restore_type = 'F';
+    r->r.state = db->state;
+    r->redo_target = q->redo_target;
+    r->applied_to = q->applied_to;
+    if (o->recovery == RESTORE_RECOVERY)
+        r->r.info = 4339;
+    inst_log(in, "File restore of database '%s' began: %d file(s), rolled forward to LSN %llu, redo target LSN "
+             "%llu.", db->tdb.name, q->nfiles, ull(q->applied_to), ull(q->redo_target));
+    q = NULL;   /* the database's now */
+    rc = 0;
+out:
+    if (mr)
+        media_close(mr);
+    seq_free(q);
+    return rc;
+}
+
+int restore_file_begin(instance *in, const restore_opts *o, const restore_file_name *names, int n,
+                       restore_page_result *r, hdb_err *err)
+{
+    memset(r, 0, sizeof *r);
+    if (!o->device_path)
+        return failf(err, 3013, "RESTORE DATABASE ... FILE | FILEGROUP needs FROM: the full backup to take the "
+                     "files from.");
+    double t0 = now_s();
+    pthread_mutex_lock(&step_mu);
+    database *db = use_db(in, o->db_name, err);
+    int rc = db ? file_begin_on(in, db, o, names, n, r, err) : -1;
+    if (db)
+        db->users--;
+    pthread_mutex_unlock(&step_mu);
+    r->r.seconds = now_s() - t0;
+    return rc;
+}
+
 int restore_page_active(instance *in, const char *db_name)
 {
     database *db = inst_find_database(in, db_name ? db_name : "");
@@ -541,8 +790,43 @@ static int write_images(database *db, const pr_seq *q, hdb_err *err)
     return df_sync(db->df, err);
 }
 
+/* The rebuilt files join the database: synced, closed, opened as ONLINE
+ * files, the state logged on the boot page and kept in master; their
+ * extents marked changed (the next differential backup takes them). A file
+ * already joined by an earlier, failed try is skipped. */
+static int finish_files(instance *in, database *db, pr_seq *q, hdb_err *err)
+{
+    for (int i = 0; i < q->nfiles; i++)
+        if (q->files[i].f && fio_sync(q->files[i].f, err) < 0)
+            return -1;
+    for (int i = 0; i < q->nfiles; i++) {
+        pr_file *pf = &q->files[i];
+        const df_file_desc *d = df_file(db->df, pf->id);
+        if (!pf->f || !d)
+            continue;
+        df_file_desc desc = *d;
+        fio_close(pf->f);
+        pf->f = NULL;
+        df_remove_file(db->df, pf->id);
+        if (df_add_file(db->df, &desc, 0, err) < 0) {
+            df_add_closed_file(db->df, &desc, DF_OFFLINE, NULL);   /* as it was */
+            return -1;
+        }
+        for (uint32_t p = 0; p < pf->pages; p++)
+            dcm_mark(df_dcm(db->df), PGID(pf->id, p));
+        if (db_set_file_state(db, pf->id, DF_ONLINE, err) < 0 ||
+            inst_set_file_state(in, db->tdb.id, pf->id, desc.path, DF_ONLINE, err) < 0)
+            return -1;
+        inst_log(in, "File '%s' of database '%s' is ONLINE again (file restore).", desc.logical_name,
+                 db->tdb.name);
+    }
+    return 0;
+}
+
 static int finish(instance *in, database *db, pr_seq *q, restore_page_result *r, hdb_err *err)
 {
+    if (q->nfiles && finish_files(in, db, q, err) < 0)
+        return -1;   /* the sequence stays: RESTORE DATABASE ... WITH RECOVERY tries again */
     pthread_mutex_lock(&db->ckpt_mu);
     int rc = write_images(db, q, err);
     if (rc == 0)

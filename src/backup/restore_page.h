@@ -69,6 +69,19 @@ int restore_page_parse(const char *list, pgid_t *ids, int cap, int *n, hdb_err *
  * yet: the pages are left pending and r->r.info is 4339. */
 int restore_page_begin(instance *in, const restore_opts *o, const char *pages, restore_page_result *r,
                        hdb_err *err);
+/* RESTORE DATABASE o->db_name FILE = 'f' | FILEGROUP = 'fg' [, ...] FROM a
+ * full backup, the database ONLINE (SQL Server's online file restore): each
+ * file named must be an OFFLINE secondary file (MODIFY FILE ... OFFLINE, or
+ * left out by a PARTIAL restore). It is made anew from the backup and rolled
+ * forward through the backup's log; the log steps and the RECOVERY that
+ * follow are the page restore's, and at RECOVERY the files come back ONLINE
+ * (boot page, master) and deferred transactions are retried. Until then they
+ * stay closed to the database, so a restart in the middle leaves them
+ * OFFLINE and the sequence can start again. 3234 no such file or filegroup,
+ * 3013 the PRIMARY filegroup, a file ONLINE or DEFUNCT, SIMPLE recovery. */
+typedef struct restore_file_name { const char *name; int is_filegroup; } restore_file_name;
+int restore_file_begin(instance *in, const restore_opts *o, const restore_file_name *names, int n,
+                       restore_page_result *r, hdb_err *err);
 /* Whether the database named has a page restore sequence in progress: its
  * RESTORE LOG and RESTORE DATABASE ... WITH RECOVERY steps go here. */
 int restore_page_active(instance *in, const char *db_name);

@@ -688,7 +688,7 @@ int table_update(txn *t, database *db, table_def *td, const sql_value *key, cons
             return -1;
         }
     }
-    uint8_t *row;
+    uint8_t *row = NULL;     /* encode_row leaves it unset when it fails */
     size_t rowlen;
     rc = encode_row(db, td, vals, cklen, &row, &rowlen, err);
     if (rc == 0)

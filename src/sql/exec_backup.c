@@ -30,6 +30,7 @@
 #include "backup/backup.h"
 #include "backup/restore.h"
 #include "backup/restore_page.h"
+#include "engine/deferred.h"
 #include "os/fio.h"
 #include "sql/exec_int.h"
 
@@ -453,6 +454,8 @@ static int restore_options(sql_session *s, const ast_restore *q, restore_opts *o
                 return EX_ERROR;
         } else if (!strcmp(n, "CHECKSUM")) {
             o->checksum = 1;
+        } else if (!strcmp(n, "PARTIAL")) {
+            o->partial = 1;
         } else if (!strcmp(n, "STATS")) {
             int pct = 10;
             if (op->value && opt_int(s, op, "STATS", 1, 100, &pct) != EX_OK)
@@ -485,7 +488,7 @@ static int restore_options(sql_session *s, const ast_restore *q, restore_opts *o
             if (op->value2 && opt_time(s, op->value2, "AFTER", &o->stop_after) != EX_OK)
                 return EX_ERROR;
         } else {
-            /* RESTART, RESTRICTED_USER, PARTIAL, CONTINUE_AFTER_ERROR, KEEP_*, *_BROKER, FILESTREAM,
+            /* RESTART, RESTRICTED_USER, CONTINUE_AFTER_ERROR, KEEP_*, *_BROKER, FILESTREAM,
              * LOADHISTORY, CREDENTIAL, PASSWORD, MEDIAPASSWORD */
             return not_supported(s, what, n);
         }
@@ -526,6 +529,13 @@ static void info_after_restore(sql_session *s, int number)
                                 "being left in the Restoring state so you can apply another log file.");
 }
 
+static void info_deferred_remain(sql_session *s)
+{
+    ex_info(s, 3192, 10, 1, "Restore was successful but deferred transactions remain. These deferred "
+            "transactions cannot be resolved because there are data that is unavailable. Either use DBCC "
+            "CHECKDB to find and repair the damaged pages, or restore the affected files or filegroups.");
+}
+
 /* RESTORE DATABASE db PAGE = '...' FROM ..., and the RESTORE LOG and
  * RESTORE DATABASE db WITH RECOVERY steps of a page restore in progress
  * (backup/restore_page.h). The database stays online throughout. */
@@ -543,8 +553,24 @@ static int restore_pages(sql_session *s, const ast_restore *q, restore_opts *o, 
     restore_page_result *r = calloc(1, sizeof *r);
     if (!r)
         return ex_failf(s, 701, 19, 1, "There is insufficient system memory to run this query.");
-    int rc = q->kind == RESTORE_DATABASE && q->files.n ? restore_page_begin(s->in, o, list, r, &s->err)
+    int rc;
+    if (q->kind == RESTORE_DATABASE && q->files.n && strcmp(q->files.v[0]->name, "PAGE") != 0) {
+        restore_file_name names[16];
+        int n = 0;
+        for (int i = 0; i < q->files.n && n < 16; i++, n++) {
+            names[n].is_filegroup = !strcmp(q->files.v[i]->name, "FILEGROUP");
+            if (opt_text(s, q->files.v[i], &names[n].name) != EX_OK) {
+                free(r);
+                return EX_ERROR;
+            }
+            if (!names[n].name)
+                names[n].name = "";
+        }
+        rc = restore_file_begin(s->in, o, names, n, r, &s->err);
+    } else {
+        rc = q->kind == RESTORE_DATABASE && q->files.n ? restore_page_begin(s->in, o, list, r, &s->err)
            : q->from.n ? restore_page_log(s->in, o, r, &s->err) : restore_page_recover(s->in, db, r, &s->err);
+    }
     if (rc < 0) {
         free(r);
         return bk_terminate(s, what);
@@ -561,9 +587,7 @@ static int restore_pages(sql_session *s, const ast_restore *q, restore_opts *o, 
         ex_info(s, 4339, 10, 1, msg);
     }
     if (r->deferred_left)
-        ex_info(s, 3192, 10, 1, "Restore was successful but deferred transactions remain. These deferred "
-                "transactions cannot be resolved because there are data that is unavailable. Either use DBCC "
-                "CHECKDB to find and repair the damaged pages, or restore the affected files or filegroups.");
+        info_deferred_remain(s);
     uint64_t pages = q->files.n ? r->r.pages : (r->r.log_bytes + 8191) / 8192;
     processed(s, what, pages, r->r.seconds, q->files.n ? pages * 8192 : r->r.log_bytes);
     if (q->from.n)
@@ -585,9 +609,21 @@ int ex_restore(sql_session *s, ast_stmt *st)
         return hdb_raise(&s->err, 3110, dbname), bk_terminate(s, what);
     if (s->trancount > 0)
         return hdb_raise(&s->err, 3021), bk_terminate(s, what);
-    /* PAGE = only: FILE / FILEGROUP restores are not here yet */
-    if (q->files.n > 1 || (q->files.n && strcmp(q->files.v[0]->name, "PAGE") != 0))
-        return ex_failf(s, 40027, 16, 1, "File and filegroup restores are not supported yet.");
+    /* PAGE = (alone), or FILE = / FILEGROUP = (PARTIAL: a piecemeal
+     * restore's first step; else an online file restore) */
+    bool pages = false, other = false;
+    for (int i = 0; i < q->files.n; i++) {
+        const char *k = q->files.v[i]->name;
+        if (!strcmp(k, "PAGE"))
+            pages = true;
+        else if (!strcmp(k, "FILE") || !strcmp(k, "FILEGROUP"))
+            other = true;
+        else
+            return ex_failf(s, 40027, 16, 1, "RESTORE ... %s is not supported yet.", k);
+    }
+    if ((pages && (other || q->files.n > 1)) || (q->files.n && q->kind == RESTORE_LOG))
+        return ex_failf(s, 40027, 16, 1, "This combination of PAGE, FILE and FILEGROUP in one RESTORE is not "
+                        "supported yet.");
     if (q->from.n > 1)
         return ex_failf(s, 40027, 16, 1, "Restoring from %d devices is not supported yet: one media family per backup.", q->from.n);
     if (!strcasecmp(dbname, "tempdb"))
@@ -615,8 +651,27 @@ int ex_restore(sql_session *s, ast_stmt *st)
         ex_failf(s, 4340, 16, 1, "Point-in-time recovery with a mark name is only allowed with RESTORE LOG.");
         return bk_terminate(s, what);
     }
-    if (q->files.n || ((q->kind == RESTORE_LOG || q->from.n == 0) && restore_page_active(s->in, dbname)))
+    if (o.partial && !q->files.n)
+        return ex_failf(s, 3032, 16, 1, "One or more of the options (PARTIAL) are not supported for this statement. "
+                        "Review the documentation for supported options.");
+    if (o.partial) {   /* the filegroups to restore (PRIMARY always): restore_full leaves the rest OFFLINE */
+        const char **fgs = arena_calloc(&s->stmt_arena, sizeof *fgs * (size_t)q->files.n);
+        if (!fgs)
+            return ex_failf(s, 701, 19, 1, "There is insufficient system memory to run this query.");
+        for (int i = 0; i < q->files.n; i++) {
+            if (strcmp(q->files.v[i]->name, "FILEGROUP") != 0)
+                return ex_failf(s, 40027, 16, 1, "A partial restore by FILE = is not supported yet: name "
+                                "filegroups.");
+            if (opt_text(s, q->files.v[i], &fgs[i]) != EX_OK)
+                return EX_ERROR;
+            if (!fgs[i])
+                fgs[i] = "";
+        }
+        o.filegroups = fgs;
+        o.nfilegroups = q->files.n;
+    } else if (q->files.n || ((q->kind == RESTORE_LOG || q->from.n == 0) && restore_page_active(s->in, dbname))) {
         return restore_pages(s, q, &o, dbname, what);
+    }
     restore_result r;
     memset(&r, 0, sizeof r);
     if (q->from.n == 0) {   /* RESTORE DATABASE db WITH RECOVERY | NORECOVERY | STANDBY: nothing read */
@@ -657,6 +712,9 @@ int ex_restore(sql_session *s, ast_stmt *st)
         on_progress(&pr, 100);
     restored_files(s, &dev, &r, dbname);
     info_after_restore(s, r.info);
+    database *now = inst_find_database(s->in, dbname);
+    if (o.recovery == RESTORE_RECOVERY && now && now->state == DB_ONLINE && deferred_count(now) > 0)
+        info_deferred_remain(s);
     processed(s, what, r.pages + (r.log_bytes + 8191) / 8192, r.seconds, r.pages * 8192 + r.log_bytes);
     bk_history_restore(s, &r, &o, &dev);
     inst_log(s->in, "%s: database '%s' from '%s' (file %d); the database is %s.", what, dbname, dev.path,

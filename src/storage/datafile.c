@@ -571,12 +571,14 @@ static int cmp_pgid(const void *a, const void *b)
 int df_set_restore_pending(dbfiles *df, const pgid_t *ids, int n, void *owner, void (*free_owner)(void *))
 {
     pgid_t *v = n > 0 ? malloc((size_t)n * sizeof *v) : NULL;
-    if (!v)
+    if (n > 0 && !v)
         return -1;
-    memcpy(v, ids, (size_t)n * sizeof *v);
-    qsort(v, (size_t)n, sizeof *v, cmp_pgid);
+    if (n > 0) {
+        memcpy(v, ids, (size_t)n * sizeof *v);
+        qsort(v, (size_t)n, sizeof *v, cmp_pgid);
+    }
     pthread_mutex_lock(&df->rp.mu);
-    int busy = atomic_load(&df->rp.n) > 0;
+    int busy = atomic_load(&df->rp.n) > 0 || df->rp.owner;
     if (!busy) {
         df->rp.ids = v;
         df->rp.owner = owner;

@@ -143,7 +143,9 @@ uint64_t df_read_retries(const dbfiles *df);
  * the restore sequence's state; df_destroy frees it with free_owner, so a
  * database that closes (a restart, OFFLINE, a full restore over it) forgets
  * the sequence. */
-/* -1 if a set is already there (or no memory). */
+/* -1 if a set (or an owner) is already there, or no memory. n may be 0: a
+ * file restore keeps its sequence here with no page pending (its files are
+ * closed to everyone anyway). */
 int df_set_restore_pending(dbfiles *df, const pgid_t *ids, int n, void *owner, void (*free_owner)(void *));
 void *df_restore_owner(dbfiles *df);
 /* Empty the set; returns the owner, now the caller's to free. */

@@ -152,7 +152,7 @@ static int file_list(database *db, media_file_entry *fl, uint16_t *ids)
     }
     media_file_entry *e = &fl[k++];
     memset(e, 0, sizeof *e);
-    snprintf(e->logical_name, sizeof e->logical_name, "%.120s_log", db->tdb.name);
+    db_log_name(db, e->logical_name, sizeof e->logical_name);   /* LOG ON (NAME = ...) or <db>_log */
     set_str(e->physical_name, sizeof e->physical_name, db->log_path);
     e->type = 'L';
     e->is_present = 1;

@@ -311,7 +311,7 @@ int db_add_file(database *db, const char *fg_name, const db_file_spec *spec, uin
     snprintf(d.logical_name, sizeof d.logical_name, "%s", spec->logical_name);
     snprintf(d.path, sizeof d.path, "%s", spec->path);
     d.size_pages = spec->size_pages ? spec->size_pages : 1024;
-    d.growth_pages = spec->growth_pages ? spec->growth_pages : 1024;
+    d.growth_pages = spec->no_growth ? 0 : spec->growth_pages ? spec->growth_pages : 1024;
     d.max_pages = spec->max_pages;
     int rc = -1;
     if (df_add_file(db->df, &d, 1, err) == 0) {
@@ -392,6 +392,25 @@ uint32_t db_next_object_id(database *db, hdb_err *err)
     return id;
 }
 
+const char *db_log_name(database *db, char *out, size_t cap)
+{
+    pthread_mutex_lock(&db->boot_mu);
+    if (db->boot.log_logical[0])
+        snprintf(out, cap, "%.*s", DF_NAME_MAX, db->boot.log_logical);
+    else
+        snprintf(out, cap, "%.128s_log", db->tdb.name);
+    pthread_mutex_unlock(&db->boot_mu);
+    return out;
+}
+
+int db_save_file_list(database *db, hdb_err *err)
+{
+    pthread_mutex_lock(&db->boot_mu);
+    int rc = write_files(db, err);
+    pthread_mutex_unlock(&db->boot_mu);
+    return rc;
+}
+
 static void random_guid(uint8_t g[16])
 {
     FILE *f = fopen("/dev/urandom", "rb");
@@ -404,6 +423,8 @@ static void random_guid(uint8_t g[16])
     if (f)
         fclose(f);
 }
+
+void db_make_guid(uint8_t g[16]) { random_guid(g); }
 
 database *db_create(instance *inst, bufpool *bp, const db_create_spec *spec, hdb_err *err)
 {
@@ -422,7 +443,7 @@ database *db_create(instance *inst, bufpool *bp, const db_create_spec *spec, hdb
     snprintf(d.logical_name, sizeof d.logical_name, "%s", spec->data.logical_name);
     snprintf(d.path, sizeof d.path, "%s", spec->data.path);
     d.size_pages = spec->data.size_pages ? spec->data.size_pages : 1024;
-    d.growth_pages = spec->data.growth_pages ? spec->data.growth_pages : 1024;
+    d.growth_pages = spec->data.no_growth ? 0 : spec->data.growth_pages ? spec->data.growth_pages : 1024;
     d.max_pages = spec->data.max_pages;
     df_set_filegroup_name(db->df, 1, "PRIMARY");
     if (df_add_file(db->df, &d, 1, err) < 0) {
@@ -432,6 +453,8 @@ database *db_create(instance *inst, bufpool *bp, const db_create_spec *spec, hdb
     log_options lo = log_opts(spec, inst);
     logmgr *log = log_create(spec->log.path, &lo, err);
     if (!log) {
+        if (err && err->number != 5120)
+            unlink(spec->log.path);   /* made, then could not be formatted (5120: never made) */
         unlink(d.path);
         db_free(db);
         return NULL;
@@ -457,6 +480,9 @@ database *db_create(instance *inst, bufpool *bp, const db_create_spec *spec, hdb
     db->boot.create_time_us = (uint64_t)txn_now_us();
     db->boot.recovery_model = RECOVERY_FULL;
     db->boot.page_verify = 1;
+    if (spec->log.logical_name[0])
+        snprintf(db->boot.log_logical, sizeof db->boot.log_logical, "%s", spec->log.logical_name);
+    db->boot.log_max_pages = (uint32_t)((spec->log_max_size + PAGE_SIZE - 1) / PAGE_SIZE);
     mtr_begin(&m, log, 0);
     uint8_t op[sizeof(boot_info) + 16];
     size_t n = pageop_format(op, sizeof op, PAGE_BOOT, 0, 0);
@@ -530,7 +556,28 @@ database *db_open(instance *inst, bufpool *bp, uint32_t db_id, const char *name,
         return NULL;
     }
     memcpy(&db->files, page + BOOT_FILES_OFFSET, sizeof db->files);
+    boot_info on_disk;   /* the log's maximum size: redo may change it, the log opens first */
+    memcpy(&on_disk, page + PAGE_HEADER_SIZE, sizeof on_disk);
     free(page);
+    /* the primary's logical name, growth and maximum are the list's
+     * (CREATE DATABASE ... ON (NAME = x, MAXSIZE = ...)), not the defaults:
+     * backups name it, and a database attached or restored under a name
+     * another file has must still open */
+    for (int i = 0; i < BOOT_MAX_FILES; i++) {
+        const boot_file *bf = &db->files.files[i];
+        if (bf->file_id != 1 || !bf->logical[0] ||
+            (!strcmp(bf->logical, d.logical_name) && bf->growth_pages == d.growth_pages &&
+             bf->max_pages == d.max_pages))
+            continue;
+        df_remove_file(db->df, 1);
+        snprintf(d.logical_name, sizeof d.logical_name, "%s", bf->logical);
+        d.growth_pages = bf->growth_pages;   /* 0: FILEGROWTH = 0 */
+        d.max_pages = bf->max_pages;
+        if (df_add_file(db->df, &d, 0, err) < 0) {
+            db_free(db);
+            return NULL;
+        }
+    }
     for (int i = 0; i < BOOT_MAX_FGS; i++)
         if (db->files.fgs[i].fg_id > 1)
             df_set_filegroup_name(db->df, db->files.fgs[i].fg_id, db->files.fgs[i].name);
@@ -554,6 +601,8 @@ database *db_open(instance *inst, bufpool *bp, uint32_t db_id, const char *name,
         }
     }
     log_options lo = log_opts(NULL, inst);
+    if (on_disk.magic == BOOT_MAGIC)
+        lo.max_size = (uint64_t)on_disk.log_max_pages * PAGE_SIZE;
     logmgr *log = log_open(log_path, &lo, err);
     if (!log) {
         db_free(db);

@@ -8,9 +8,10 @@
  *
  * Boot page body (at offset 96, little-endian, struct boot_info): magic "HDBB",
  * version, database id, name, GUID, creation time, the four catalog roots, the
- * next object id, recovery model, page verify option, and the two backup
+ * next object id, recovery model, page verify option, the two backup
  * LSNs that decide log truncation (full_backup_lsn, log_chain_lsn; see
- * checkpoint.c). Changed only through logged page ops, like any page.
+ * checkpoint.c), and the log's logical name and MAXSIZE. Changed only
+ * through logged page ops, like any page.
  *
  * Lifecycle: db_create (format files, boot page, catalog trees — all logged,
  * then a checkpoint), db_open (open files and log; the caller then runs
@@ -70,6 +71,9 @@ typedef struct boot_info {
     lsn_t    log_chain_lsn;            /* FULL/BULK_LOGGED: the log is kept from
                                           here on for the next log backup; 0 = no
                                           log chain (the log is truncated as in SIMPLE) */
+    char     log_logical[DF_NAME_MAX + 1]; /* the log's logical name (CREATE DATABASE ...
+                                          LOG ON (NAME = x)); "" = "<database>_log" */
+    uint32_t log_max_pages;            /* the log's MAXSIZE in pages; 0 = unlimited */
 } boot_info;
 _Static_assert(sizeof(boot_info) <= 512, "boot_info overlaps the file list");
 
@@ -115,8 +119,9 @@ typedef struct db_file_spec {
     char     logical_name[DF_NAME_MAX + 1];
     char     path[PATH_MAX];
     uint32_t size_pages;
-    uint32_t growth_pages;
+    uint32_t growth_pages;     /* 0 = the default (1024) */
     uint32_t max_pages;
+    uint8_t  no_growth;        /* FILEGROWTH = 0: the file never grows */
 } db_file_spec;
 
 typedef struct db_create_spec {
@@ -192,6 +197,13 @@ int db_write_boot(database *db, hdb_err *err);
 
 /* ALTER DATABASE ... ADD FILEGROUP name: 1828-style error if it exists. */
 int db_add_filegroup(database *db, const char *name, uint16_t *fg_id, hdb_err *err);
+/* A new random database GUID (boot.guid: the identity caches key on). */
+void db_make_guid(uint8_t g[16]);
+/* The log's logical name (sys.master_files): the boot page's, or "<db>_log". */
+const char *db_log_name(database *db, char *out, size_t cap);
+/* Write the file list to the boot page (logged) with the paths the files are
+ * open at, so that the files alone say where they are (attach, detach). */
+int db_save_file_list(database *db, hdb_err *err);
 /* The file whose logical name is `logical` (case-insensitive): its id, and
  * its boot page entry in *out (may be NULL); 0 if none. */
 int db_file_by_name(database *db, const char *logical, boot_file *out);

@@ -467,6 +467,12 @@ static int reregister(instance *in, uint32_t id, const char *name, const char *d
     return rc;
 }
 
+int inst_register(instance *in, uint32_t id, const char *name, const char *data_path, const char *log_path,
+                  const inst_file_path *files, int nfiles, hdb_err *err)
+{
+    return reregister(in, id, name, data_path, log_path, files, nfiles, err);
+}
+
 database *inst_attach(instance *in, uint32_t id, const char *name, const char *data_path,
                       const char *log_path, hdb_err *err)
 {

@@ -99,6 +99,13 @@ typedef struct inst_file_path {
 database *inst_attach_files(instance *in, uint32_t id, const char *name, const char *data_path,
                             const char *log_path, const inst_file_path *files, int nfiles, hdb_err *err);
 
+/* Register database `id` under `name` with these files in one master
+ * transaction (its row, and its secondary files' rows when nfiles >= 0), as
+ * inst_attach_files does, without opening it; the caller holds ddl_mu
+ * (engine/attach.c: CREATE DATABASE with files, FOR ATTACH). */
+int inst_register(instance *in, uint32_t id, const char *name, const char *data_path, const char *log_path,
+                  const inst_file_path *files, int nfiles, hdb_err *err);
+
 /* Register (or change) where data file `file_id` of database `db_id` is. */
 int inst_set_file_path(instance *in, uint32_t db_id, uint16_t file_id, const char *path, hdb_err *err);
 /* The same with the file's state (enum df_state): MODIFY FILE ... OFFLINE,

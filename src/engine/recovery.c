@@ -39,6 +39,7 @@ struct recovery {
     rdb           *dbs;
     int            ndbs, cap;
     int            stopped_early;   /* a restore's stop point ends the history */
+    int            no_defer;        /* attach: a loser that cannot be rolled back fails recovery */
     recovery_stats st;
 };
 
@@ -471,6 +472,8 @@ static rdb *find_rdb(recovery *rc, uint32_t db_id)
 
 void recovery_stopped_early(recovery *rc) { rc->stopped_early = 1; }
 
+void recovery_forbid_deferral(recovery *rc) { rc->no_defer = 1; }
+
 /* The coordinator's verdict on a prepared transaction: 1 commit, 0 abort. */
 static int coordinator_says_commit(recovery *rc, const rtxn *t, recovery_lookup_fn lookup, void *ctx, rdb *self)
 {
@@ -568,7 +571,7 @@ int recovery_finish(recovery *rc, recovery_lookup_fn lookup, void *ctx, hdb_err 
             hdb_err e;
             hdb_err_clear(&e);
             int r = txn_rollback_or_defer(t, &e);
-            if (r == 1 && defer(t, &e) == 0) {
+            if (r == 1 && !rc->no_defer && defer(t, &e) == 0) {
                 rc->st.txns_deferred++;
                 continue;   /* it lives on, deferred, with its locks */
             }
@@ -576,6 +579,11 @@ int recovery_finish(recovery *rc, recovery_lookup_fn lookup, void *ctx, hdb_err 
                 /* the next start resumes from the CLRs that did get logged */
                 for (int k = 0; k < ninv; k++)
                     rc->dbs[involved[k]].failed = 1;
+                if (rc->no_defer && !result) {
+                    if (err)
+                        *err = e;
+                    result = -1;
+                }
                 if (t->mgr && rc->dbs[i].db->inst)
                     inst_log(rc->dbs[i].db->inst, "Rollback of transaction %llu during recovery failed: %s (error %d).",
                              (unsigned long long)rt->id, e.msg, e.number);

@@ -50,6 +50,10 @@ int recovery_add_restored(recovery *rc, database *db, lsn_t redo_floor, hdb_err 
 /* The restored log ends at a STOPAT / STOPATMARK / STOPBEFOREMARK point:
  * prepared transactions without a COMMIT before it are rolled back. */
 void recovery_stopped_early(recovery *rc);
+/* Attach (engine/attach.c): no transaction may be deferred (seed 004: "attach
+ * fails"). A loser whose rollback cannot complete then makes recovery_finish
+ * return -1 with that rollback's error (823, 824, ...). */
+void recovery_forbid_deferral(recovery *rc);
 int recovery_finish(recovery *rc, recovery_lookup_fn lookup, void *ctx, hdb_err *err);
 void recovery_get_stats(recovery *rc, recovery_stats *st);
 void recovery_free(recovery *rc);

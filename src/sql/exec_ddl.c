@@ -1,5 +1,5 @@
 /*
- * exec_ddl.c — CREATE/DROP DATABASE, CREATE/DROP SCHEMA, CREATE/DROP TABLE
+ * exec_ddl.c — DROP DATABASE (CREATE: exec_createdb.c), CREATE/DROP SCHEMA, CREATE/DROP TABLE
  * (identity, defaults, CHECK and UNIQUE constraints: see exec_meta.c),
  * CREATE INDEX, ALTER DATABASE SET RECOVERY / PAGE_VERIFY, ADD FILEGROUP,
  * ADD FILE, USE.
@@ -695,17 +695,7 @@ static int create_index(sql_session *s, ast_stmt *st)
 
 /* ------------------------------------------------------------ databases */
 
-static int create_database(sql_session *s, ast_stmt *st)
-{
-    ast_create_database *cd = &st->u.create_db;
-    if (s->trancount > 0)
-        return ex_failf(s, 226, 16, 6, "CREATE DATABASE statement not allowed within multi-statement transaction.");
-    if (cd->filegroups.n || cd->log_files.n || cd->attach != ATTACH_NONE || cd->snapshot_of)
-        return ex_failf(s, 40021, 16, 1, "CREATE DATABASE with file specifications, FOR ATTACH or AS SNAPSHOT is not supported yet.");
-    if (!inst_create_database(s->in, cd->name, &s->err))
-        return EX_ERROR;
-    return ex_done(s, 0, CMD_NONE, 0, false);
-}
+/* CREATE DATABASE: exec_createdb.c */
 
 static int drop_database(sql_session *s, ast_stmt *st)
 {
@@ -728,15 +718,6 @@ static int drop_database(sql_session *s, ast_stmt *st)
         suspect_forget(s->in, db_id, 0);   /* its msdb.dbo.suspect_pages rows go too */
     }
     return ex_done(s, 0, CMD_NONE, 0, false);
-}
-
-/* KB from a file spec -> pages (at least 8: header, bitmap and some data). */
-static uint32_t kb_pages(int64_t kb, uint32_t dflt)
-{
-    if (kb == AST_SIZE_UNSET)
-        return dflt;
-    int64_t pages = (kb + 7) / 8;
-    return pages < 8 ? 8 : pages > UINT32_MAX ? UINT32_MAX : (uint32_t)pages;
 }
 
 /* ALTER DATABASE db ADD FILEGROUP fg | ADD FILE (...) [, ...] [TO FILEGROUP fg]:
@@ -769,22 +750,8 @@ static int alter_database_files(sql_session *s, ast_alter_database *ad, database
         if (!f->name || !f->name[0] || !f->filename || !f->filename[0])
             return ex_failf(s, 40001, 16, 1, "ALTER DATABASE ADD FILE needs NAME and FILENAME.");
         db_file_spec spec;
-        memset(&spec, 0, sizeof spec);
-        snprintf(spec.logical_name, sizeof spec.logical_name, "%s", f->name);
-        if (f->filename[0] == '/')
-            snprintf(spec.path, sizeof spec.path, "%s", f->filename);
-        else
-            snprintf(spec.path, sizeof spec.path, "%s/data/%s", s->in->datadir, f->filename);
-        spec.size_pages = kb_pages(f->size_kb, 1024);
-        spec.max_pages = f->maxsize_kb == AST_SIZE_UNLIMITED ? 0 : kb_pages(f->maxsize_kb, 0);
-        if (spec.max_pages && spec.max_pages < spec.size_pages)
-            return ex_failf(s, 1545, 16, 1, "MAXSIZE cannot be less than SIZE for file '%s'.", f->name);
-        if (f->growth_percent)
-            spec.growth_pages = (uint32_t)((uint64_t)spec.size_pages * (uint64_t)f->growth / 100);
-        else
-            spec.growth_pages = f->growth == AST_SIZE_UNSET ? 1024 : f->growth ? kb_pages(f->growth, 0) : 0;
-        if (f->growth != AST_SIZE_UNSET && f->growth && !spec.growth_pages)
-            spec.growth_pages = 1;
+        if (ex_file_spec(s, f, 1024, &spec) != EX_OK)   /* exec_createdb.c, as CREATE DATABASE */
+            return EX_ERROR;
         if (access(spec.path, F_OK) == 0)
             return ex_failf(s, 5170, 16, 1, "Cannot create file '%s' because it already exists. Change the file "
                             "path or the file name, and retry the operation.", spec.path);
@@ -840,7 +807,7 @@ int ex_ddl(sql_session *s, ast_stmt *st)
     case STMT_CREATE_TABLE: return create_table(s, st, true);
     case STMT_DROP_TABLE: return drop_table(s, st);
     case STMT_CREATE_INDEX: return create_index(s, st);
-    case STMT_CREATE_DATABASE: return create_database(s, st);
+    case STMT_CREATE_DATABASE: return ex_create_database(s, st);   /* exec_createdb.c */
     case STMT_DROP_DATABASE: return drop_database(s, st);
     case STMT_ALTER_DATABASE: return alter_database(s, st);
     case STMT_DROP_INDEX: return ex_failf(s, 40022, 16, 1, "DROP INDEX is not supported yet.");

@@ -723,6 +723,17 @@ void bk_history_restore(sql_session *s, const struct restore_result *r, const st
 /* sysprocs.c: sp_addumpdevice / sp_dropdevice */
 bool sysproc_is_device_proc(const char *name);
 int  sysproc_device(sql_session *s, const char *name, const sql_rpc_param *params, int n);
+/* A procedure's text argument, by name or by position (NULL if absent, NULL or DEFAULT). */
+const char *sysproc_text_arg(sql_session *s, const sql_rpc_param *params, int n, int pos, const char *name);
+/* exec_createdb.c: CREATE DATABASE (files, FOR ATTACH), sp_detach_db / sp_attach_db,
+ * and the file spec conversion ALTER DATABASE ADD FILE shares: NAME, FILENAME
+ * (relative: under DATADIR/data), SIZE (default_pages when not given), MAXSIZE
+ * (1545 when below SIZE), FILEGROWTH in pages */
+int  ex_create_database(sql_session *s, ast_stmt *st);
+void ex_file_path(sql_session *s, const char *filename, char *out, size_t cap);
+int  ex_file_spec(sql_session *s, const ast_filespec *f, uint32_t default_pages, db_file_spec *spec);
+bool sysproc_is_attach_proc(const char *name);
+int  sysproc_attach(sql_session *s, const char *name, const sql_rpc_param *params, int n);
 
 /* exec_pageverify.c: ALTER DATABASE SET PAGE_VERIFY | TORN_PAGE_DETECTION,
  * and the option as sys.databases shows it (0 NONE, 1 TORN_PAGE_DETECTION,

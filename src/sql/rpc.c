@@ -380,6 +380,8 @@ static int proc_dispatch(sql_session *s, const char *proc, const sql_rpc_param *
         return sysproc_datatype_info(s, params, n);
     if (sysproc_is_device_proc(pn))
         return sysproc_device(s, pn, params, n);
+    if (sysproc_is_attach_proc(pn))
+        return sysproc_attach(s, pn, params, n);
     if (!strncasecmp(pn, "sp_cursor", 9) || !strcasecmp(pn, "sp_prepexecrpc"))
         return ex_failf(s, 40025, 16, 1, "%s is not supported yet.", pn);
     return ex_failf(s, 2812, 16, 62, "Could not find stored procedure '%s'.", proc);

@@ -169,7 +169,7 @@ int sysproc_datatype_info(sql_session *s, const sql_rpc_param *params, int n)
  * sp_dropdevice [@logicalname =] 'name' [, [@delfile =] 'delfile']
  * Storage and paths: exec_backup_dev.c. */
 
-static const char *text_arg(sql_session *s, const sql_rpc_param *params, int n, int pos, const char *name)
+const char *sysproc_text_arg(sql_session *s, const sql_rpc_param *params, int n, int pos, const char *name)
 {
     const sql_rpc_param *p = NULL;
     for (int i = 0; i < n; i++)
@@ -192,8 +192,9 @@ int sysproc_device(sql_session *s, const char *name, const sql_rpc_param *params
     if (strcasecmp(s->login, "sa") != 0)
         return ex_failf(s, 15247, 16, 1, "User does not have permission to perform this action.");
     if (!strcasecmp(name, "sp_addumpdevice"))
-        return bkdev_add(s, text_arg(s, params, n, 0, "@devtype"), text_arg(s, params, n, 1, "@logicalname"),
-                         text_arg(s, params, n, 2, "@physicalname"));
-    const char *del = text_arg(s, params, n, 1, "@delfile");
-    return bkdev_drop(s, text_arg(s, params, n, 0, "@logicalname"), del && !strcasecmp(del, "delfile"));
+        return bkdev_add(s, sysproc_text_arg(s, params, n, 0, "@devtype"),
+                         sysproc_text_arg(s, params, n, 1, "@logicalname"),
+                         sysproc_text_arg(s, params, n, 2, "@physicalname"));
+    const char *del = sysproc_text_arg(s, params, n, 1, "@delfile");
+    return bkdev_drop(s, sysproc_text_arg(s, params, n, 0, "@logicalname"), del && !strcasecmp(del, "delfile"));
 }

@@ -779,14 +779,14 @@ static int files_of(rb *b, database *d, bool with_db)
     rb_s(b, "LOG");
     rb_i(b, SQL_INT, 0);
     char lname[160];
-    snprintf(lname, sizeof lname, "%s_log", d->tdb.name);
+    db_log_name(d, lname, sizeof lname);
     rb_s(b, lname);
     rb_s(b, d->log_path);
     rb_i(b, SQL_TINYINT, 0);
     rb_s(b, "ONLINE");
     /* a database whose files are not open (OFFLINE) may have no log open */
     rb_i(b, SQL_INT, d->tdb.log ? (int64_t)(log_file_size(d->tdb.log) / 8192) : 0);
-    rb_i(b, SQL_INT, -1);
+    rb_i(b, SQL_INT, d->boot.log_max_pages ? (int64_t)d->boot.log_max_pages : -1);   /* LOG ON (MAXSIZE) */
     rb_i(b, SQL_INT, d->tdb.log ? (int64_t)(log_vlf_size(d->tdb.log) / 8192) : 0);
     rb_i(b, SQL_BIT, 0);
     rb_i(b, SQL_BIT, 0);

@@ -90,6 +90,35 @@ static const struct msg msgs[] = {
     /* (detail) */
     { 40000, 16, "%s" },
 
+    /* ---- CREATE DATABASE with files, FOR ATTACH, sp_detach_db (engine/attach.c) ---- */
+    /* (database) */
+    { 1813, 16, "Could not open new database '%s'. CREATE DATABASE is aborted." },
+    { 1802, 16, "CREATE DATABASE failed. Some file names listed could not be created. Check related errors." },
+    /* (path) */
+    { 5170, 16, "Cannot create file '%s' because it already exists. Change the file path or the file name, "
+                "and retry the operation." },
+    /* (path, OS errno, OS error text) */
+    { 5133, 16, "Directory lookup for the file \"%s\" failed with the operating system error %d(%s)." },
+    /* (OS errno, OS error text, path) */
+    { 5123, 16, "CREATE FILE encountered operating system error %d(%s) while attempting to open or create "
+                "the physical file '%s'." },
+    /* (logical file name) */
+    { 1545, 16, "MAXSIZE cannot be less than SIZE for file '%s'." },
+    /* (path) */
+    { 5171, 16, "%s is not a primary database file." },
+    { 5173, 16, "One or more files do not match the primary file of the database. If you are attempting to "
+                "attach a database, retry the operation with the correct files.  If this is an existing "
+                "database, the file may be corrupted and should be restored from a backup." },
+    /* (path) */
+    { 5172, 16, "The header for file '%s' is not a valid database file header." },
+    /* (database) */
+    { 3703, 16, "Cannot detach the database '%s' because it is currently in use." },
+    { 3707, 16, "Cannot detach a suspect or recovery pending database. It must be repaired or dropped." },
+    { 7940, 16, "System databases master, model, msdb, and tempdb cannot be detached." },
+    /* (database) */
+    { 15010, 16, "The database '%s' does not exist. Supply a valid database name. To see available "
+                 "databases, use sys.databases." },
+
     /* ---- backup media (backup/media*.c) ---- */
     /* (device) */
     { 3241, 16, "The media family on device '%s' is incorrectly formed. SQL Server cannot "

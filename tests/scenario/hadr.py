@@ -70,3 +70,53 @@ class Server:
         self.stop()
         if self.own_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# ---- helpers the scenario tests share ---------------------------------------
+
+# Informational messages (severity 10) that pymssql raises as errors, as it
+# does against SQL Server: BACKUP/RESTORE progress and outcome, 3192
+# (deferred transactions remain), 4339 (more log to restore), DBCC's 8989.
+INFO = {3014, 4035, 3211, 3192, 4339, 8989}
+
+
+def err_number(exc):
+    """The SQL Server error number of a pymssql exception (-1 if none)."""
+    return exc.args[0] if exc.args and isinstance(exc.args[0], int) else -1
+
+
+def err_of(cur, sql, info=INFO):
+    """Run sql (every result set read); 0 on success or an informational
+    message in `info`, else the error number."""
+    try:
+        cur.execute(sql)
+        while True:
+            try:
+                cur.fetchall()
+            except pymssql.Error:
+                pass
+            if not cur.nextset():
+                break
+        return 0
+    except pymssql.Error as e:
+        n = err_number(e)
+        return 0 if n in info else n
+
+
+def one(cur, sql):
+    """The rows of sql's (first) result set."""
+    cur.execute(sql)
+    return cur.fetchall()
+
+
+class Checks:
+    """Named checks printed as they run; `ok` is false once one failed."""
+
+    def __init__(self, width=66):
+        self.ok = True
+        self.width = width
+
+    def __call__(self, name, good, detail=""):
+        self.ok &= bool(good)
+        print("%-*s %s" % (self.width, name, "ok" if good else "FAILED %s" % (detail,)))
+        return bool(good)

@@ -19,27 +19,7 @@ import os, sys
 import pymssql
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hadr import Server
-
-INFO = {3014, 4035, 3211}
-
-
-def err_of(cur, sql):
-    try:
-        cur.execute(sql)
-        try:
-            cur.fetchall()
-        except pymssql.Error:
-            pass
-        return 0
-    except pymssql.Error as e:
-        n = e.args[0] if e.args and isinstance(e.args[0], int) else -1
-        return 0 if n in INFO else n
-
-
-def one(cur, sql):
-    cur.execute(sql)
-    return cur.fetchall()
+from hadr import Checks, Server, err_of, one
 
 
 def make_db(cur, name):
@@ -64,12 +44,7 @@ def file_state(cur, db, logical):
 
 def main():
     srv = Server().start()
-    ok = True
-
-    def check(name, good, detail=""):
-        nonlocal ok
-        ok &= bool(good)
-        print("%-66s %s" % (name, "ok" if good else "FAILED %s" % (detail,)))
+    check = Checks()
 
     try:
         c = srv.connect()
@@ -163,6 +138,9 @@ def main():
         check("the defunct filegroup's table: 8653", err_of(cur, "SELECT * FROM dfo.dbo.t1") == 8653)
         check("MODIFY FILE OFFLINE of a defunct file is refused",
               err_of(cur, "ALTER DATABASE dfo MODIFY FILE (NAME = dfo_f1, OFFLINE)") != 0)
+        check("a defunct filegroup can never be restored (3013)",
+              err_of(cur, "RESTORE DATABASE dfo FILEGROUP = 'fg1' FROM DISK = 'dfo.bak' WITH FILE = 1, NORECOVERY")
+              == 3013)
         check("CREATE TABLE works again in the database",
               err_of(cur, "SET LOCK_TIMEOUT 2000; CREATE TABLE dfo.dbo.after_remove (id int)") == 0)
         srv.stop()
@@ -174,8 +152,8 @@ def main():
               one(cur, "SELECT v FROM dfo.dbo.t0 WHERE id = 7") == [(7,)], st)
     finally:
         srv.cleanup()
-    print("test_offline_files: " + ("ok" if ok else "FAILED"))
-    sys.exit(0 if ok else 1)
+    print("test_offline_files: " + ("ok" if check.ok else "FAILED"))
+    sys.exit(0 if check.ok else 1)
 
 
 if __name__ == "__main__":

@@ -23,45 +23,12 @@ import os, sys
 import pymssql
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hadr import Server
-
-INFO = {3014, 4035, 3211, 3192, 4339}
-
-
-def err_of(cur, sql):
-    try:
-        cur.execute(sql)
-        try:
-            cur.fetchall()
-        except pymssql.Error:
-            pass
-        return 0
-    except pymssql.Error as e:
-        n = e.args[0] if e.args and isinstance(e.args[0], int) else -1
-        return 0 if n in INFO else n
-
-
-def raw_err(cur, sql):
-    try:
-        cur.execute(sql)
-        return 0
-    except pymssql.Error as e:
-        return e.args[0] if e.args and isinstance(e.args[0], int) else -1
-
-
-def one(cur, sql):
-    cur.execute(sql)
-    return cur.fetchall()
+from hadr import Checks, Server, err_of, one
 
 
 def main():
     srv = Server().start()
-    ok = True
-
-    def check(name, good, detail=""):
-        nonlocal ok
-        ok &= bool(good)
-        print("%-66s %s" % (name, "ok" if good else "FAILED %s" % (detail,)))
+    check = Checks()
 
     try:
         c = srv.connect()
@@ -94,9 +61,9 @@ def main():
 
         # ---- 1. partial restore: PRIMARY only ----
         check("PARTIAL without FILEGROUP: 3032",
-              raw_err(cur, "RESTORE DATABASE pr2 FROM DISK = 'pr_full.bak' WITH PARTIAL, NORECOVERY, " + move) == 3032)
+              err_of(cur, info=(), sql="RESTORE DATABASE pr2 FROM DISK = 'pr_full.bak' WITH PARTIAL, NORECOVERY, " + move) == 3032)
         check("PARTIAL naming an unknown filegroup: 3234",
-              raw_err(cur, "RESTORE DATABASE pr2 FILEGROUP = 'nofg' FROM DISK = 'pr_full.bak' WITH PARTIAL, "
+              err_of(cur, info=(), sql="RESTORE DATABASE pr2 FILEGROUP = 'nofg' FROM DISK = 'pr_full.bak' WITH PARTIAL, "
                            "NORECOVERY, " + move) == 3234)
         e1 = err_of(cur, "RESTORE DATABASE pr2 FILEGROUP = 'PRIMARY' FROM DISK = 'pr_full.bak' WITH PARTIAL, "
                          "NORECOVERY, " + move)
@@ -125,10 +92,10 @@ def main():
 
         # ---- 2. online filegroup restore of fg1 ----
         check("FILEGROUP = 'PRIMARY' while online: refused (3013)",
-              raw_err(cur, "RESTORE DATABASE pr2 FILEGROUP = 'PRIMARY' FROM DISK = 'pr_full.bak' WITH NORECOVERY")
+              err_of(cur, info=(), sql="RESTORE DATABASE pr2 FILEGROUP = 'PRIMARY' FROM DISK = 'pr_full.bak' WITH NORECOVERY")
               == 3013)
         check("an unknown filegroup: 3234",
-              raw_err(cur, "RESTORE DATABASE pr2 FILEGROUP = 'nofg' FROM DISK = 'pr_full.bak' WITH NORECOVERY")
+              err_of(cur, info=(), sql="RESTORE DATABASE pr2 FILEGROUP = 'nofg' FROM DISK = 'pr_full.bak' WITH NORECOVERY")
               == 3234)
         e = err_of(cur, "RESTORE DATABASE pr2 FILEGROUP = 'fg1' FROM DISK = 'pr_full.bak' WITH NORECOVERY")
         check("RESTORE DATABASE pr2 FILEGROUP = 'fg1' FROM full WITH NORECOVERY", e == 0, e)
@@ -140,7 +107,7 @@ def main():
         e2 = err_of(cur, "RESTORE LOG pr2 FROM DISK = 'pr_log2.trn' WITH NORECOVERY")
         check("the two log backups onto the file", (e1, e2) == (0, 0), (e1, e2))
         check("RECOVERY without the tail: 4326",
-              raw_err(cur, "RESTORE DATABASE pr2 WITH RECOVERY") == 4326)
+              err_of(cur, info=(), sql="RESTORE DATABASE pr2 WITH RECOVERY") == 4326)
         e = err_of(cur, "BACKUP LOG pr2 TO DISK = 'pr2_tail.trn' WITH INIT")
         check("a log backup of pr2 (the tail)", e == 0, e)
         if os.environ.get("HADR_DEBUG_TEST"):
@@ -150,7 +117,7 @@ def main():
                 for r in cur.fetchall():
                     d = dict(zip(cols, r))
                     print(f, d["BackupType"], d["FirstLSN"], d["LastLSN"], d["DatabaseBackupLSN"])
-        e = raw_err(cur, "RESTORE LOG pr2 FROM DISK = 'pr2_tail.trn' WITH RECOVERY")
+        e = err_of(cur, info=(), sql="RESTORE LOG pr2 FROM DISK = 'pr2_tail.trn' WITH RECOVERY")
         check("RESTORE LOG pr2 FROM the tail WITH RECOVERY", e in (0, 3014, 4035), e)
         fs = one(cur, "SELECT state, state_desc FROM pr2.sys.database_files WHERE name = 'pr_f1'")
         check("the file is ONLINE again", fs == [(0, "ONLINE")], fs)
@@ -162,7 +129,7 @@ def main():
         check("its t0 row: unlocked, old value", one(cur, "SELECT v FROM pr2.dbo.t0 WHERE id = 50") == [(50,)])
         check("t1 takes writes", err_of(cur, "INSERT INTO pr2.dbo.t1 VALUES (1000, 1000)") == 0)
         check("a file that is ONLINE cannot be restored online (3013)",
-              raw_err(cur, "RESTORE DATABASE pr2 FILEGROUP = 'fg1' FROM DISK = 'pr_full.bak' WITH NORECOVERY")
+              err_of(cur, info=(), sql="RESTORE DATABASE pr2 FILEGROUP = 'fg1' FROM DISK = 'pr_full.bak' WITH NORECOVERY")
               == 3013)
         srv.stop()
         srv.start()
@@ -173,8 +140,8 @@ def main():
         check("DBCC CHECKDB (pr2) is clean", err_of(cur, "DBCC CHECKDB ('pr2') WITH NO_INFOMSGS") == 0)
     finally:
         srv.cleanup()
-    print("test_piecemeal_restore: " + ("ok" if ok else "FAILED"))
-    sys.exit(0 if ok else 1)
+    print("test_piecemeal_restore: " + ("ok" if check.ok else "FAILED"))
+    sys.exit(0 if check.ok else 1)
 
 
 if __name__ == "__main__":

@@ -15,37 +15,12 @@ import os, sys
 import pymssql
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hadr import Server
-
-INFO = {3014, 4035, 3211}
-
-
-def err_of(cur, sql):
-    try:
-        cur.execute(sql)
-        try:
-            cur.fetchall()
-        except pymssql.Error:
-            pass
-        return 0
-    except pymssql.Error as e:
-        n = e.args[0] if e.args and isinstance(e.args[0], int) else -1
-        return 0 if n in INFO else n
-
-
-def one(cur, sql):
-    cur.execute(sql)
-    return cur.fetchall()
+from hadr import Checks, Server, err_of, one
 
 
 def main():
     srv = Server().start()
-    ok = True
-
-    def check(name, good, detail=""):
-        nonlocal ok
-        ok &= bool(good)
-        print("%-66s %s" % (name, "ok" if good else "FAILED %s" % (detail,)))
+    check = Checks()
 
     try:
         c = srv.connect()
@@ -108,8 +83,8 @@ def main():
         check("every row has its old value", bad == [(0,)], bad)
     finally:
         srv.cleanup()
-    print("test_rollback_io_error: " + ("ok" if ok else "FAILED"))
-    sys.exit(0 if ok else 1)
+    print("test_rollback_io_error: " + ("ok" if check.ok else "FAILED"))
+    sys.exit(0 if check.ok else 1)
 
 
 if __name__ == "__main__":

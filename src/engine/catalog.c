@@ -480,13 +480,19 @@ int cat_create_table(txn *t, database *db, const table_spec *spec, uint32_t *obj
 int cat_create_index(txn *t, database *db, table_def *td, const char *name, int unique,
                      int nkeys, const int *keycols, const uint8_t *desc, hdb_err *err)
 {
+    return cat_create_index_on(t, db, td, name, unique, nkeys, keycols, desc, td->idx[0].fg_id, err);
+}
+
+int cat_create_index_on(txn *t, database *db, table_def *td, const char *name, int unique, int nkeys,
+                        const int *keycols, const uint8_t *desc, uint16_t fg_id, hdb_err *err)
+{
     txn_part *p = txn_join(t, &db->tdb, err);
     if (!p)
         return -1;
     for (int i = 0; i < td->nidx; i++)
         if (strcasecmp(td->idx[i].name, name) == 0)
             return hdb_raise_text(err, 1913, 16, 1, "The operation failed because an index or statistics with that name already exists on the table.");
-    tbl_index x = { .index_id = (uint16_t)(td->idx[td->nidx - 1].index_id + 1), .fg_id = td->idx[0].fg_id };
+    tbl_index x = { .index_id = (uint16_t)(td->idx[td->nidx - 1].index_id + 1), .fg_id = fg_id };
     snprintf(x.name, sizeof x.name, "%s", name);
     x.unique = (uint8_t)unique;
     x.nkeys = nkeys > TBL_MAX_KEYCOLS ? TBL_MAX_KEYCOLS : nkeys;

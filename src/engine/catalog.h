@@ -88,6 +88,10 @@ int cat_create_table(txn *t, database *db, const table_spec *spec, uint32_t *obj
 /* CREATE [UNIQUE] INDEX: builds it from the table's rows. */
 int cat_create_index(txn *t, database *db, table_def *td, const char *name, int unique,
                      int nkeys, const int *keycols, const uint8_t *desc, hdb_err *err);
+/* The same in filegroup fg_id (CREATE INDEX ... ON fg; 0 = PRIMARY);
+ * cat_create_index puts it where the table is. */
+int cat_create_index_on(txn *t, database *db, table_def *td, const char *name, int unique, int nkeys,
+                        const int *keycols, const uint8_t *desc, uint16_t fg_id, hdb_err *err);
 int cat_drop_table(txn *t, database *db, table_def *td, hdb_err *err);
 
 /* Look up (cached). NULL and 208 if missing. */

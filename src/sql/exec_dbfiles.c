@@ -31,7 +31,7 @@
 
 /* The file named `name` in db: from the open boot page, or for a database
  * whose files are not open, from its primary file on disk. */
-static int find_file(sql_session *s, database *db, const char *name, boot_file *out)
+static int find_file(database *db, const char *name, boot_file *out)
 {
     if (!dbst_is_shell(db))
         return db_file_by_name(db, name, out);
@@ -45,7 +45,6 @@ static int find_file(sql_session *s, database *db, const char *name, boot_file *
                 *out = bf->files[i];
             }
     free(bf);
-    (void)s;
     return id;
 }
 
@@ -56,7 +55,7 @@ static int file_checks(sql_session *s, database *db, const char *name, boot_file
     if (db->state == DB_RESTORING)
         return ex_failf(s, 5052, 16, 1, "ALTER DATABASE is not permitted while a database is in the Restoring "
                                         "state.");
-    if (!find_file(s, db, name, bf))
+    if (!find_file(db, name, bf))
         return ex_failf(s, 5041, 16, 1, "%s failed. File '%s' does not exist.", what, name);
     if (bf->file_id == 1 && !strcmp(what, "REMOVE FILE"))
         return ex_failf(s, 5020, 16, 1, "The primary data or log file cannot be removed from a database.");

@@ -676,12 +676,18 @@ static int create_index(sql_session *s, ast_stmt *st)
         cols[i] = c;
         desc[i] = ci->columns.v[i]->desc;
     }
+    uint16_t fg = td->idx[0].fg_id;   /* by default where the table is */
+    if (ci->on_filegroup && strcasecmp(ci->on_filegroup, "default") != 0) {
+        fg = db_filegroup_id(db, ci->on_filegroup);
+        if (!fg)
+            return ex_failf(s, 1921, 16, 1, "Invalid filegroup '%s' specified.", ci->on_filegroup);
+    }
     if (ex_stmt_begin(s, true) < 0)
         return EX_ERROR;
     txn *t = ex_txn(s, true, &s->err);
     if (!t)
         return ex_stmt_end(s, -1), EX_ERROR;
-    int rc = cat_create_index(t, db, td, ci->name, ci->unique, nk, cols, desc, &s->err);
+    int rc = cat_create_index_on(t, db, td, ci->name, ci->unique, nk, cols, desc, fg, &s->err);
     if (rc < 0 && (s->err.number == 2601 || s->err.number == 2627)) {
         char m[600];
         snprintf(m, sizeof m, "The CREATE UNIQUE INDEX statement terminated because a duplicate key was found for "

@@ -60,6 +60,15 @@ def main():
               err_of(cur, "ALTER DATABASE ofl MODIFY FILE (NAME = ofl_f1, SIZE = 20MB)") == 40001)
         check("refused: REMOVE FILE of an online file (40001)",
               err_of(cur, "ALTER DATABASE ofl REMOVE FILE ofl_f1") == 40001)
+        # an index ON fg1 of a PRIMARY table
+        cur.execute("CREATE TABLE ofl.dbo.t2 (id int PRIMARY KEY, v int NOT NULL)")
+        cur.execute("INSERT INTO ofl.dbo.t2 VALUES (1, 1), (2, 2)")
+        cur.execute("CREATE INDEX ix_v ON ofl.dbo.t2 (v) ON fg1")
+        ds = one(cur, "SELECT i.data_space_id, f.data_space_id FROM ofl.sys.indexes i, ofl.sys.filegroups f "
+                      "WHERE i.name = 'ix_v' AND f.name = 'fg1'")
+        check("CREATE INDEX ... ON fg1: sys.indexes.data_space_id is fg1's", len(ds) == 1 and ds[0][0] == ds[0][1], ds)
+        check("CREATE INDEX ... ON a filegroup that does not exist: 1921",
+              err_of(cur, "CREATE INDEX ix_w ON ofl.dbo.t2 (v) ON nofg") == 1921)
         check("before: f1 ONLINE", file_state(cur, "ofl", "ofl_f1") == [(0, "ONLINE", "ONLINE")],
               file_state(cur, "ofl", "ofl_f1"))
         check("MODIFY FILE (NAME = ofl_f1, OFFLINE) succeeds",
@@ -71,6 +80,7 @@ def main():
         check("SELECT from the table in the offline filegroup: 8653",
               err_of(cur, "SELECT COUNT(*) FROM ofl.dbo.t1") == 8653)
         check("INSERT into it: 8653", err_of(cur, "INSERT INTO ofl.dbo.t1 VALUES (1000, 1)") == 8653)
+        check("a PRIMARY table whose index is in fg1: 8653 too", err_of(cur, "SELECT * FROM ofl.dbo.t2") == 8653)
         check("the PRIMARY table reads and writes",
               err_of(cur, "INSERT INTO ofl.dbo.t0 VALUES (1000, 1)") == 0 and
               one(cur, "SELECT COUNT(*) FROM ofl.dbo.t0") == [(101,)])

@@ -601,18 +601,28 @@ int bt_get(btree *bt, const uint8_t *key, size_t klen, uint8_t **val, size_t *vl
 
 /* ------------------------------------------------------------ undo */
 
-int bt_undo_header(const uint8_t *undo, size_t len, int *op, uint32_t *object_id, uint16_t *index_id)
+int bt_undo_parse(const uint8_t *undo, size_t len, bt_undo_rec *u)
 {
     lread r;
     lread_init(&r, undo, len);
-    uint8_t o = lread_u8(&r);
-    uint32_t obj = lread_u32(&r);
-    uint16_t idx = lread_u16(&r);
-    if (r.bad || o < UNDO_INSERT || o > UNDO_UPDATE)
+    u->op = lread_u8(&r);
+    u->object_id = lread_u32(&r);
+    u->index_id = lread_u16(&r);
+    u->klen = lread_u32(&r);
+    u->key = lread_bytes(&r, u->klen);
+    u->rowlen = lread_u32(&r);
+    u->row = lread_bytes(&r, u->rowlen);
+    return r.bad || u->op < UNDO_INSERT || u->op > UNDO_UPDATE ? -1 : 0;
+}
+
+int bt_undo_header(const uint8_t *undo, size_t len, int *op, uint32_t *object_id, uint16_t *index_id)
+{
+    bt_undo_rec u;
+    if (bt_undo_parse(undo, len, &u) < 0)
         return -1;
-    *op = o;
-    *object_id = obj;
-    *index_id = idx;
+    *op = u.op;
+    *object_id = u.object_id;
+    *index_id = u.index_id;
     return 0;
 }
 
@@ -621,18 +631,13 @@ int bt_undo(btree *bt, txn *t, txn_part *p, const log_rec *rec, const uint8_t *u
 {
     char lsn_txt[32];
     snprintf(lsn_txt, sizeof lsn_txt, "%" PRIu64, (uint64_t)rec->lsn);
-    lread r;
-    lread_init(&r, undo, undo_len);
-    uint8_t op = lread_u8(&r);
-    uint32_t obj = lread_u32(&r);
-    uint16_t idx = lread_u16(&r);
-    uint32_t klen = lread_u32(&r);
-    const uint8_t *key = lread_bytes(&r, klen);
-    uint32_t rlen = lread_u32(&r);
-    const uint8_t *row = lread_bytes(&r, rlen);
-    if (r.bad || obj != bt->object_id || idx != bt->index_id || klen > BT_MAX_KEY ||
-        (size_t)klen + rlen > BT_MAX_RECORD)
+    bt_undo_rec u;
+    if (bt_undo_parse(undo, undo_len, &u) < 0 || u.object_id != bt->object_id || u.index_id != bt->index_id ||
+        u.klen > BT_MAX_KEY || (size_t)u.klen + u.rowlen > BT_MAX_RECORD)
         return hdb_raise(err, 3314, p->db->name, lsn_txt);
+    int op = u.op;
+    const uint8_t *key = u.key, *row = u.row;
+    uint32_t klen = u.klen, rlen = u.rowlen;
     logctx lc = { t, p, 1, rec->prev_lsn };
     int rc;
     switch (op) {

@@ -134,6 +134,16 @@ int bt_cursor_unchanged(bt_cursor *c, hdb_err *err);
  * split or merge pages (logged first, as LR_PAGES). 3314 if the key is not as
  * the undone change left it (the index is damaged). */
 int bt_undo(btree *bt, txn *t, txn_part *p, const log_rec *rec, const uint8_t *undo, size_t undo_len, hdb_err *err);
+/* The parts of a record's undo bytes (pointers into them). */
+typedef struct bt_undo_rec {
+    int            op;           /* UNDO_INSERT, UNDO_DELETE, UNDO_UPDATE */
+    uint32_t       object_id;
+    uint16_t       index_id;
+    const uint8_t *key, *row;    /* row: the old row (delete, update); empty for insert */
+    uint32_t       klen, rowlen;
+} bt_undo_rec;
+/* Parse undo bytes; -1 if they are malformed. */
+int bt_undo_parse(const uint8_t *undo, size_t len, bt_undo_rec *u);
 /* Parse the undo bytes header: op, object id, index id (for dispatch). */
 int bt_undo_header(const uint8_t *undo, size_t len, int *op, uint32_t *object_id, uint16_t *index_id);
 

@@ -27,13 +27,6 @@
 #include "engine/dcm_db.h"
 #include "util/crc32c.h"
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Copy, cut to fit (media strings have their own limits). */
 static void set_str(char *dst, size_t cap, const char *s)
 {
@@ -447,7 +440,7 @@ int backup_database(instance *in, database *db, const backup_opts *o, backup_res
     if (db->tdb.read_only_log && log_restore_state(db->tdb.log, NULL) == DB_RESTORE_STANDBY)
         return hdb_raise_text(err, 3036, 16, 1, "The database is in warm-standby state (set by executing RESTORE "
                               "WITH STANDBY) and cannot be backed up until the entire restore sequence is completed.");
-    double t0 = now_s();
+    double t0 = bk_now_s();
     int rc;
     if (o->type == MEDIA_TYPE_DATABASE || o->type == MEDIA_TYPE_DIFF_DATABASE)
         rc = backup_data(in, db, o, r, err);
@@ -457,7 +450,7 @@ int backup_database(instance *in, database *db, const backup_opts *o, backup_res
         rc = hdb_raise_text(err, 3270, 16, 1, "Unsupported backup type.");
     if (rc == 0) {
         read_back(o, r);
-        r->seconds = now_s() - t0;
+        r->seconds = bk_now_s() - t0;
     }
     return rc;
 }

@@ -152,4 +152,11 @@ int rs_moves_known(const restore_opts *o, const media_file_entry *fl, size_t n, 
                    const char **unknown);
 void rs_new_files_free(rs_new_files *nf);
 
+/* ---- bk_common.c ----------------------------------------------------------- */
+
+/* Monotonic seconds (durations in messages and history). */
+double bk_now_s(void);
+/* Raise `number` at severity 16 with a formatted text; returns -1. */
+int bk_failf(hdb_err *err, int number, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -35,24 +35,6 @@
 #define TMP_SUFFIX ".restoring"
 #define RUN_PAGES 128
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int failf(hdb_err *err, int number, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int failf(hdb_err *err, int number, const char *fmt, ...)
-{
-    char msg[HDB_ERR_MSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return hdb_raise_text(err, number, 16, 1, msg);
-}
-
 static unsigned long long ull(uint64_t v) { return (unsigned long long)v; }
 
 /* ---- verification ------------------------------------------------------------ */
@@ -62,7 +44,7 @@ static int check_page(void *ctx, const media_page *pg, hdb_err *err)
     (void)ctx;
     pgid_t id = PGID(pg->file_id, pg->page_no), found = 0;
     if (page_verify(pg->image, id, NULL, NULL, &found) != 0)
-        return failf(err, 3183, "RESTORE detected an error on page (%u:%u) in database as read from the "
+        return bk_failf(err, 3183, "RESTORE detected an error on page (%u:%u) in database as read from the "
                      "backup set.", pg->file_id, pg->page_no);
     return 0;
 }
@@ -107,16 +89,16 @@ static int unbacked_log(database *db)
 static int check_existing(database *ex, const restore_opts *o, const media_set_header *h, hdb_err *err)
 {
     if (ex->users > 0)
-        return failf(err, 3101, "Exclusive access could not be obtained because the database is in use.");
+        return bk_failf(err, 3101, "Exclusive access could not be obtained because the database is in use.");
     if (o->replace)
         return 0;
     /* a standby is in the middle of a restore sequence, as RESTORING is */
     int restoring = ex->state == DB_RESTORING || ex->tdb.read_only_log;
     if (memcmp(ex->boot.guid, h->family_guid, 16) != 0 && !restoring)
-        return failf(err, 3154, "The backup set holds a backup of a database other than the existing '%s' "
+        return bk_failf(err, 3154, "The backup set holds a backup of a database other than the existing '%s' "
                      "database.", ex->tdb.name);
     if (ex->state == DB_ONLINE && !restoring && !o->stop_at && unbacked_log(ex))
-        return failf(err, 3159, "The tail of the log for the database \"%s\" has not been backed up. Use "
+        return bk_failf(err, 3159, "The tail of the log for the database \"%s\" has not been backed up. Use "
                      "BACKUP LOG WITH NORECOVERY to backup the log if it contains work you do not want to "
                      "lose. Use the WITH REPLACE or WITH STOPAT clause of the RESTORE statement to just "
                      "overwrite the contents of the log.", ex->tdb.name);
@@ -148,12 +130,12 @@ static int plan_paths(instance *in, database *ex, const restore_opts *o, const m
 {
     const char *unknown;
     if (!rs_moves_known(o, fl, n, nf, &unknown))
-        return failf(err, 3234, "Logical file '%s' is not part of database '%s'. Use RESTORE FILELISTONLY "
+        return bk_failf(err, 3234, "Logical file '%s' is not part of database '%s'. Use RESTORE FILELISTONLY "
                      "to list the logical file names.", unknown, o->db_name);
     for (int m = 0; m < o->nmoves; m++) {
         for (int k = 0; k < m; k++)
             if (strcasecmp(o->moves[k].logical_name, o->moves[m].logical_name) == 0)
-                return failf(err, 4353, "Conflicting file relocations have been specified for file '%s'. "
+                return bk_failf(err, 4353, "Conflicting file relocations have been specified for file '%s'. "
                              "Only a single WITH MOVE clause should be specified for any logical file name.",
                              o->moves[m].logical_name);
     }
@@ -164,22 +146,22 @@ static int plan_paths(instance *in, database *ex, const restore_opts *o, const m
             if (strcasecmp(fl[i].logical_name, o->moves[m].logical_name) == 0)
                 p = o->moves[m].path;
         if (strlen(p) + sizeof TMP_SUFFIX >= PATH_MAX || strlen(p) > BOOT_PATH_MAX)
-            return failf(err, 5105, "The physical file name '%s' is too long.", p);
+            return bk_failf(err, 5105, "The physical file name '%s' is too long.", p);
         snprintf(t[i].path, sizeof t[i].path, "%s", p);
         snprintf(t[i].tmp, sizeof t[i].tmp, "%s" TMP_SUFFIX, p);
         for (size_t k = 0; k < i; k++)
             if (strcmp(t[k].path, t[i].path) == 0)
-                return failf(err, 3176, "File '%s' is claimed by '%s'(%u) and '%s'(%u). The WITH MOVE clause "
+                return bk_failf(err, 3176, "File '%s' is claimed by '%s'(%u) and '%s'(%u). The WITH MOVE clause "
                              "can be used to relocate one or more files.", t[i].path, fl[k].logical_name,
                              fl[k].file_id, fl[i].logical_name, fl[i].file_id);
         for (uint32_t id = 1; id < INST_MAX_DBS; id++) {
             database *d = inst_database(in, id);
             if (d && d != ex && owned_by(d, t[i].path))
-                return failf(err, 1834, "The file '%s' cannot be overwritten.  It is being used by database "
+                return bk_failf(err, 1834, "The file '%s' cannot be overwritten.  It is being used by database "
                              "'%s'.", t[i].path, d->tdb.name);
         }
         if (!o->replace && access(t[i].path, F_OK) == 0 && !(ex && owned_by(ex, t[i].path)))
-            return failf(err, 3142, "File \"%s\" cannot be restored over the existing \"%s\". Reissue the "
+            return bk_failf(err, 3142, "File \"%s\" cannot be restored over the existing \"%s\". Reissue the "
                          "RESTORE statement using WITH REPLACE to overwrite pre-existing files, or WITH MOVE "
                          "to identify an alternate location.", fl[i].logical_name, t[i].path);
     }
@@ -275,7 +257,7 @@ static int build_log(media_reader *mr, int pos, const media_set_header *h, const
 static int rename_in(const char *from, const char *to, hdb_err *err)
 {
     if (rename(from, to) < 0)
-        return failf(err, 3634, "The operating system returned the error '%s' while attempting 'rename' on "
+        return bk_failf(err, 3634, "The operating system returned the error '%s' while attempting 'rename' on "
                      "'%s'.", strerror(errno), to);
     return fio_sync_parent(to, err);
 }
@@ -328,7 +310,7 @@ static int roll_forward(instance *in, database *db, lsn_t floor, const restore_o
     if (r == 0 && mode == RESTORE_RECOVERY) {
         r = recovery_finish(rc, NULL, NULL, err);
         if (r == 0 && db->state != DB_ONLINE)
-            r = failf(err, 3013, "RESTORE could not recover database '%s'; it is marked SUSPECT.", db->tdb.name);
+            r = bk_failf(err, 3013, "RESTORE could not recover database '%s'; it is marked SUSPECT.", db->tdb.name);
         /* a checkpoint first, so the next start-up need not redo all this */
         if (r == 0)
             r = db_checkpoint(db, err);
@@ -350,7 +332,7 @@ static int roll_forward(instance *in, database *db, lsn_t floor, const restore_o
             if (r == 0)
                 r = recovery_finish(rc, NULL, NULL, err);
             if (r == 0 && db->state != DB_ONLINE)
-                r = failf(err, 3013, "RESTORE could not undo database '%s' for STANDBY.", db->tdb.name);
+                r = bk_failf(err, 3013, "RESTORE could not undo database '%s' for STANDBY.", db->tdb.name);
             /* undo's pages durable (their images are), then the file complete */
             if (r == 0)
                 r = bp_flush_db(db->bp, db->df, err);
@@ -391,7 +373,7 @@ static int partial_skips(const restore_opts *o, target *t, size_t n, hdb_err *er
         for (size_t i = 0; i < n && !known; i++)
             known = t[i].e->type == 'D' && !strcasecmp(t[i].e->filegroup_name, o->filegroups[k]);
         if (!known)
-            return failf(err, 3234, "Logical file '%s' is not part of database '%s'. Use RESTORE FILELISTONLY to "
+            return bk_failf(err, 3234, "Logical file '%s' is not part of database '%s'. Use RESTORE FILELISTONLY to "
                          "list the logical file names.", o->filegroups[k], o->db_name);
     }
     for (size_t i = 0; i < n; i++) {
@@ -414,7 +396,7 @@ static int restore_full(instance *in, const restore_opts *o, media_reader *mr, i
     if (ex && check_existing(ex, o, h, err) < 0)
         return -1;
     if (o->stop_at && h->backup_start_date && o->stop_at < h->backup_start_date)
-        return failf(err, 4338, "The STOPAT clause specifies a point too early to allow this backup set to be "
+        return bk_failf(err, 4338, "The STOPAT clause specifies a point too early to allow this backup set to be "
                      "restored. Choose a different stop point or use RESTORE DATABASE WITH RECOVERY to recover "
                      "at the current point.");
     target *t = calloc(n ? n : 1, sizeof *t);
@@ -445,7 +427,7 @@ static int restore_full(instance *in, const restore_opts *o, media_reader *mr, i
     }
     uint32_t id = ex ? ex->tdb.id : inst_free_db_id(in);
     if (!id) {
-        failf(err, 1807, "Could not obtain exclusive lock on database 'model'. Too many databases.");
+        bk_failf(err, 1807, "Could not obtain exclusive lock on database 'model'. Too many databases.");
         goto out;
     }
     for (size_t i = 0; i < n; i++)
@@ -566,17 +548,17 @@ static database *restoring_db(instance *in, const restore_opts *o, hdb_err *err)
 {
     database *db = inst_find_database(in, o->db_name);
     if (!db) {
-        failf(err, 3118, "The database \"%s\" does not exist. RESTORE can only create a database when "
+        bk_failf(err, 3118, "The database \"%s\" does not exist. RESTORE can only create a database when "
               "restoring either a full backup or a file backup of the primary file.", o->db_name);
         return NULL;
     }
     if (db->state != DB_RESTORING && !in_standby(db)) {
-        failf(err, 3117, "The log or differential backup cannot be restored because no files are ready to "
+        bk_failf(err, 3117, "The log or differential backup cannot be restored because no files are ready to "
               "rollforward.");
         return NULL;
     }
     if (db->users > 0) {
-        failf(err, 3101, "Exclusive access could not be obtained because the database is in use.");
+        bk_failf(err, 3101, "Exclusive access could not be obtained because the database is in use.");
         return NULL;
     }
     /* STANDBY's undo is taken back first: then it is as NORECOVERY left it */
@@ -593,7 +575,7 @@ static int restore_diff(instance *in, const restore_opts *o, media_reader *mr, i
     lsn_t R = log_end_lsn(log);
     /* based on the full this sequence started from, and not behind it */
     if (h->differential_base_lsn != log_truncation_lsn(log) || R > h->last_lsn)
-        return failf(err, 3136, "This differential backup cannot be restored because the database has not "
+        return bk_failf(err, 3136, "This differential backup cannot be restored because the database has not "
                      "been restored to the correct earlier state.");
     size_t n;
     const media_file_entry *fl = media_set_files(mr, pos, &n);
@@ -613,7 +595,7 @@ static int restore_diff(instance *in, const restore_opts *o, media_reader *mr, i
         t[i].e = &fl[i];
         const df_file_desc *d = fl[i].type == 'D' ? df_file(db->df, (uint16_t)fl[i].file_id) : NULL;
         if (fl[i].type == 'D' && !d) {
-            failf(err, 3155, "The RESTORE operation cannot proceed because one or more files have been added or "
+            bk_failf(err, 3155, "The RESTORE operation cannot proceed because one or more files have been added or "
                   "dropped from the database since the backup set was created.");
             goto out;
         }
@@ -680,18 +662,18 @@ static int restore_log(instance *in, const restore_opts *o, media_reader *mr, in
     log_restore_state(log, &floor);
     lsn_t R = log_end_lsn(log);
     if (h->last_lsn <= R)
-        return failf(err, 4326, "The log in this backup set terminates at LSN %llu, which is too early to apply "
+        return bk_failf(err, 4326, "The log in this backup set terminates at LSN %llu, which is too early to apply "
                      "to the database. A more recent log backup that includes LSN %llu can be restored.",
                      ull(h->last_lsn), ull(R));
     if (h->first_lsn > R || h->log_stream_first > R)
-        return failf(err, 4305, "The log in this backup set begins at LSN %llu, which is too recent to apply to "
+        return bk_failf(err, 4305, "The log in this backup set begins at LSN %llu, which is too recent to apply to "
                      "the database. An earlier log backup that includes LSN %llu can be restored.",
                      ull(h->first_lsn), ull(R));
     lsn_t stop;
     if (rs_stop_lsn(mr, pos, o, &stop, err) < 0)
         return -1;
     if (stop && stop != UINT64_MAX && stop <= R)
-        return failf(err, 4338, "The STOPAT clause specifies a point too early to allow this backup set to be "
+        return bk_failf(err, 4338, "The STOPAT clause specifies a point too early to allow this backup set to be "
                      "restored. Choose a different stop point or use RESTORE DATABASE WITH RECOVERY to recover "
                      "at the current point.");
     int beyond = stop == UINT64_MAX;
@@ -728,13 +710,13 @@ static int restore_log(instance *in, const restore_opts *o, media_reader *mr, in
 int restore_run(instance *in, const restore_opts *o, restore_result *r, hdb_err *err)
 {
     memset(r, 0, sizeof *r);
-    double t0 = now_s();
+    double t0 = bk_now_s();
     if (!o->db_name || !o->device_path)
         return hdb_raise_text(err, 3270, 16, 1, "RESTORE needs a database and a device.");
     if (strcasecmp(o->db_name, "tempdb") == 0)
-        return failf(err, 3147, "Backup and restore operations are not allowed on database tempdb.");
+        return bk_failf(err, 3147, "Backup and restore operations are not allowed on database tempdb.");
     if (o->recovery == RESTORE_STANDBY && (!o->standby_file || !o->standby_file[0]))
-        return failf(err, 3013, "RESTORE WITH STANDBY needs the name of an undo file.");
+        return bk_failf(err, 3013, "RESTORE WITH STANDBY needs the name of an undo file.");
     int pos = o->file ? o->file : 1;
     media_reader *mr = media_open(o->device_path, err);
     if (!mr)
@@ -747,24 +729,24 @@ int restore_run(instance *in, const restore_opts *o, restore_result *r, hdb_err 
         goto out;
     }
     if (o->checksum && !(h->flags & MEDIA_FLAG_CHECKSUMS)) {
-        failf(err, 3187, "RESTORE WITH CHECKSUM cannot be specified because the backup set does not contain "
+        bk_failf(err, 3187, "RESTORE WITH CHECKSUM cannot be specified because the backup set does not contain "
               "checksum information.");
         goto out;
     }
     int is_log_set = h->backup_type == MEDIA_TYPE_LOG;
     if (o->is_log != is_log_set ||
         (h->backup_type != MEDIA_TYPE_DATABASE && h->backup_type != MEDIA_TYPE_DIFF_DATABASE && !is_log_set)) {
-        failf(err, 3013, "The backup set on file %d is %s; use RESTORE %s.", pos,
+        bk_failf(err, 3013, "The backup set on file %d is %s; use RESTORE %s.", pos,
               is_log_set ? "a transaction log backup" : "a database backup", is_log_set ? "LOG" : "DATABASE");
         goto out;
     }
     if (o->partial && h->backup_type != MEDIA_TYPE_DATABASE) {
-        failf(err, 3032, "One or more of the options (PARTIAL) are not supported for this statement: a partial "
+        bk_failf(err, 3032, "One or more of the options (PARTIAL) are not supported for this statement: a partial "
               "restore begins with a full database backup.");
         goto out;
     }
     if (!is_log_set && (o->stop_mark || o->stop_mark_lsn) && !o->stop_mark_lsn) {
-        failf(err, 4340, "Point-in-time recovery with a mark name is only allowed with RESTORE LOG.");
+        bk_failf(err, 4340, "Point-in-time recovery with a mark name is only allowed with RESTORE LOG.");
         goto out;
     }
     /* The whole set is sound before anything is touched. A full restore
@@ -791,7 +773,7 @@ int restore_run(instance *in, const restore_opts *o, restore_result *r, hdb_err 
         prog.fn(prog.ctx, 100);
 out:
     media_close(mr);
-    r->seconds = now_s() - t0;
+    r->seconds = bk_now_s() - t0;
     return rc;
 }
 
@@ -803,7 +785,7 @@ static int recover_only_standby(instance *in, database *db, const restore_opts *
                                 hdb_err *err)
 {
     if (o->recovery == RESTORE_STANDBY && (!o->standby_file || !o->standby_file[0]))
-        return failf(err, 3013, "RESTORE WITH STANDBY needs the name of an undo file.");
+        return bk_failf(err, 3013, "RESTORE WITH STANDBY needs the name of an undo file.");
     if (standby_pending(db) && !(db = standby_revert(in, db, err)))
         return -1;
     if (o->recovery == RESTORE_STANDBY) {
@@ -821,21 +803,21 @@ static int recover_only_standby(instance *in, database *db, const restore_opts *
 int restore_recover_only(instance *in, const restore_opts *o, restore_result *r, hdb_err *err)
 {
     memset(r, 0, sizeof *r);
-    double t0 = now_s();
+    double t0 = bk_now_s();
     lsn_t end = 0;
     const char *db_name = o->db_name ? o->db_name : "";
     database *db = inst_find_database(in, db_name);
     if (!db)
-        return failf(err, 911, "Database '%s' does not exist. Make sure that the name is entered correctly.",
+        return bk_failf(err, 911, "Database '%s' does not exist. Make sure that the name is entered correctly.",
                      db_name);
     int standby = in_standby(db);
     if (db->state != DB_RESTORING && !standby)
-        return failf(err, 3153, "The database is already fully recovered.");
+        return bk_failf(err, 3153, "The database is already fully recovered.");
     if (db->users > 0)
-        return failf(err, 3101, "Exclusive access could not be obtained because the database is in use.");
+        return bk_failf(err, 3101, "Exclusive access could not be obtained because the database is in use.");
     if (o->recovery != RESTORE_RECOVERY) {
         int rc = recover_only_standby(in, db, o, r, err);
-        r->seconds = now_s() - t0;
+        r->seconds = bk_now_s() - t0;
         return rc;
     }
     if (standby) {
@@ -861,7 +843,7 @@ int restore_recover_only(instance *in, const restore_opts *o, restore_result *r,
     lsn_t full = db->boot.full_backup_lsn;
     pthread_mutex_unlock(&db->boot_mu);
     db_note_restored(db, full, end ? end : r->redo_point, &e);
-    r->seconds = now_s() - t0;
+    r->seconds = bk_now_s() - t0;
     return 0;
 }
 

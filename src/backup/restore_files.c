@@ -29,17 +29,6 @@
 
 #include "os/fio.h"
 
-static int failf(hdb_err *err, int number, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int failf(hdb_err *err, int number, const char *fmt, ...)
-{
-    char msg[HDB_ERR_MSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return hdb_raise_text(err, number, 16, 1, msg);
-}
-
 static int has_id(const uint16_t *ids, int n, uint16_t id)
 {
     for (int i = 0; i < n; i++)
@@ -118,22 +107,22 @@ int rs_check_new_files(instance *in, uint32_t db_id, database *self, const resto
     for (int i = 0; i < nf->n; i++) {
         const df_file_desc *d = &nf->v[i];
         if (strlen(d->path) > BOOT_PATH_MAX)
-            return failf(err, 5105, "The physical file name '%s' is too long.", d->path);
+            return bk_failf(err, 5105, "The physical file name '%s' is too long.", d->path);
         for (int k = 0; k < ntaken + i; k++)
             if (strcmp(k < ntaken ? taken[k] : nf->v[k - ntaken].path, d->path) == 0)
-                return failf(err, 3176, "File '%s' is claimed by '%s' and another file. The WITH MOVE clause "
+                return bk_failf(err, 3176, "File '%s' is claimed by '%s' and another file. The WITH MOVE clause "
                              "can be used to relocate one or more files.", d->path, d->logical_name);
         for (uint32_t id = 1; id < INST_MAX_DBS; id++) {
             database *x = inst_database(in, id);
             if (x && x != self && owned_by(x, d->path))
-                return failf(err, 1834, "The file '%s' cannot be overwritten.  It is being used by database "
+                return bk_failf(err, 1834, "The file '%s' cannot be overwritten.  It is being used by database "
                              "'%s'.", d->path, x->tdb.name);
         }
         char mine[PATH_MAX];
         int ours = (self && owned_by(self, d->path)) ||
                    (inst_registered_path(in, db_id, d->file_id, mine, sizeof mine) && strcmp(mine, d->path) == 0);
         if (!o->replace && !ours && access(d->path, F_OK) == 0)
-            return failf(err, 3142, "File \"%s\" cannot be restored over the existing \"%s\". Reissue the "
+            return bk_failf(err, 3142, "File \"%s\" cannot be restored over the existing \"%s\". Reissue the "
                          "RESTORE statement using WITH REPLACE to overwrite pre-existing files, or WITH MOVE "
                          "to identify an alternate location.", d->logical_name, d->path);
     }

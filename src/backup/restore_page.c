@@ -74,24 +74,6 @@ static void seq_free(void *p)
     free(q);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int failf(hdb_err *err, int number, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int failf(hdb_err *err, int number, const char *fmt, ...)
-{
-    char msg[HDB_ERR_MSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return hdb_raise_text(err, number, 16, 1, msg);
-}
-
 static unsigned long long ull(uint64_t v) { return (unsigned long long)v; }
 
 static int no_memory(hdb_err *err)
@@ -132,14 +114,14 @@ int restore_page_parse(const char *list, pgid_t *ids, int cap, int *n, hdb_err *
         uint32_t f, pg;
         if (parse_uint(&p, &f) < 0 || *p++ != ':' || parse_uint(&p, &pg) < 0 || f == 0 || f > UINT16_MAX ||
             (*p && *p != ','))
-            return failf(err, 3250, "The value '%.200s' is not within range for the PAGE parameter.",
+            return bk_failf(err, 3250, "The value '%.200s' is not within range for the PAGE parameter.",
                          list ? list : "NULL");
         pgid_t id = PGID(f, pg);
         int dup = 0;
         for (int i = 0; i < *n && !dup; i++)
             dup = ids[i] == id;
         if (!dup && *n == cap)
-            return failf(err, 3105, "RESTORE cannot restore any more pages because the maximum number of "
+            return bk_failf(err, 3105, "RESTORE cannot restore any more pages because the maximum number of "
                          "pages (%d) are already being restored. Either complete the restore sequence for the "
                          "existing pages, or use RESTORE FILE to restore all pages in the file.", cap);
         if (!dup)
@@ -157,15 +139,15 @@ static int check_page(database *db, pgid_t id, hdb_err *err)
     uint32_t p = PGID_PAGE(id);
     const df_file_desc *d = df_file(db->df, f);
     if (!d || p >= df_file_pages(db->df, f))
-        return failf(err, 3194, "Page (%u:%u) is beyond the end of the file. Only pages that are in the current "
+        return bk_failf(err, 3194, "Page (%u:%u) is beyond the end of the file. Only pages that are in the current "
                      "range of the file can be restored.", (unsigned)f, p);
     /* the file header, the allocation bitmaps and the boot page describe the
      * whole file or database: redo of one page's log cannot rebuild them */
     if (p == 0 || p % SPACE_INTERVAL == 1 || id == SPACE_BOOT_PAGE)
-        return failf(err, 3111, "Page %u:%u is a control page which cannot be restored in isolation. To repair "
+        return bk_failf(err, 3111, "Page %u:%u is a control page which cannot be restored in isolation. To repair "
                      "this page, the entire file must be restored.", (unsigned)f, p);
     if (df_get_state(db->df, f) != DF_ONLINE)
-        return failf(err, 4310, "RESTORE PAGE cannot be used because file '%s' is not online. Online page "
+        return bk_failf(err, 4310, "RESTORE PAGE cannot be used because file '%s' is not online. Online page "
                      "restore needs the file online.", d->logical_name);
     return 0;
 }
@@ -225,7 +207,7 @@ static int page_index(const pr_seq *q, pgid_t id)
 
 static int redo_failed(hdb_err *err, const char *db_name, lsn_t lsn)
 {
-    return failf(err, 3313, "During redoing of a logged operation in database '%s', an error occurred at log "
+    return bk_failf(err, 3313, "During redoing of a logged operation in database '%s', an error occurred at log "
                  "record ID %llu. Restore the page from a full backup that holds it, or repair the database.",
                  db_name, ull(lsn));
 }
@@ -315,7 +297,7 @@ static database *use_db(instance *in, const char *name, hdb_err *err)
         return NULL;
     }
     if (db->state != DB_ONLINE || !db->df) {
-        failf(err, 3013, "Database '%s' is not ONLINE (%s): an online page restore needs it online; restore "
+        bk_failf(err, 3013, "Database '%s' is not ONLINE (%s): an online page restore needs it online; restore "
               "the database instead.", db->tdb.name, db_state_desc(db->state));
         return NULL;
     }
@@ -331,7 +313,7 @@ static int check_options(const restore_opts *o, hdb_err *err)
                     : o->stop_mark || o->stop_mark_lsn ? (o->stop_before ? "STOPBEFOREMARK" : "STOPATMARK")
                     : o->nmoves ? "MOVE" : NULL;
     if (bad)
-        return failf(err, 3032, "One or more of the options (%s) are not supported for this statement. Review "
+        return bk_failf(err, 3032, "One or more of the options (%s) are not supported for this statement. Review "
                      "the documentation for supported options.", bad);
     return 0;
 }
@@ -347,19 +329,19 @@ static const media_set_header *open_set(media_reader *mr, const restore_opts *o,
         return NULL;
     }
     if (h->backup_type != type) {
-        failf(err, 3013, "The backup set on file %d is %s; a page restore needs %s.", *pos,
+        bk_failf(err, 3013, "The backup set on file %d is %s; a page restore needs %s.", *pos,
               h->backup_type == MEDIA_TYPE_LOG ? "a transaction log backup"
               : h->backup_type == MEDIA_TYPE_DIFF_DATABASE ? "a differential backup" : "a database backup",
               type == MEDIA_TYPE_LOG ? "RESTORE LOG with a log backup" : "a full database backup");
         return NULL;
     }
     if (memcmp(db->boot.guid, h->family_guid, 16) != 0) {
-        failf(err, 3154, "The backup set holds a backup of a database other than the existing '%s' database.",
+        bk_failf(err, 3154, "The backup set holds a backup of a database other than the existing '%s' database.",
               db->tdb.name);
         return NULL;
     }
     if (o->checksum && !(h->flags & MEDIA_FLAG_CHECKSUMS)) {
-        failf(err, 3187, "RESTORE WITH CHECKSUM cannot be specified because the backup set does not contain "
+        bk_failf(err, 3187, "RESTORE WITH CHECKSUM cannot be specified because the backup set does not contain "
               "checksum information.");
         return NULL;
     }
@@ -368,7 +350,7 @@ static const media_set_header *open_set(media_reader *mr, const restore_opts *o,
 
 static int too_early(hdb_err *err, lsn_t ends, lsn_t target)
 {
-    return failf(err, 4326, "The log in this backup set terminates at LSN %llu, which is too early to apply to "
+    return bk_failf(err, 4326, "The log in this backup set terminates at LSN %llu, which is too early to apply to "
                  "the database. A more recent log backup that includes LSN %llu can be restored.",
                  ull(ends), ull(target));
 }
@@ -392,7 +374,7 @@ static int load_images(media_reader *mr, int pos, pr_seq *q, restore_page_result
             continue;
         if (page_verify(pg.image, id, NULL, NULL, &found) != 0) {
             media_cursor_close(c);
-            return failf(err, 3183, "RESTORE detected an error on page (%u:%u) in database \"%s\" as read from "
+            return bk_failf(err, 3183, "RESTORE detected an error on page (%u:%u) in database \"%s\" as read from "
                          "the backup set.", pg.file_id, pg.page_no, db->tdb.name);
         }
         memcpy(q->images + (size_t)i * PAGE_SIZE, pg.image, PAGE_SIZE);
@@ -420,11 +402,11 @@ static int begin_checks(database *db, const restore_opts *o, const char *pages, 
     memcpy(q->guid, db->boot.guid, 16);
     pthread_mutex_unlock(&db->boot_mu);
     if (model == RECOVERY_SIMPLE)
-        return failf(err, 4346, "RESTORE PAGE is not allowed with databases that use the simple recovery model.");
+        return bk_failf(err, 4346, "RESTORE PAGE is not allowed with databases that use the simple recovery model.");
     if (db->tdb.read_only_log)
-        return failf(err, 4344, "RESTORE PAGE is not allowed on read-only databases or filegroups.");
+        return bk_failf(err, 4344, "RESTORE PAGE is not allowed on read-only databases or filegroups.");
     if (df_restore_owner(db->df))
-        return failf(err, 3013, "A page restore sequence is already in progress for database '%s'. Finish it "
+        return bk_failf(err, 3013, "A page restore sequence is already in progress for database '%s'. Finish it "
                      "(RESTORE LOG ... WITH RECOVERY) before restoring other pages.", db->tdb.name);
     if (check_options(o, err) < 0 || restore_page_parse(pages, q->ids, RESTORE_PAGE_MAX, &q->n, err) < 0)
         return -1;
@@ -498,7 +480,7 @@ static int check_open_changes(database *db, const pr_seq *q, hdb_err *err)
     while (rc == 0 && (k = log_reader_next(rd, &r, err)) == 1 && r.lsn < q->redo_target) {
         pgid_t id = row_page_of(&r, q, ids, n);
         if (id)
-            rc = failf(err, 3013, "Page (%u:%u) holds changes of transaction %llu, which is still open: it could "
+            rc = bk_failf(err, 3013, "Page (%u:%u) holds changes of transaction %llu, which is still open: it could "
                        "not roll back while the page is being restored. Restore the page once it has ended.",
                        PGID_FILE(id), PGID_PAGE(id), ull(r.txn_id));
     }
@@ -516,7 +498,7 @@ static int check_open_changes(database *db, const pr_seq *q, hdb_err *err)
 static int make_pending(database *db, pr_seq *q, hdb_err *err)
 {
     if (df_set_restore_pending(db->df, q->ids, q->n, q, seq_free) < 0)
-        return failf(err, 3013, "A page restore sequence is already in progress for database '%s'.", db->tdb.name);
+        return bk_failf(err, 3013, "A page restore sequence is already in progress for database '%s'.", db->tdb.name);
     for (int i = 0; i < q->n; i++)
         bp_wait_unlatched(db->bp, db->df, q->ids[i]);
     q->redo_target = log_end_lsn(db->tdb.log);
@@ -575,15 +557,15 @@ int restore_page_begin(instance *in, const restore_opts *o, const char *pages, r
 {
     memset(r, 0, sizeof *r);
     if (!o->device_path)
-        return failf(err, 3013, "RESTORE DATABASE ... PAGE needs FROM: the full backup to take the pages from.");
-    double t0 = now_s();
+        return bk_failf(err, 3013, "RESTORE DATABASE ... PAGE needs FROM: the full backup to take the pages from.");
+    double t0 = bk_now_s();
     pthread_mutex_lock(&step_mu);
     database *db = use_db(in, o->db_name, err);
     int rc = db ? begin_on(in, db, o, pages, r, err) : -1;
     if (db)
         db->users--;
     pthread_mutex_unlock(&step_mu);
-    r->r.seconds = now_s() - t0;
+    r->r.seconds = bk_now_s() - t0;
     return rc;
 }
 
@@ -621,20 +603,20 @@ static int pick_files(database *db, const restore_file_name *names, int n, pr_se
             found = 1;
             enum df_state st = df_get_state(db->df, b->file_id);
             if (b->file_id == 1 || b->fg_id == 1)
-                rc = failf(err, 3013, "The PRIMARY filegroup cannot be restored while the database is online; "
+                rc = bk_failf(err, 3013, "The PRIMARY filegroup cannot be restored while the database is online; "
                            "restore the whole database instead.");
             else if (st == DF_DEFUNCT)
-                rc = failf(err, 3013, "File '%s' is DEFUNCT (removed while offline) and can never be restored.",
+                rc = bk_failf(err, 3013, "File '%s' is DEFUNCT (removed while offline) and can never be restored.",
                            b->logical);
             else if (st == DF_ONLINE)
-                rc = failf(err, 3013, "File '%s' is online. Take it offline first (ALTER DATABASE [%s] MODIFY "
+                rc = bk_failf(err, 3013, "File '%s' is online. Take it offline first (ALTER DATABASE [%s] MODIFY "
                            "FILE (NAME = '%s', OFFLINE)) to restore it while the database stays online.",
                            b->logical, db->tdb.name, b->logical);
             else if (add_file(q, b->file_id) < 0)
-                rc = failf(err, 3013, "Too many files to restore in one sequence.");
+                rc = bk_failf(err, 3013, "Too many files to restore in one sequence.");
         }
         if (rc == 0 && !found)
-            rc = failf(err, 3234, "Logical file '%s' is not part of database '%s'. Use RESTORE FILELISTONLY to "
+            rc = bk_failf(err, 3234, "Logical file '%s' is not part of database '%s'. Use RESTORE FILELISTONLY to "
                        "list the logical file names.", names[k].name, db->tdb.name);
     }
     free(bf);
@@ -655,7 +637,7 @@ static int load_files(media_reader *mr, int pos, pr_seq *q, restore_page_result 
                 e = &fl[k];
         const df_file_desc *d = df_file(db->df, pf->id);
         if (!e || !d)
-            return failf(err, 3013, "The backup set does not hold file %u of database '%s' (added after the "
+            return bk_failf(err, 3013, "The backup set does not hold file %u of database '%s' (added after the "
                          "backup?).", pf->id, db->tdb.name);
         if (!(pf->f = fio_open(d->path, FIO_CREATE, err)) || fio_resize(pf->f, 0, err) < 0 ||
             fio_resize(pf->f, e->size, err) < 0)
@@ -677,7 +659,7 @@ static int load_files(media_reader *mr, int pos, pr_seq *q, restore_page_result 
         pgid_t id = PGID(pg.file_id, pg.page_no), found = 0;
         if (page_verify(pg.image, id, NULL, NULL, &found) != 0) {
             media_cursor_close(c);
-            return failf(err, 3183, "RESTORE detected an error on page (%u:%u) in database \"%s\" as read from "
+            return bk_failf(err, 3183, "RESTORE detected an error on page (%u:%u) in database \"%s\" as read from "
                          "the backup set.", pg.file_id, pg.page_no, db->tdb.name);
         }
         if (fio_pwrite(q->files[i].f, pg.image, PAGE_SIZE, (uint64_t)pg.page_no * PAGE_SIZE, err) < 0) {
@@ -707,12 +689,12 @@ static int file_begin_on(instance *in, database *db, const restore_opts *o, cons
     const media_set_header *h = NULL;
     uint64_t bytes = 0;
     if (model == RECOVERY_SIMPLE) {
-        failf(err, 3013, "An online file restore needs the full or bulk-logged recovery model: the log since the "
+        bk_failf(err, 3013, "An online file restore needs the full or bulk-logged recovery model: the log since the "
               "backup must be restored to the file.");
         goto out;
     }
     if (df_restore_owner(db->df)) {
-        failf(err, 3013, "A page or file restore sequence is already in progress for database '%s'. Finish it "
+        bk_failf(err, 3013, "A page or file restore sequence is already in progress for database '%s'. Finish it "
               "(RESTORE LOG ... WITH RECOVERY) first.", db->tdb.name);
         goto out;
     }
@@ -723,7 +705,7 @@ static int file_begin_on(instance *in, database *db, const restore_opts *o, cons
     q->applied_to = h->last_lsn;
     q->redo_target = log_end_lsn(db->tdb.log);   /* the files are closed: nothing newer reaches them */
     if (df_set_restore_pending(db->df, NULL, 0, q, seq_free) < 0) {
-        failf(err, 3013, "A page or file restore sequence is already in progress for database '%s'.", db->tdb.name);
+        bk_failf(err, 3013, "A page or file restore sequence is already in progress for database '%s'.", db->tdb.name);
         goto out;
     }
     r->r.set = *h;
@@ -751,16 +733,16 @@ int restore_file_begin(instance *in, const restore_opts *o, const restore_file_n
 {
     memset(r, 0, sizeof *r);
     if (!o->device_path)
-        return failf(err, 3013, "RESTORE DATABASE ... FILE | FILEGROUP needs FROM: the full backup to take the "
+        return bk_failf(err, 3013, "RESTORE DATABASE ... FILE | FILEGROUP needs FROM: the full backup to take the "
                      "files from.");
-    double t0 = now_s();
+    double t0 = bk_now_s();
     pthread_mutex_lock(&step_mu);
     database *db = use_db(in, o->db_name, err);
     int rc = db ? file_begin_on(in, db, o, names, n, r, err) : -1;
     if (db)
         db->users--;
     pthread_mutex_unlock(&step_mu);
-    r->r.seconds = now_s() - t0;
+    r->r.seconds = bk_now_s() - t0;
     return rc;
 }
 
@@ -857,7 +839,7 @@ static pr_seq *seq_of(database *db, hdb_err *err)
 {
     pr_seq *q = df_restore_owner(db->df);
     if (!q)
-        failf(err, 3117, "The log or differential backup cannot be restored because no files are ready to "
+        bk_failf(err, 3117, "The log or differential backup cannot be restored because no files are ready to "
               "rollforward.");
     return q;
 }
@@ -880,7 +862,7 @@ static int log_on(instance *in, database *db, const restore_opts *o, restore_pag
         goto out;
     }
     if (h->first_lsn > R || h->log_stream_first > R) {
-        failf(err, 4305, "The log in this backup set begins at LSN %llu, which is too recent to apply to the "
+        bk_failf(err, 4305, "The log in this backup set begins at LSN %llu, which is too recent to apply to the "
               "database. An earlier log backup that includes LSN %llu can be restored.", ull(h->first_lsn), ull(R));
         goto out;
     }
@@ -907,21 +889,21 @@ out:
 int restore_page_log(instance *in, const restore_opts *o, restore_page_result *r, hdb_err *err)
 {
     memset(r, 0, sizeof *r);
-    double t0 = now_s();
+    double t0 = bk_now_s();
     pthread_mutex_lock(&step_mu);
     database *db = use_db(in, o->db_name, err);
     int rc = db ? log_on(in, db, o, r, err) : -1;
     if (db)
         db->users--;
     pthread_mutex_unlock(&step_mu);
-    r->r.seconds = now_s() - t0;
+    r->r.seconds = bk_now_s() - t0;
     return rc;
 }
 
 int restore_page_recover(instance *in, const char *db_name, restore_page_result *r, hdb_err *err)
 {
     memset(r, 0, sizeof *r);
-    double t0 = now_s();
+    double t0 = bk_now_s();
     pthread_mutex_lock(&step_mu);
     database *db = use_db(in, db_name, err);
     pr_seq *q = db ? seq_of(db, err) : NULL;
@@ -930,7 +912,7 @@ int restore_page_recover(instance *in, const char *db_name, restore_page_result 
         r->redo_target = q->redo_target;
         r->applied_to = q->applied_to;
         if (q->applied_to < q->redo_target)
-            failf(err, 4326, "The pages being restored are rolled forward to LSN %llu, which is too early to "
+            bk_failf(err, 4326, "The pages being restored are rolled forward to LSN %llu, which is too early to "
                   "recover them. A more recent log backup that includes LSN %llu must be restored first.",
                   ull(q->applied_to), ull(q->redo_target));
         else
@@ -939,6 +921,6 @@ int restore_page_recover(instance *in, const char *db_name, restore_page_result 
     if (db)
         db->users--;
     pthread_mutex_unlock(&step_mu);
-    r->r.seconds = now_s() - t0;
+    r->r.seconds = bk_now_s() - t0;
     return rc;
 }

@@ -197,21 +197,27 @@ int db_set_file_state(database *db, uint16_t file_id, int state, hdb_err *err)
     return rc;
 }
 
-int db_filegroup_online(database *db, uint16_t fg_id)
+/* Has filegroup fg_id (0 = PRIMARY) a file whose state `match` accepts? */
+static int fg_has_file(database *db, uint16_t fg_id, int (*match)(enum df_state))
 {
     if (df_all_online(db->df))
-        return 1;
+        return 0;   /* the common case: one atomic load */
     if (fg_id == 0)
         fg_id = 1;
     uint16_t ids[DF_MAX_FILES];
     int n = df_file_ids(db->df, ids, DF_MAX_FILES);
     for (int i = 0; i < n; i++) {
         const df_file_desc *d = df_file(db->df, ids[i]);
-        if (d && d->fg_id == fg_id && df_get_state(db->df, ids[i]) != DF_ONLINE)
-            return 0;
+        if (d && d->fg_id == fg_id && match(df_get_state(db->df, ids[i])))
+            return 1;
     }
-    return 1;
+    return 0;
 }
+
+static int not_online(enum df_state st) { return st != DF_ONLINE; }
+static int defunct(enum df_state st) { return st == DF_DEFUNCT; }
+
+int db_filegroup_online(database *db, uint16_t fg_id) { return !fg_has_file(db, fg_id, not_online); }
 
 int db_peek_files(const char *data_path, boot_files *out, hdb_err *err)
 {
@@ -224,21 +230,7 @@ int db_peek_files(const char *data_path, boot_files *out, hdb_err *err)
     return rc < 0 ? -1 : 0;
 }
 
-int db_filegroup_defunct(database *db, uint16_t fg_id)
-{
-    if (df_all_online(db->df))
-        return 0;
-    if (fg_id == 0)
-        fg_id = 1;
-    uint16_t ids[DF_MAX_FILES];
-    int n = df_file_ids(db->df, ids, DF_MAX_FILES);
-    for (int i = 0; i < n; i++) {
-        const df_file_desc *d = df_file(db->df, ids[i]);
-        if (d && d->fg_id == fg_id && df_get_state(db->df, ids[i]) == DF_DEFUNCT)
-            return 1;
-    }
-    return 0;
-}
+int db_filegroup_defunct(database *db, uint16_t fg_id) { return fg_has_file(db, fg_id, defunct); }
 
 int db_add_filegroup(database *db, const char *name, uint16_t *fg_id, hdb_err *err)
 {

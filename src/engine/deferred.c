@@ -68,24 +68,19 @@ static int lock_remaining(txn *t, txn_part *p, hdb_err *err)
         uint32_t ulen;
         memcpy(&ulen, rec.body, 4);
         const uint8_t *undo = rec.body + 4;
-        int op;
-        uint32_t obj;
-        uint16_t idx;
-        if (ulen > rec.body_len - 4 || bt_undo_header(undo, ulen, &op, &obj, &idx) < 0)
+        bt_undo_rec u;
+        if (ulen > rec.body_len - 4 || bt_undo_parse(undo, ulen, &u) < 0)
             continue;
+        uint32_t obj = u.object_id;
+        uint16_t idx = u.index_id;
         lock_res res;
         if (obj < FIRST_USER_OBJECT_ID) {
             res = lock_res_metadata(db->tdb.id, SYSOBJ_OBJECTS);
             rc = lock_acquire(lm, &t->lo, &res, LOCK_X, 0, err);
             continue;
         }
-        lread r;
-        lread_init(&r, undo, ulen);
-        lread_u8(&r);
-        lread_u32(&r);
-        lread_u16(&r);
-        uint32_t klen = lread_u32(&r);
-        const uint8_t *key = lread_bytes(&r, klen);
+        const uint8_t *key = u.key;
+        uint32_t klen = u.klen;
         res = lock_res_table(db->tdb.id, obj);
         rc = lock_acquire(lm, &t->lo, &res, LOCK_IX, 0, err);
         if (rc == 0 && key) {

@@ -1058,25 +1058,15 @@ int table_index_key(const table_def *td, int i, const sql_value *vals, const uin
 /* An update being undone: the overflow chains of the row it stored that
  * the old row (in the undo record) does not have, freed once the old row is
  * back (an update writes new chains for its large values). */
-static int update_undo_chains(database *db, btree *bt, uint32_t obj, const uint8_t *undo, uint32_t ulen,
-                              pgid_t *out, int cap, hdb_err *err)
+static int update_undo_chains(database *db, btree *bt, const bt_undo_rec *u, pgid_t *out, int cap, hdb_err *err)
 {
-    lread r;
-    lread_init(&r, undo, ulen);
-    lread_u8(&r);
-    lread_u32(&r);
-    lread_u16(&r);
-    uint32_t klen = lread_u32(&r);
-    const uint8_t *key = lread_bytes(&r, klen);
-    uint32_t olen = lread_u32(&r);
-    const uint8_t *old = lread_bytes(&r, olen);
-    table_def *td = key && old ? cat_get_table(db, obj, err) : NULL;
+    table_def *td = u->key && u->row ? cat_get_table(db, u->object_id, err) : NULL;
     uint8_t *cur;
     size_t curlen;
-    if (!td || bt_get(bt, key, klen, &cur, &curlen, err) != 1)
+    if (!td || bt_get(bt, u->key, u->klen, &cur, &curlen, err) != 1)
         return 0;
     pgid_t now[64], before[64];
-    int n = offrow_chains(td, cur, curlen, now, 64), nb = offrow_chains(td, old, olen, before, 64), k = 0;
+    int n = offrow_chains(td, cur, curlen, now, 64), nb = offrow_chains(td, u->row, u->rowlen, before, 64), k = 0;
     free(cur);
     for (int i = 0; i < n && k < cap; i++) {
         int shared = 0;
@@ -1097,11 +1087,12 @@ int table_undo(void *ctx, txn *t, txn_part *p, const log_rec *rec, hdb_err *err)
     uint32_t ulen;
     memcpy(&ulen, rec->body, 4);
     const uint8_t *undo = rec->body + 4;
-    int op;
-    uint32_t obj;
-    uint16_t idx;
-    if (ulen > rec->body_len - 4 || bt_undo_header(undo, ulen, &op, &obj, &idx) < 0)
+    bt_undo_rec u;
+    if (ulen > rec->body_len - 4 || bt_undo_parse(undo, ulen, &u) < 0)
         return hdb_raise(err, 3314, db->tdb.name, "(bad undo information)");
+    int op = u.op;
+    uint32_t obj = u.object_id;
+    uint16_t idx = u.index_id;
     btree *bt = cat_tree(db, obj, idx, err);
     if (!bt)
         return -1;
@@ -1118,18 +1109,11 @@ int table_undo(void *ctx, txn *t, txn_part *p, const log_rec *rec, hdb_err *err)
     int nchains = 0;
     pgid_t dropped_root = 0;
     if (op == UNDO_UPDATE && obj >= FIRST_USER_OBJECT_ID && idx == 1)
-        nchains = update_undo_chains(db, bt, obj, undo, ulen, chains, 64, err);
+        nchains = update_undo_chains(db, bt, &u, chains, 64, err);
     if (op == UNDO_INSERT && (obj >= FIRST_USER_OBJECT_ID || obj == SYSOBJ_INDEXES)) {
-        lread r;
-        lread_init(&r, undo, ulen);
-        lread_u8(&r);
-        lread_u32(&r);
-        lread_u16(&r);
-        uint32_t klen = lread_u32(&r);
-        const uint8_t *key = lread_bytes(&r, klen);
         uint8_t *val;
         size_t vlen;
-        if (key && bt_get(bt, key, klen, &val, &vlen, err) == 1) {
+        if (u.key && bt_get(bt, u.key, u.klen, &val, &vlen, err) == 1) {
             if (obj == SYSOBJ_INDEXES) {
                 dropped_root = cat_index_row_root(val, vlen);
             } else if (idx == 1) {

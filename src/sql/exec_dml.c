@@ -208,6 +208,13 @@ static int pend_run(sql_session *s, database *db, table_def *td, tmeta *m, txn *
 
 /* ------------------------------------------------------------ INSERT */
 
+/* A write would have to maintain an index that is in an offline filegroup. */
+static int offline_index(sql_session *s, const table_def *td)
+{
+    return ex_failf(s, 8607, 16, 1, "The table '%s' cannot be modified because one or more nonclustered indexes "
+                    "reside in a filegroup which is not online.", td->name);
+}
+
 static int resolve_target(sql_session *s, ast_tableref *t, database **db, table_def **td)
 {
     ast_objname vn;
@@ -224,6 +231,8 @@ static int resolve_target(sql_session *s, ast_tableref *t, database **db, table_
         return ex_bind_fail(s);
     if (view)
         return ex_failf(s, 259, 16, 1, "Ad hoc updates to system catalogs are not allowed."), ex_bind_fail(s);
+    if (!ex_secondary_indexes_online(*db, *td))
+        return offline_index(s, *td), ex_bind_fail(s);
     return EX_OK;
 }
 
@@ -677,6 +686,8 @@ int ex_update(sql_session *s, ast_stmt *st)
     ex_src *src = &p->srcs[tsrc];
     database *db = src->db;
     table_def *td = src->td;
+    if (!ex_secondary_indexes_online(db, td))
+        return offline_index(s, td);
     tmeta *m = ex_tmeta(s, db, td);
     /* SET items */
     int nset = u->set.n;
@@ -846,6 +857,8 @@ int ex_delete(sql_session *s, ast_stmt *st)
     ex_src *src = &p->srcs[tsrc];
     database *db = src->db;
     table_def *td = src->td;
+    if (!ex_secondary_indexes_online(db, td))
+        return offline_index(s, td);
     tmeta *m = ex_tmeta(s, db, td);
     dml_run r;
     int rc = dml_start(s, d->top, d->top_percent, d->output, p, tsrc, &r);
@@ -897,6 +910,8 @@ int ex_truncate(sql_session *s, ast_stmt *st)
         return ex_bind_fail(s);
     if (view)
         return ex_failf(s, 259, 16, 1, "Ad hoc updates to system catalogs are not allowed.");
+    if (!ex_secondary_indexes_online(db, td))
+        return offline_index(s, td);
     if (ex_fk_referenced(s, db, td, true) < 0)
         return EX_ERROR;
     if (ex_stmt_begin(s, true) < 0)

@@ -37,14 +37,12 @@ static void objname_text(const ast_objname *n, char *buf, size_t cap)
     }
 }
 
-/* Every index of the table in an online filegroup? (SQL Server lets a
- * query avoid an offline nonclustered index; here any offline part counts.) */
-static int table_online(database *db, const table_def *td)
+bool ex_secondary_indexes_online(database *db, const table_def *td)
 {
-    for (int i = 0; i < td->nidx; i++)
+    for (int i = 1; i < td->nidx; i++)
         if (!db_filegroup_online(db, td->idx[i].fg_id))
-            return 0;
-    return 1;
+            return false;
+    return true;
 }
 
 int q_resolve_table(sql_session *s, const ast_objname *n, database **dbp, table_def **tdp, int *view)
@@ -101,7 +99,9 @@ int q_resolve_table(sql_session *s, const ast_objname *n, database **dbp, table_
         objname_text(n, full, sizeof full);
         return q_bfail(s, n->line, 208, 16, 1, "Invalid object name '%s'.", full);
     }
-    if (!table_online(db, td))
+    /* the rows are in the clustered index (or heap); queries read nothing
+     * else, so an offline nonclustered index stops only writers (8607) */
+    if (!db_filegroup_online(db, td->idx[0].fg_id))
         return q_bfail(s, n->line, 8653, 16, 1, "The query processor is unable to produce a plan for the table or "
                        "view '%s' because the table resides in a filegroup that is not online.", td->name);
     *dbp = db;

@@ -544,6 +544,10 @@ int  q_bind_from(sql_session *s, bscope *sc, q_plan *p, ast_tableref_list *from)
 int  q_bind_tref(sql_session *s, bscope *sc, q_plan *p, ast_tableref *t, q_from **out);
 int  q_add_src(sql_session *s, q_plan *p, ex_src **out);
 int  q_resolve_table(sql_session *s, const ast_objname *n, database **db, table_def **td, int *view);
+/* Are the table's nonclustered indexes all in online filegroups? A write
+ * must maintain them (8607); a query reads only the clustered index (8653
+ * from q_resolve_table when that is offline). */
+bool ex_secondary_indexes_online(database *db, const table_def *td);
 typedef int (*q_row_fn)(void *ctx, ex_env *env);
 int  q_iterate(ex_env *env, q_plan *p, q_row_fn fn, void *ctx);   /* FROM + WHERE */
 int  q_collect(ex_env *env, q_plan *p, sql_value ***rows, int *nrows);

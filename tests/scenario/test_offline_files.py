@@ -80,7 +80,12 @@ def main():
         check("SELECT from the table in the offline filegroup: 8653",
               err_of(cur, "SELECT COUNT(*) FROM ofl.dbo.t1") == 8653)
         check("INSERT into it: 8653", err_of(cur, "INSERT INTO ofl.dbo.t1 VALUES (1000, 1)") == 8653)
-        check("a PRIMARY table whose index is in fg1: 8653 too", err_of(cur, "SELECT * FROM ofl.dbo.t2") == 8653)
+        check("a PRIMARY table whose nonclustered index is in fg1: queries read it",
+              one(cur, "SELECT COUNT(*) FROM ofl.dbo.t2 WHERE v > 0") == [(2,)])
+        check("... writes cannot maintain the index: 8607 (INSERT, UPDATE, DELETE)",
+              err_of(cur, "INSERT INTO ofl.dbo.t2 VALUES (3, 3)") == 8607 and
+              err_of(cur, "UPDATE ofl.dbo.t2 SET v = 5 WHERE id = 1") == 8607 and
+              err_of(cur, "DELETE FROM ofl.dbo.t2 WHERE id = 1") == 8607)
         check("the PRIMARY table reads and writes",
               err_of(cur, "INSERT INTO ofl.dbo.t0 VALUES (1000, 1)") == 0 and
               one(cur, "SELECT COUNT(*) FROM ofl.dbo.t0") == [(101,)])

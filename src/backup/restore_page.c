@@ -552,21 +552,43 @@ out:
     return rc;
 }
 
+/* One step of a sequence: one step at a time in the process, the database
+ * ONLINE and counted as used while it runs, the step's time in r. */
+typedef struct step_args {
+    const restore_opts      *o;
+    const char              *pages;
+    const restore_file_name *names;
+    int                      nnames;
+} step_args;
+typedef int (*step_fn)(instance *in, database *db, const step_args *a, restore_page_result *r, hdb_err *err);
+
+static int run_step(instance *in, const char *db_name, step_fn fn, const step_args *a, restore_page_result *r,
+                    hdb_err *err)
+{
+    double t0 = bk_now_s();
+    pthread_mutex_lock(&step_mu);
+    database *db = use_db(in, db_name, err);
+    int rc = db ? fn(in, db, a, r, err) : -1;
+    if (db)
+        db->users--;
+    pthread_mutex_unlock(&step_mu);
+    r->r.seconds = bk_now_s() - t0;
+    return rc;
+}
+
+static int page_begin_step(instance *in, database *db, const step_args *a, restore_page_result *r, hdb_err *err)
+{
+    return begin_on(in, db, a->o, a->pages, r, err);
+}
+
 int restore_page_begin(instance *in, const restore_opts *o, const char *pages, restore_page_result *r,
                        hdb_err *err)
 {
     memset(r, 0, sizeof *r);
     if (!o->device_path)
         return bk_failf(err, 3013, "RESTORE DATABASE ... PAGE needs FROM: the full backup to take the pages from.");
-    double t0 = bk_now_s();
-    pthread_mutex_lock(&step_mu);
-    database *db = use_db(in, o->db_name, err);
-    int rc = db ? begin_on(in, db, o, pages, r, err) : -1;
-    if (db)
-        db->users--;
-    pthread_mutex_unlock(&step_mu);
-    r->r.seconds = bk_now_s() - t0;
-    return rc;
+    step_args a = { .o = o, .pages = pages };
+    return run_step(in, o->db_name, page_begin_step, &a, r, err);
 }
 
 /* ---- whole files: RESTORE DATABASE db FILE = | FILEGROUP = ... FROM full ------- */
@@ -728,6 +750,11 @@ out:
     return rc;
 }
 
+static int file_begin_step(instance *in, database *db, const step_args *a, restore_page_result *r, hdb_err *err)
+{
+    return file_begin_on(in, db, a->o, a->names, a->nnames, r, err);
+}
+
 int restore_file_begin(instance *in, const restore_opts *o, const restore_file_name *names, int n,
                        restore_page_result *r, hdb_err *err)
 {
@@ -735,15 +762,8 @@ int restore_file_begin(instance *in, const restore_opts *o, const restore_file_n
     if (!o->device_path)
         return bk_failf(err, 3013, "RESTORE DATABASE ... FILE | FILEGROUP needs FROM: the full backup to take the "
                      "files from.");
-    double t0 = bk_now_s();
-    pthread_mutex_lock(&step_mu);
-    database *db = use_db(in, o->db_name, err);
-    int rc = db ? file_begin_on(in, db, o, names, n, r, err) : -1;
-    if (db)
-        db->users--;
-    pthread_mutex_unlock(&step_mu);
-    r->r.seconds = bk_now_s() - t0;
-    return rc;
+    step_args a = { .o = o, .names = names, .nnames = n };
+    return run_step(in, o->db_name, file_begin_step, &a, r, err);
 }
 
 int restore_page_active(instance *in, const char *db_name)
@@ -886,41 +906,35 @@ out:
     return rc;
 }
 
+static int log_step(instance *in, database *db, const step_args *a, restore_page_result *r, hdb_err *err)
+{
+    return log_on(in, db, a->o, r, err);
+}
+
 int restore_page_log(instance *in, const restore_opts *o, restore_page_result *r, hdb_err *err)
 {
     memset(r, 0, sizeof *r);
-    double t0 = bk_now_s();
-    pthread_mutex_lock(&step_mu);
-    database *db = use_db(in, o->db_name, err);
-    int rc = db ? log_on(in, db, o, r, err) : -1;
-    if (db)
-        db->users--;
-    pthread_mutex_unlock(&step_mu);
-    r->r.seconds = bk_now_s() - t0;
-    return rc;
+    step_args a = { .o = o };
+    return run_step(in, o->db_name, log_step, &a, r, err);
+}
+
+static int recover_step(instance *in, database *db, const step_args *a, restore_page_result *r, hdb_err *err)
+{
+    (void)a;
+    pr_seq *q = seq_of(db, err);
+    if (!q)
+        return -1;
+    r->redo_target = q->redo_target;
+    r->applied_to = q->applied_to;
+    if (q->applied_to < q->redo_target)
+        return bk_failf(err, 4326, "The pages being restored are rolled forward to LSN %llu, which is too early to "
+                        "recover them. A more recent log backup that includes LSN %llu must be restored first.",
+                        ull(q->applied_to), ull(q->redo_target));
+    return finish(in, db, q, r, err);
 }
 
 int restore_page_recover(instance *in, const char *db_name, restore_page_result *r, hdb_err *err)
 {
     memset(r, 0, sizeof *r);
-    double t0 = bk_now_s();
-    pthread_mutex_lock(&step_mu);
-    database *db = use_db(in, db_name, err);
-    pr_seq *q = db ? seq_of(db, err) : NULL;
-    int rc = -1;
-    if (q) {
-        r->redo_target = q->redo_target;
-        r->applied_to = q->applied_to;
-        if (q->applied_to < q->redo_target)
-            bk_failf(err, 4326, "The pages being restored are rolled forward to LSN %llu, which is too early to "
-                  "recover them. A more recent log backup that includes LSN %llu must be restored first.",
-                  ull(q->applied_to), ull(q->redo_target));
-        else
-            rc = finish(in, db, q, r, err);
-    }
-    if (db)
-        db->users--;
-    pthread_mutex_unlock(&step_mu);
-    r->r.seconds = bk_now_s() - t0;
-    return rc;
+    return run_step(in, db_name, recover_step, &(step_args){ 0 }, r, err);
 }

@@ -387,6 +387,17 @@ int ex_backup(sql_session *s, ast_stmt *st)
 
 /* ------------------------------------------------------------ RESTORE */
 
+/* A path of a RESTORE option as ex_file_path places it (a relative one under
+ * DATADIR/data), in the statement's arena; NULL without memory. */
+static const char *under_datadir(sql_session *s, const char *path)
+{
+    size_t cap = strlen(s->in->datadir) + strlen(path) + 8;
+    char *p = arena_alloc(&s->stmt_arena, cap);
+    if (p)
+        ex_file_path(s, path, p, cap);
+    return p;
+}
+
 static int restore_options(sql_session *s, const ast_restore *q, restore_opts *o, progress *pr, const char *what,
                            const char **media_name)
 {
@@ -412,14 +423,8 @@ static int restore_options(sql_session *s, const ast_restore *q, restore_opts *o
             if (o->recovery == RESTORE_STANDBY && opt_text(s, op, &o->standby_file) != EX_OK)
                 return EX_ERROR;
             const char *sf = o->recovery == RESTORE_STANDBY ? o->standby_file : NULL;
-            if (sf && sf[0] && sf[0] != '/') {   /* relative: under DATADIR/data, like MOVE */
-                size_t cap = strlen(s->in->datadir) + strlen(sf) + 8;
-                char *p = arena_alloc(&s->stmt_arena, cap);
-                if (!p)
-                    return ex_failf(s, 701, 19, 1, "There is insufficient system memory to run this query.");
-                snprintf(p, cap, "%s/data/%s", s->in->datadir, sf);
-                o->standby_file = p;
-            }
+            if (sf && sf[0] && !(o->standby_file = under_datadir(s, sf)))   /* relative: like MOVE */
+                return ex_failf(s, 701, 19, 1, "There is insufficient system memory to run this query.");
         } else if (!strcmp(n, "MOVE")) {
             if (!moves && !(moves = arena_calloc(&s->stmt_arena, sizeof *moves * (size_t)q->with.n)))
                 return ex_failf(s, 701, 19, 1, "There is insufficient system memory to run this query.");
@@ -432,14 +437,8 @@ static int restore_options(sql_session *s, const ast_restore *q, restore_opts *o
             if (ex_eval_scalar(s, op->value2, &v, &t) < 0)
                 return EX_ERROR;
             const char *to = v.is_null ? "" : cv_utf8(&s->stmt_arena, &v, &t);
-            if (to && to[0] && to[0] != '/') {   /* relative: under DATADIR/data, like CREATE DATABASE */
-                size_t cap = strlen(s->in->datadir) + strlen(to) + 8;
-                char *p = arena_alloc(&s->stmt_arena, cap);
-                if (!p)
-                    return ex_failf(s, 701, 19, 1, "There is insufficient system memory to run this query.");
-                snprintf(p, cap, "%s/data/%s", s->in->datadir, to);
-                to = p;
-            }
+            if (to && to[0] && !(to = under_datadir(s, to)))   /* relative: like CREATE DATABASE */
+                return ex_failf(s, 701, 19, 1, "There is insufficient system memory to run this query.");
             m->path = to;
             for (int k = 0; k < o->nmoves; k++)
                 if (!strcasecmp(moves[k].logical_name, m->logical_name))

@@ -103,6 +103,24 @@ def err_of(cur, sql, info=INFO):
         return 0 if n in info else n
 
 
+def run_sets(cur, sql, info=INFO):
+    """Run sql: (0, "", result sets) on success, (0, text, []) for an
+    informational message in `info`, else (error number, text, [])."""
+    try:
+        cur.execute(sql)
+        sets = []
+        while True:
+            if cur.description:
+                sets.append(cur.fetchall())
+            if not cur.nextset():
+                break
+        return 0, "", sets
+    except pymssql.Error as e:
+        num = err_number(e)
+        text = e.args[1].decode(errors="replace") if len(e.args) > 1 and isinstance(e.args[1], bytes) else str(e)
+        return (0, text, []) if num in info else (num, text, [])
+
+
 def one(cur, sql):
     """The rows of sql's (first) result set."""
     cur.execute(sql)

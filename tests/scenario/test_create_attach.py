@@ -14,7 +14,7 @@ import os, shutil, sys
 
 import pymssql
 
-from hadr import Server
+from hadr import Server, run_sets
 
 ROWS = 600
 INFO = {4035, 3014, 3211}   # BACKUP's informational messages reach pymssql as errors
@@ -37,24 +37,10 @@ def main():
 
     def run(sql, who="a"):
         """(error number or 0, message, result sets)"""
-        cur = cursor(who)
-        try:
-            cur.execute(sql)
-            sets = []
-            while True:
-                if cur.description:
-                    sets.append(cur.fetchall())
-                if not cur.nextset():
-                    break
-            return 0, "", sets
-        except pymssql.Error as e:
-            num = e.args[0] if e.args and isinstance(e.args[0], int) else -1
-            text = e.args[1].decode(errors="replace") if len(e.args) > 1 and isinstance(e.args[1], bytes) else str(e)
-            if num in INFO:
-                return 0, text, []
-            if num >= 20000 or num == -1:
-                conns.pop(who, None)
-            return num, text, []
+        num, text, sets = run_sets(cursor(who), sql, INFO)
+        if num >= 20000 or num == -1:
+            conns.pop(who, None)
+        return num, text, sets
 
     def one(sql, who="a"):
         err, text, sets = run(sql, who)

@@ -37,7 +37,7 @@ import time
 
 import pymssql
 
-from hadr import Server
+from hadr import Server, run_sets
 
 INFO = {3211, 4035, 3014, 4339, 3192}
 
@@ -58,24 +58,10 @@ def main():
 
     def run(sql, cur=None):
         """(error number or 0, message text, result sets)."""
-        cur = cur or state["cur"]
-        try:
-            cur.execute(sql)
-            sets = []
-            while True:
-                if cur.description:
-                    sets.append(cur.fetchall())
-                if not cur.nextset():
-                    break
-            return 0, "", sets
-        except pymssql.Error as e:
-            num = e.args[0] if e.args and isinstance(e.args[0], int) else -1
-            text = e.args[1].decode(errors="replace") if len(e.args) > 1 and isinstance(e.args[1], bytes) else str(e)
-            if num in INFO:
-                return 0, text, []
-            if num in (823, 824, 20017, 20047):
-                connect()   # severity 24 ends the connection, as in SQL Server
-            return num, text, []
+        num, text, sets = run_sets(cur or state["cur"], sql, INFO)
+        if num in (823, 824, 20017, 20047):
+            connect()   # severity 24 ends the connection, as in SQL Server
+        return num, text, sets
 
     def one(sql):
         err, text, sets = run(sql)

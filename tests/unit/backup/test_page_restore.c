@@ -90,39 +90,13 @@ static void update_rows(instance *in, database *db, int from, int to, int64_t ba
     txn_free(t);
 }
 
-/* The data page the newest LR_ROW of t's part in db changed. */
-static pgid_t page_of_last_row(txn *t, database *db)
-{
-    txn_part *p = txn_find_part(t, &db->tdb);
-    uint8_t *buf = NULL;
-    size_t cap = 0, off;
-    hdb_err e;
-    for (lsn_t lsn = p->last_lsn; lsn;) {
-        log_rec r;
-        assert_int_equal(log_read_at(db->tdb.log, lsn, &r, &buf, &cap, &e), 0);
-        if (r.kind == LR_ROW && logrec_pageops_offset(r.kind, r.body, r.body_len, &off)) {
-            pageop_iter it;
-            pgid_t id;
-            const uint8_t *op;
-            size_t oplen;
-            assert_int_equal(pageop_iter_init(&it, r.body + off, r.body_len - off), 0);
-            assert_int_equal(pageop_iter_next(&it, &id, &op, &oplen), 1);
-            free(buf);
-            return id;
-        }
-        lsn = r.prev_lsn;
-    }
-    fail_msg("no row record");
-    return 0;
-}
-
 /* The page holding row id of t (found by updating the row to val, committed). */
 static pgid_t page_of_row(instance *in, database *db, int id, int64_t val)
 {
     hdb_err e;
     txn *t = txn_begin(in->txns, 1, "find", "sa");
     assert_int_equal(h_update(t, db, h_table(db, "t"), id, val, &e), 0);
-    pgid_t p = page_of_last_row(t, db);
+    pgid_t p = h_page_of_last_row(t, db);
     assert_int_equal(txn_commit(t, &e), 0);
     txn_free(t);
     return p;
@@ -436,7 +410,7 @@ static void open_transaction_on_page(void **state)
     hdb_err e;
     txn *open = txn_begin(in->txns, 3, "open", "sa");
     assert_int_equal(h_update(open, db, h_table(db, "t"), 50, 555, &e), 0);
-    pgid_t p = page_of_last_row(open, db);
+    pgid_t p = h_page_of_last_row(open, db);
     restore_page_result r;
     assert_int_equal(pages_step(in, "ot", dev, 1, RESTORE_NORECOVERY, page_text(p, pg), &r, &e), -1);
     assert_int_equal(e.number, 3013);
@@ -630,7 +604,7 @@ static void deferred_transaction_resolved(void **state)
     table_def *td = h_table(db, "t");
     for (int i = 0; i < ROWS; i++)
         assert_int_equal(h_update(t, db, td, i, -1, &e), 0);
-    pgid_t bad = page_of_last_row(t, db);
+    pgid_t bad = h_page_of_last_row(t, db);
     assert_int_equal(log_flush_all(db->tdb.log, &e), 0);
     assert_int_equal(db_checkpoint(db, &e), 0);   /* its pages reach the disk */
     damage_page(db, bad);

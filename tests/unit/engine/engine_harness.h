@@ -11,7 +11,9 @@
 
 #include "engine/instance.h"
 #include "engine/table.h"
+#include "log/logrec.h"
 #include "os/fio.h"
+#include "storage/pageop.h"
 
 static char h_dir[64];
 
@@ -115,6 +117,32 @@ static inline long h_count(instance *in, database *db, table_def *td)
     txn_commit(t, &e);
     txn_free(t);
     return n;
+}
+
+/* The first data page the newest row record (LR_ROW) of t in db changed. */
+static inline pgid_t h_page_of_last_row(txn *t, database *db)
+{
+    txn_part *p = txn_find_part(t, &db->tdb);
+    uint8_t *buf = NULL;
+    size_t cap = 0, off;
+    hdb_err e;
+    for (lsn_t lsn = p->last_lsn; lsn;) {
+        log_rec r;
+        assert_int_equal(log_read_at(db->tdb.log, lsn, &r, &buf, &cap, &e), 0);
+        if (r.kind == LR_ROW && logrec_pageops_offset(r.kind, r.body, r.body_len, &off)) {
+            pageop_iter it;
+            pgid_t id;
+            const uint8_t *op;
+            size_t oplen;
+            assert_int_equal(pageop_iter_init(&it, r.body + off, r.body_len - off), 0);
+            assert_int_equal(pageop_iter_next(&it, &id, &op, &oplen), 1);
+            free(buf);
+            return id;
+        }
+        lsn = r.prev_lsn;
+    }
+    fail_msg("no row record");
+    return 0;
 }
 
 #endif

@@ -151,32 +151,6 @@ static void emergency_reads_without_changes(void **state)
     inst_close(in, 1);
 }
 
-/* The first data page the newest row record of t changed. */
-static pgid_t page_of_last_row(txn *t, database *db)
-{
-    txn_part *p = txn_find_part(t, &db->tdb);
-    uint8_t *buf = NULL;
-    size_t cap = 0, off;
-    hdb_err e;
-    for (lsn_t lsn = p->last_lsn; lsn;) {
-        log_rec r;
-        assert_int_equal(log_read_at(db->tdb.log, lsn, &r, &buf, &cap, &e), 0);
-        if (r.kind == LR_ROW && logrec_pageops_offset(r.kind, r.body, r.body_len, &off)) {
-            pageop_iter it;
-            pgid_t id;
-            const uint8_t *op;
-            size_t oplen;
-            assert_int_equal(pageop_iter_init(&it, r.body + off, r.body_len - off), 0);
-            assert_int_equal(pageop_iter_next(&it, &id, &op, &oplen), 1);
-            free(buf);
-            return id;
-        }
-        lsn = r.prev_lsn;
-    }
-    fail_msg("no row record");
-    return 0;
-}
-
 static void show(void *ctx, const dbcc_msg *m)
 {
     (void)ctx;
@@ -198,7 +172,7 @@ static void suspect_emergency_repair(void **state)
     txn *t = txn_begin(in->txns, 2, "loser", "sa");
     for (int i = 0; i < ROWS; i += 3)
         assert_int_equal(h_update(t, db, td, i, -1, &e), 0);
-    pgid_t bad = page_of_last_row(t, db);
+    pgid_t bad = h_page_of_last_row(t, db);
     assert_int_equal(log_flush_all(db->tdb.log, &e), 0);
     assert_int_equal(db_checkpoint(db, &e), 0);
     txn_free(t);   /* the crash */

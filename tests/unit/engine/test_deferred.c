@@ -29,32 +29,6 @@ static int teardown(void **state)
     return 0;
 }
 
-/* The first data page a record of t's in db changed (its newest LR_ROW). */
-static pgid_t page_of_last_row(txn *t, database *db)
-{
-    txn_part *p = txn_find_part(t, &db->tdb);
-    uint8_t *buf = NULL;
-    size_t cap = 0, off;
-    hdb_err e;
-    for (lsn_t lsn = p->last_lsn; lsn;) {
-        log_rec r;
-        assert_int_equal(log_read_at(db->tdb.log, lsn, &r, &buf, &cap, &e), 0);
-        if (r.kind == LR_ROW && logrec_pageops_offset(r.kind, r.body, r.body_len, &off)) {
-            pageop_iter it;
-            pgid_t id;
-            const uint8_t *op;
-            size_t oplen;
-            assert_int_equal(pageop_iter_init(&it, r.body + off, r.body_len - off), 0);
-            assert_int_equal(pageop_iter_next(&it, &id, &op, &oplen), 1);
-            free(buf);
-            return id;
-        }
-        lsn = r.prev_lsn;
-    }
-    fail_msg("no row record");
-    return 0;
-}
-
 /* A database in FULL recovery with a backup chain, ROWS committed rows, and
  * an uncommitted transaction that (with_ddl) created a table and then
  * updated every row, its pages flushed by a checkpoint; then a crash. The
@@ -85,7 +59,7 @@ static pgid_t crash_with_loser(int with_ddl, int full_recovery)
     }
     for (int i = 0; i < ROWS; i++)
         assert_int_equal(h_update(t, db, td, i, -1, &e), 0);
-    pgid_t bad = page_of_last_row(t, db);
+    pgid_t bad = h_page_of_last_row(t, db);
     assert_int_equal(log_flush_all(db->tdb.log, &e), 0);
     assert_int_equal(db_checkpoint(db, &e), 0);   /* the uncommitted pages reach the disk */
     txn_free(t);                                     /* the crash */

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "os/sockread.h"
 #include "server/logins.h"
 #include "server/tls.h"
 
@@ -371,6 +372,7 @@ void conn_interrupt(conn *c)
 void *conn_main(void *arg)
 {
     conn *c = arg;
+    sockread_session_begin();
     c->tds = tds_conn_new_fd(c->fd, (uint16_t)c->spid);
     if (c->tds && handshake(c) == 0)
         serve(c);
@@ -386,5 +388,6 @@ void *conn_main(void *arg)
     close(c->fd);
     pthread_mutex_destroy(&c->sess_mu);
     free(c);
+    sockread_session_end();
     return NULL;
 }

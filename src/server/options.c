@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "os/sockread.h"
 #include "txn/txn.h"
 
 static int env_int(const char *name, int dflt, int lo, int hi)
@@ -28,6 +29,7 @@ int srv_parse_options(int argc, char **argv, srv_options *o, char *msg, int msgc
         snprintf(o->instance_name, sizeof o->instance_name, "hadrdb");
     o->buffer_pool_mb = env_int("HADRD_BUFFER_POOL_MB", 256, 4, 1 << 20);
     o->checkpoint_s = env_int("HADRD_CHECKPOINT_S", 60, 0, 86400);
+    o->read_spin_us = env_int("HADRD_READ_SPIN_US", SOCKREAD_DEFAULT_SPIN_US, 0, 100000);
     const char *crash = getenv("HADRD_CRASH_AT");
     if (crash && strcmp(crash, "prepared") == 0)
         o->crash_point = TXN_CRASH_PREPARED;

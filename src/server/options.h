@@ -5,7 +5,9 @@
  *
  * Defaults: -D ./data, -p 1433, -l 127.0.0.1, instance name = host name.
  * Environment: HADRD_SA_PASSWORD (first start only), HADRD_BUFFER_POOL_MB
- * (default 256), HADRD_CHECKPOINT_S (default 60); for tests of in-doubt
+ * (default 256), HADRD_CHECKPOINT_S (default 60), HADRD_READ_SPIN_US (how long
+ * an idle server polls a session's socket before sleeping, default 50, 0 off:
+ * os/sockread.h); for tests of in-doubt
  * recovery only, HADRD_CRASH_AT=prepared|decided makes the process exit in the
  * middle of the first user cross-database commit (txn.h, TXN_CRASH_*).
  */
@@ -21,6 +23,7 @@ typedef struct srv_options {
     char instance_name[128];
     int  buffer_pool_mb;
     int  checkpoint_s;
+    int  read_spin_us;   /* os/sockread.h */
     int  crash_point;
 } srv_options;
 

@@ -46,6 +46,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "os/sockread.h"
+
 /* SQL Server's number for a connection that failed before login. */
 #define TLS_ERR_CONNECT 17830
 /* Windows codes SQL Server prints in 17830, which DBAs recognise. */
@@ -328,7 +330,8 @@ static int flush_out(tls_session *s, int flags)
 static ssize_t pull(tls_session *s, int flags)
 {
     for (;;) {
-        ssize_t k = recv(s->fd, s->net, sizeof s->net, flags);
+        ssize_t k = flags ? recv(s->fd, s->net, sizeof s->net, flags)
+                          : sockread_recv(s->fd, s->net, sizeof s->net);
         if (k < 0 && errno == EINTR)
             continue;
         if (k > 0 && BIO_write(s->rbio, s->net, (int)k) != (int)k) {

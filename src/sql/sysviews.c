@@ -14,6 +14,7 @@
 
 #include "engine/dbstate.h"
 #include "sql/exec_int.h"
+#include "os/sockread.h"
 
 enum { V_DATABASES = 1, V_TABLES, V_OBJECTS, V_COLUMNS, V_SCHEMAS, V_INDEXES, V_TYPES, V_SESSIONS,
        V_TRAN_ACTIVE, V_IS_TABLES, V_IS_COLUMNS, V_MASTER_FILES, V_DATABASE_FILES, V_FILEGROUPS,
@@ -981,18 +982,24 @@ int sv_view_rows(sql_session *s, database *db, int view, arena *a, sql_value ***
     }
     case V_PERF_COUNTERS: {
         /* hadrdb's own counters, in SQL Server's view: what marked commits
-         * cost (the marked-commit gate, txn/commit_gate.h); bulk counts */
+         * cost (the marked-commit gate, txn/commit_gate.h); how sessions
+         * wait for their clients (os/sockread.h); bulk counts */
         uint64_t marks, blocked, max_blocked;
         txn_mgr_mark_stats(s->in->txns, &marks, &blocked, &max_blocked);
-        const struct { const char *name; uint64_t v; } pc[] = {
-            { "Marked commits", marks },
-            { "Marked commit block time (us)", blocked },
-            { "Marked commit block time max (us)", max_blocked },
+        sockread_stats rs;
+        sockread_get_stats(&rs);
+        const struct { const char *object, *name; uint64_t v; } pc[] = {
+            { "hadrdb:Transactions", "Marked commits", marks },
+            { "hadrdb:Transactions", "Marked commit block time (us)", blocked },
+            { "hadrdb:Transactions", "Marked commit block time max (us)", max_blocked },
+            { "hadrdb:Network", "Reads caught spinning", rs.caught },
+            { "hadrdb:Network", "Reads that slept", rs.slept },
+            { "hadrdb:Network", "Read spin time (us)", rs.spin_us },
         };
         for (size_t i = 0; i < sizeof pc / sizeof pc[0]; i++) {
             if (rb_row(&b) < 0)
                 goto oom;
-            rb_s(&b, "hadrdb:Transactions");
+            rb_s(&b, pc[i].object);
             rb_s(&b, pc[i].name);
             rb_s(&b, "");
             rb_i(&b, SQL_BIGINT, (int64_t)pc[i].v);

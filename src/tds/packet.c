@@ -36,6 +36,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "os/sockread.h"
 #include "util/utf16.h"
 
 const uint8_t tds_default_collation[5] = { 0x09, 0x04, 0xD0, 0x00, 0x34 };
@@ -117,12 +118,7 @@ tds_sink tds_sink_conn(tds_conn *c) { tds_sink s = { sink_conn_put, c }; return 
 
 static ssize_t fd_read(void *ctx, void *buf, size_t len)
 {
-    int fd = (int)(intptr_t)ctx;
-    for (;;) {
-        ssize_t n = read(fd, buf, len);
-        if (n >= 0 || errno != EINTR)
-            return n;
-    }
+    return sockread_recv((int)(intptr_t)ctx, buf, len);
 }
 
 static ssize_t fd_write(void *ctx, const void *buf, size_t len)

@@ -14,7 +14,7 @@ def free_port():
 
 
 class Server:
-    def __init__(self, hadrd=None, datadir=None, port=None, args=()):
+    def __init__(self, hadrd=None, datadir=None, port=None, args=(), env=None):
         import sys
         if hadrd is None:
             hadrd = sys.argv[sys.argv.index("--hadrd") + 1] if "--hadrd" in sys.argv else "build/hadrd"
@@ -25,9 +25,10 @@ class Server:
         self.port = port or free_port()
         self.proc = None
         self.args = list(args)   # further hadrd flags, e.g. ["-n", "inst1"]
+        self.env = dict(env or {})   # further environment, e.g. {"HADRD_READ_SPIN_US": "0"}
 
     def start(self, timeout=60):
-        env = dict(os.environ, HADRD_SA_PASSWORD=PASSWORD, HADRD_BUFFER_POOL_MB="32")
+        env = dict(os.environ, HADRD_SA_PASSWORD=PASSWORD, HADRD_BUFFER_POOL_MB="32", **self.env)
         self.log = open(os.path.join(self.dir, "stderr.%d" % time.time_ns()), "w+")
         self.proc = subprocess.Popen([self.hadrd, "-D", os.path.join(self.dir, "data"), "-p", str(self.port)] + self.args,
                                      stdout=self.log, stderr=subprocess.STDOUT, env=env)

@@ -163,7 +163,7 @@ bench-engine: bench-deps build/bench_engine
 
 # libFuzzer target for every TDS decoder (clang): make fuzz-tds [FUZZ_TIME=seconds]
 FUZZ_TIME ?= 60
-TDS_FUZZ_SRC := $(sort $(wildcard src/tds/*.c)) src/util/utf16.c src/util/err.c \
+TDS_FUZZ_SRC := $(sort $(wildcard src/tds/*.c)) src/os/sockread.c src/util/utf16.c src/util/err.c \
                 src/util/msgtab.c src/access/value.c
 build/fuzz/fuzz_tds: tests/fuzz/fuzz_tds.c $(TDS_FUZZ_SRC) $(wildcard src/tds/*.h)
 	@mkdir -p build/fuzz

@@ -13,7 +13,12 @@ import pymssql
 from hadr import PASSWORD, Server
 
 ENC_Q = "SELECT encrypt_option FROM sys.dm_exec_connections WHERE session_id = @@SPID"
-LOOP = "DECLARE @i int = 0; WHILE @i < 100000000 SET @i += 1"
+# What the cancel stops. Not a loop: a loop streams a DONE token per
+# statement, and pymssql's cancel from a second thread then races FreeTDS's
+# reader in the first for the ack (a client-side race: sometimes neither
+# sees it and the connection times out, with or without TLS, however fast
+# the server acknowledges). A WAITFOR sends nothing until it ends.
+LONG_WAIT = "WAITFOR DELAY '00:01:00'"
 HERE = os.path.dirname(os.path.abspath(__file__))
 TEDIOUS = os.path.join(HERE, "..", "..", "build", "node", "node_modules", "tedious")
 
@@ -180,7 +185,7 @@ def main():
         t0 = time.time()
         cancelled = False
         try:
-            cur.execute(LOOP)
+            cur.execute(LONG_WAIT)
         except pymssql.OperationalError:
             cancelled = True
         th.join()

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct fio_file {
@@ -134,12 +135,14 @@ uint64_t fault_fired(int id)
     return n;
 }
 
-/* Which action (0 = none) applies to this operation. */
+/* Which action (0 = none) applies to this operation. FAULT_SLOW sleeps
+ * here and answers 0. */
 static fault_action check_faults(const fio_file *f, fio_op op, uint64_t off, size_t n)
 {
     if (atomic_load_explicit(&active_rules, memory_order_relaxed) == 0)
         return 0;
     fault_action act = 0;
+    unsigned delay_ms = 0;
     pthread_mutex_lock(&rules_mu);
     for (int i = 0; i < nrules && !act; i++) {
         struct rule *x = &rules[i];
@@ -160,9 +163,16 @@ static fault_action check_faults(const fio_file *f, fio_op op, uint64_t off, siz
             if (x->id < 1024)
                 fired_by_id[x->id]++;
             act = x->r.action;
+            delay_ms = x->r.delay_ms;
         }
     }
     pthread_mutex_unlock(&rules_mu);
+    if (act == FAULT_SLOW) {
+        struct timespec ts = { delay_ms / 1000, (long)(delay_ms % 1000) * 1000000L };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+            ;
+        act = 0;
+    }
     return act;
 }
 

@@ -72,6 +72,7 @@ typedef enum {
     FAULT_ENOSPC,      /* write/resize fails with ENOSPC */
     FAULT_CORRUPT,     /* read succeeds but one byte of the buffer is flipped */
     FAULT_TORN,        /* write stores only the first half of the buffer, then succeeds */
+    FAULT_SLOW,        /* the operation waits delay_ms, then runs normally (a slow disk) */
 } fault_action;
 
 typedef struct fault_rule {
@@ -81,6 +82,7 @@ typedef struct fault_rule {
     uint64_t    nth;           /* fire on the nth match (1-based); 0 = every match */
     uint64_t    count;         /* after firing once, fire this many more times (nth>0) */
     fault_action action;
+    unsigned    delay_ms;      /* FAULT_SLOW */
 } fault_rule;
 
 /* Add a rule; returns its id (>0). Rules are checked in order of addition. */

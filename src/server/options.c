@@ -30,6 +30,7 @@ int srv_parse_options(int argc, char **argv, srv_options *o, char *msg, int msgc
     o->buffer_pool_mb = env_int("HADRD_BUFFER_POOL_MB", 256, 4, 1 << 20);
     o->checkpoint_s = env_int("HADRD_CHECKPOINT_S", 60, 0, 86400);
     o->read_spin_us = env_int("HADRD_READ_SPIN_US", SOCKREAD_DEFAULT_SPIN_US, 0, 100000);
+    o->early_lock_release = env_int("HADRD_EARLY_LOCK_RELEASE", 1, 0, 1);
     const char *crash = getenv("HADRD_CRASH_AT");
     if (crash && strcmp(crash, "prepared") == 0)
         o->crash_point = TXN_CRASH_PREPARED;

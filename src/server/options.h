@@ -7,7 +7,8 @@
  * Environment: HADRD_SA_PASSWORD (first start only), HADRD_BUFFER_POOL_MB
  * (default 256), HADRD_CHECKPOINT_S (default 60), HADRD_READ_SPIN_US (how long
  * an idle server polls a session's socket before sleeping, default 50, 0 off:
- * os/sockread.h); for tests of in-doubt
+ * os/sockread.h), HADRD_EARLY_LOCK_RELEASE (0 keeps a committing transaction's
+ * locks until its log flush; default 1: txn/README.md); for tests of in-doubt
  * recovery only, HADRD_CRASH_AT=prepared|decided makes the process exit in the
  * middle of the first user cross-database commit (txn.h, TXN_CRASH_*).
  */
@@ -24,6 +25,7 @@ typedef struct srv_options {
     int  buffer_pool_mb;
     int  checkpoint_s;
     int  read_spin_us;   /* os/sockread.h */
+    int  early_lock_release;   /* txn/README.md */
     int  crash_point;
 } srv_options;
 

@@ -89,6 +89,7 @@ server *srv_start(const srv_options *opt, hdb_err *err)
         goto fail;
     txn_mgr_set_crash_point(s->in->txns, opt->crash_point);
     sockread_set_spin_us(opt->read_spin_us);
+    txn_mgr_set_early_lock_release(s->in->txns, opt->early_lock_release);
     s->tls = tls_server_start(s->in, opt->datadir);   /* NULL: no TLS, logged */
     if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
         hdb_raise_text(err, 17120, 16, 1, "Could not create the server's wake-up pipe.");

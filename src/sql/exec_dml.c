@@ -8,7 +8,8 @@
  *
  * UPDATE and DELETE run in two phases, as SQL Server does with U locks:
  * first find the target rows (read committed, keys only, so changing a row
- * never makes the scan see it again), then read each one X-locked
+ * never makes the scan see it again; a target named by its whole clustered
+ * key is X-locked right away), then read each one X-locked
  * (ISO_FOR_UPDATE), check the WHERE again on that fresh row, and change it.
  */
 #include <stdio.h>
@@ -44,7 +45,7 @@ static int output_row(ex_env *env, out_ctx *o, sql_value *newv, sql_value *oldv)
     for (int i = 0; i < o->p->nitems; i++)
         if (ex_eval(&e, o->p->items[i], &out[i]) < 0)
             return -1;
-    if (q_fit_row(&e, o->p->cols, o->p->nitems, out) < 0)
+    if (q_fit_row(&e, o->p->cols, o->p->nitems, out) < 0 || ex_reads_durable(s) < 0)
         return -1;
     if (s->sink && s->sink->row && s->sink->row(s->sink->ctx, out, o->p->nitems) < 0) {
         s->sink_failed = true;
@@ -667,6 +668,14 @@ static int dml_start(sql_session *s, ast_expr *top, bool top_percent, ast_output
     if (ex_stmt_begin(s, true) < 0)
         return EX_ERROR;
     ex_env_init(&r->env, s);
+    /* A target found by its whole clustered key is read X-locked at once, as
+     * SQL Server's U lock on a seek would be: no shared lock to convert (two
+     * updaters of one row no longer deadlock), and a writer waiting for the
+     * row waits for X, which a committing holder can hand over before its
+     * flush (txn/README.md). Serializable keeps its key-range locks. */
+    ex_src *ts = &p->srcs[tsrc];
+    if (p->src_pk[tsrc] && ex_iso_of(s, ts->iso) <= ISO_REPEATABLE_READ)
+        ts->iso = ISO_FOR_UPDATE;
     r->env.rows = arena_calloc(&s->stmt_arena, sizeof(sql_value *) * (size_t)p->nsrc);
     r->t = r->env.rows ? ex_txn(s, true, &s->err) : NULL;
     if (!r->t || find_targets(s, &r->env, p, tsrc, limit, &r->f) < 0)

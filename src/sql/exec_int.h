@@ -413,6 +413,14 @@ int  ex_run_list(sql_session *s, ast_stmt_list *l);
 int  ex_run_stmt(sql_session *s, ast_stmt *st);
 int  ex_done(sql_session *s, unsigned status, unsigned curcmd, uint64_t rowcount, bool count);
 int  ex_report(sql_session *s, const hdb_err *e, int line);   /* message to the client */
+/* Early lock release (txn/README.md): before the session sends its client
+ * anything it may have read (rows, messages, output parameters, return
+ * status), every commit it was handed locks by must be durable. 0, or -1
+ * with 9001 in s->err when a log failed. */
+static inline int ex_reads_durable(sql_session *s)
+{
+    return s->tx && s->tx->lo.ndeps ? txn_wait_handed_commits(s->tx, &s->err) : 0;
+}
 int  ex_info(sql_session *s, int number, int severity, int state, const char *text);
 int  ex_fail(sql_session *s, int line);          /* EX_ERROR with line noted */
 int  ex_failf(sql_session *s, int number, int severity, int state, const char *fmt, ...)

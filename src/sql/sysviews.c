@@ -982,8 +982,9 @@ int sv_view_rows(sql_session *s, database *db, int view, arena *a, sql_value ***
     }
     case V_PERF_COUNTERS: {
         /* hadrdb's own counters, in SQL Server's view: what marked commits
-         * cost (the marked-commit gate, txn/commit_gate.h); how sessions
-         * wait for their clients (os/sockread.h); bulk counts */
+         * cost (the marked-commit gate, txn/commit_gate.h); locks released
+         * early at commit (txn/README.md); how sessions wait for their
+         * clients (os/sockread.h); bulk counts */
         uint64_t marks, blocked, max_blocked;
         txn_mgr_mark_stats(s->in->txns, &marks, &blocked, &max_blocked);
         sockread_stats rs;
@@ -992,6 +993,7 @@ int sv_view_rows(sql_session *s, database *db, int view, arena *a, sql_value ***
             { "hadrdb:Transactions", "Marked commits", marks },
             { "hadrdb:Transactions", "Marked commit block time (us)", blocked },
             { "hadrdb:Transactions", "Marked commit block time max (us)", max_blocked },
+            { "hadrdb:Locks", "Locks handed over at commit", txn_mgr_locks_handed_over(s->in->txns) },
             { "hadrdb:Network", "Reads caught spinning", rs.caught },
             { "hadrdb:Network", "Reads that slept", rs.slept },
             { "hadrdb:Network", "Read spin time (us)", rs.spin_us },

@@ -620,6 +620,56 @@ static void release_req(lock_mgr *m, struct lock_req *r)
     head_maybe_free(m, h);
 }
 
+/* Record (log, lsn) in o's deps: 0, or -1 when o has no room for a new log. */
+static int dep_add(lock_owner *o, void *log, uint64_t lsn, int dry_run)
+{
+    for (int i = 0; i < o->ndeps; i++)
+        if (o->deps[i].log == log) {
+            if (!dry_run && o->deps[i].lsn < lsn)
+                o->deps[i].lsn = lsn;
+            return 0;
+        }
+    if (o->ndeps == LOCK_DEPS)
+        return -1;
+    if (!dry_run)
+        o->deps[o->ndeps++] = (lock_dep){ log, lsn };
+    return 0;
+}
+
+/* Stamps every waiter of h with (log, lsn); 0, or -1 (nothing stamped) when
+ * one of them has no room. Under h's partition mutex. */
+static int stamp_waiters(struct lock_head *h, void *log, uint64_t lsn)
+{
+    for (int pass = 0; pass < 2; pass++) {        /* check all, then stamp all */
+        struct lock_req *q[2] = { h->conv_first, h->wait_first };
+        for (int l = 0; l < 2; l++)
+            for (struct lock_req *w = q[l]; w; w = w->wnext)
+                if (dep_add(w->owner, log, lsn, pass == 0) < 0)
+                    return -1;
+    }
+    return 0;
+}
+
+size_t lock_hand_over(lock_mgr *m, lock_owner *o, void *log, uint64_t lsn)
+{
+    size_t released = 0;
+    struct lock_req *r = o->held, *next;
+    for (; r; r = next) {
+        struct lock_part *p = &m->part[r->head->part];
+        pthread_mutex_lock(&p->mu);
+        next = r->onext;       /* only o's own thread changes o's held list */
+        struct lock_head *h = r->head;
+        /* only to waiters for X: each holds it until its own end (or hands it
+         * on the same way), so nobody without the stamp reads through it */
+        if (h->wmask == MODE_BIT(LOCK_X) && stamp_waiters(h, log, lsn) == 0) {
+            release_req(m, r);
+            released++;
+        }
+        pthread_mutex_unlock(&p->mu);
+    }
+    return released;
+}
+
 /* ------------------------------------------------------- deadlock detector */
 
 /* Collect the owners that block w (under w's bucket mutex): holders of an

@@ -78,6 +78,15 @@ struct lock_req;
 
 /* Embedded in each transaction. Fields are private to lock.c: use the functions
  * below. (The struct is public only so that it can be embedded.) */
+/* A commit this owner's reads may depend on: the commit record at `lsn` in
+ * `log` (a logmgr *), whose locks were handed over before it was durable
+ * (lock_hand_over). */
+#define LOCK_DEPS 4
+typedef struct lock_dep {
+    void    *log;
+    uint64_t lsn;
+} lock_dep;
+
 typedef struct lock_owner {
     uint64_t         txn_id;
     int              session_id;
@@ -91,6 +100,11 @@ typedef struct lock_owner {
     struct lock_req *wait_req;           /* pending request (under that bucket's mutex) */
     uint64_t         det_epoch;          /* deadlock detector scratch (detector mutex) */
     int              det_state;
+    /* commits not yet durable whose locks this owner was handed (at most
+     * one entry per log: the highest LSN); written under a partition mutex
+     * while the owner waits, read by the owner's own thread */
+    lock_dep         deps[LOCK_DEPS];
+    int              ndeps;
 } lock_owner;
 
 /* ---- resources ---- */
@@ -127,6 +141,15 @@ void     lock_owner_init(lock_owner *o, uint64_t txn_id, int session_id);
 /* Releases anything still held and waits out a running deadlock search that may
  * still look at the owner; call before freeing or re-initialising the memory. */
 void     lock_owner_destroy(lock_owner *o);
+
+/* Early lock release (txn/README.md): o's transaction has appended its commit
+ * record at `lsn` in `log` and waits for it to be durable. Every lock of o
+ * that only X requests wait for is released now, and each of its waiters
+ * records (log, lsn) in its deps; other locks stay held until
+ * lock_release_all (a shared holder could let the change out before the
+ * flush), as does a lock whose waiters have no room for another log's
+ * dependency. Returns how many locks were released. */
+size_t   lock_hand_over(lock_mgr *m, lock_owner *o, void *log, uint64_t lsn);
 void     lock_owner_set_deadlock_priority(lock_owner *o, int priority);
 int      lock_owner_deadlock_priority(const lock_owner *o);
 void     lock_owner_set_log_used(lock_owner *o, uint64_t bytes);

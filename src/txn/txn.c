@@ -1,6 +1,7 @@
 /* txn.c — transactions, savepoints, rollback and the commit protocols (see txn.h). */
 #include "txn/txn.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,8 @@ struct txn_mgr {
     commit_gate     gate;            /* the marked-commit block */
     int             mark_timeout_ms; /* how long a marked commit waits for prepared ones */
     int             crash_point;     /* TXN_CRASH_*: tests of in-doubt recovery */
+    _Atomic int     early_release;   /* hand locks over before the commit flush */
+    _Atomic uint64_t handed_over;    /* locks released that way, in all */
 };
 
 int64_t txn_now_us(void)
@@ -53,6 +56,7 @@ txn_mgr *txn_mgr_create(lock_mgr *locks, txn_undo_fn undo, void *undo_ctx)
     m->undo_ctx = undo_ctx;
     commit_gate_init(&m->gate);
     m->mark_timeout_ms = TXN_MARK_TIMEOUT_MS;
+    atomic_init(&m->early_release, 1);
     return m;
 }
 
@@ -69,6 +73,29 @@ lock_mgr *txn_mgr_locks(txn_mgr *m) { return m->locks; }
 
 void txn_mgr_set_mark_timeout(txn_mgr *m, int ms) { m->mark_timeout_ms = ms; }
 void txn_mgr_set_crash_point(txn_mgr *m, int point) { m->crash_point = point; }
+void txn_mgr_set_early_lock_release(txn_mgr *m, int on) { atomic_store(&m->early_release, !!on); }
+uint64_t txn_mgr_locks_handed_over(txn_mgr *m) { return atomic_load(&m->handed_over); }
+
+/* Waits until the commits this transaction was handed locks by are durable
+ * (txn/README.md, "Early lock release"); all of them, or all but those in
+ * log `except` (which the caller's own commit record will cover: it comes
+ * later in that log). */
+static int wait_handed_commits(txn *t, logmgr *except, hdb_err *err)
+{
+    lock_owner *o = &t->lo;
+    int keep = 0;
+    for (int i = 0; i < o->ndeps; i++) {
+        if (o->deps[i].log == except) {
+            o->deps[keep++] = o->deps[i];
+        } else if (log_flush_to(o->deps[i].log, o->deps[i].lsn, err) < 0) {
+            return -1;
+        }
+    }
+    o->ndeps = keep;
+    return 0;
+}
+
+int txn_wait_handed_commits(txn *t, hdb_err *err) { return wait_handed_commits(t, NULL, err); }
 
 void txn_mgr_mark_stats(txn_mgr *m, uint64_t *marks, uint64_t *blocked_us, uint64_t *max_blocked_us)
 {
@@ -413,6 +440,10 @@ static int undo_part(txn *t, txn_part *p, lsn_t stop, hdb_err *err)
 
 static void end_txn(txn *t, int state)
 {
+    /* what this transaction read or restored of a handed-over commit must
+     * not reach others through its locks before that commit is durable */
+    hdb_err ignore;
+    wait_handed_commits(t, NULL, &ignore);   /* fails only with a failed log */
     release_gate(t);
     t->state = state;
     for (int i = 0; i < t->nparts; i++)
@@ -556,6 +587,8 @@ static lsn_t log_commit(txn *t, txn_part *p, hdb_err *err)
 
 int txn_prepare(txn *t, const uint8_t gtid[16], uint32_t coord_db, hdb_err *err)
 {
+    if (wait_handed_commits(t, NULL, err) < 0)
+        return -1;
     /* from the first PREPARE to the last COMMIT no marked commit may run
      * (unless this is the marked one, which holds the gate) */
     if (!t->gate) {
@@ -650,6 +683,13 @@ int txn_commit(txn *t, hdb_err *err)
     }
     if (t->nparts == 1) {
         txn_part *p = &t->parts[0];
+        /* a commit read here that lives in another log must be durable
+         * before this commit record can be: nothing orders the two logs */
+        if (wait_handed_commits(t, p->db->log, err) < 0) {
+            hdb_err ignore;
+            txn_rollback(t, &ignore);
+            return -1;
+        }
         lsn_t lsn = log_commit(t, p, err);
         if (!lsn) {
             hdb_err ignore;
@@ -658,6 +698,16 @@ int txn_commit(txn *t, hdb_err *err)
         }
         release_gate(t);
         p->state = ATT_COMMITTED;
+        /* Early lock release: whoever waits for a lock of this transaction
+         * gets it now, while the flush runs, and remembers (log, lsn); what it
+         * then sends a client waits for this flush, and its own commit record
+         * comes after this one. Commit actions (page frees) need the locks
+         * until they have run, so such a transaction keeps them. */
+        if (t->nactions == 0 && atomic_load_explicit(&t->mgr->early_release, memory_order_relaxed)) {
+            size_t n = lock_hand_over(t->mgr->locks, &t->lo, p->db->log, lsn);
+            if (n)
+                atomic_fetch_add_explicit(&t->mgr->handed_over, n, memory_order_relaxed);
+        }
         /* Durability: the commit is acknowledged only once the log writer's
          * fdatasync covers this record (group commit). */
         if (log_flush_to(p->db->log, lsn, err) < 0)

@@ -120,6 +120,11 @@ void txn_mgr_set_mark_timeout(txn_mgr *m, int ms);
 void txn_mgr_mark_stats(txn_mgr *m, uint64_t *marks, uint64_t *blocked_us, uint64_t *max_blocked_us);
 /* Exit the process at that point of every user cross-database commit. */
 void txn_mgr_set_crash_point(txn_mgr *m, int point);
+/* Early lock release at commit (README; default on): a committing
+ * transaction hands the locks others wait for over before its flush.
+ * txn_mgr_locks_handed_over counts the locks released that way. */
+void txn_mgr_set_early_lock_release(txn_mgr *m, int on);
+uint64_t txn_mgr_locks_handed_over(txn_mgr *m);
 void txn_mgr_destroy(txn_mgr *m);
 lock_mgr *txn_mgr_locks(txn_mgr *m);
 /* Transaction ids grow across restarts: recovery raises the next id above every
@@ -178,6 +183,11 @@ int txn_rollback_to(txn *t, const char *name, hdb_err *err);
 int txn_prepare(txn *t, const uint8_t gtid[16], uint32_t coord_db, hdb_err *err);
 /* Finish a prepared transaction as recovery decided (no further prepare). */
 int txn_commit_prepared(txn *t, hdb_err *err);
+
+/* Waits until every commit whose locks t was handed before they were
+ * durable (early lock release) is durable: before anything t read is sent
+ * to a client. Cheap when there is none. -1 only when a log failed (9001). */
+int txn_wait_handed_commits(txn *t, hdb_err *err);
 
 int64_t txn_now_us(void);
 

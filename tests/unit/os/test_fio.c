@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "os/fio.h"
@@ -139,10 +140,33 @@ static void offset_ranges_select_operations(void **state)
     fio_close(f);
 }
 
+static void slow_sync_waits_then_succeeds(void **state)
+{
+    (void)state;
+    fio_file *f = open_file("slow");
+    hdb_err e;
+    fault_rule r = { .path_contains = "slow", .ops = FIO_OP_SYNC, .action = FAULT_SLOW, .delay_ms = 150 };
+    int id = fault_add(&r);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(fio_pwrite(f, "abc", 3, 0, &e), 0);   /* only syncs are slowed */
+    assert_int_equal(fio_sync(f, &e), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    assert_true(ms >= 150);
+    assert_int_equal(fault_fired(id), 1);
+    char buf[3];
+    assert_int_equal(fio_pread(f, buf, 3, 0, &e), 0);
+    assert_memory_equal(buf, "abc", 3);
+    fault_clear();
+    fio_close(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(read_write_and_zero_past_end),
+        cmocka_unit_test(slow_sync_waits_then_succeeds),
         cmocka_unit_test(open_missing_is_5120),
         cmocka_unit_test(nth_write_fails_with_823),
         cmocka_unit_test(enospc_corrupt_and_torn),

@@ -8,6 +8,8 @@
 #include <cmocka.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "unit/engine/engine_harness.h"
 #include "sql/session.h"
@@ -756,6 +758,66 @@ static void deadlock_victim(void **state)
     sql_session_close(b);
 }
 
+/* Early lock release (txn/README.md): a writer waiting for a committing
+ * transaction's row gets the lock while the commit is flushed (slowly,
+ * here), but what it then reads reaches its client only once that commit
+ * is durable. */
+static int64_t row_sent_ms;
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int timed_row(void *ctx, const sql_value *vals, int n)
+{
+    row_sent_ms = mono_ms();
+    return s_row(ctx, vals, n);
+}
+
+static void *timed_run(void *arg)
+{
+    bg_arg *b = arg;
+    sql_sink k = SINK;
+    k.ctx = &b->c;
+    k.row = timed_row;
+    sql_execute_batch(b->s, b->sql, strlen(b->sql), 0, &k);
+    return NULL;
+}
+
+static void early_lock_release_rows_wait(void **state)
+{
+    (void)state;
+    enum { SLOW_MS = 300 };
+    sql_session *a = open_session(69, 1), *b = open_session(70, 1);
+    run(a, "CREATE TABLE elr (id int PRIMARY KEY, v int); INSERT elr VALUES (1, 0)");
+    EXPECT(a, "BEGIN TRAN; UPDATE elr SET v = 1 WHERE id = 1", "DONE COUNT n=1");
+    bg_arg bg = { .s = b, .sql = "BEGIN TRAN; UPDATE elr SET v = v + 10 WHERE id = 1; "
+                                 "SELECT v FROM elr WHERE id = 1; COMMIT" };
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, timed_run, &bg), 0);
+    usleep(200 * 1000);                       /* b waits to update the row */
+    EXPECT(a, "SELECT wait_type FROM sys.dm_exec_requests WHERE blocking_session_id <> 0", "ROW LCK_M_X");
+    uint64_t handed = txn_mgr_locks_handed_over(IN->txns);
+    fault_rule slow = { .path_contains = ".ldf", .ops = FIO_OP_SYNC, .action = FAULT_SLOW, .delay_ms = SLOW_MS };
+    int id = fault_add(&slow);
+    int64_t start = mono_ms();
+    EXPECT(a, "COMMIT", "ENVTX COMMIT");
+    fault_remove(id);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    const char *t = bg.c.text ? bg.c.text : "";
+    if (!strstr(t, "ROW 11\n") || !strstr(t, "ENVTX COMMIT"))
+        fail_msg("reader got:\n%s", t);
+    assert_true(txn_mgr_locks_handed_over(IN->txns) > handed);   /* granted during the flush */
+    assert_true(row_sent_ms >= start + SLOW_MS);                 /* sent after it */
+    free(bg.c.text);
+    run(a, "DROP TABLE elr");
+    sql_session_close(a);
+    sql_session_close(b);
+}
+
 static void three_part_names(void **state)
 {
     (void)state;
@@ -827,6 +889,7 @@ int main(void)
         cmocka_unit_test(error_scopes),
         cmocka_unit_test(schemas_temp_tables),
         cmocka_unit_test(deadlock_victim),
+        cmocka_unit_test(early_lock_release_rows_wait),
         cmocka_unit_test(three_part_names),
         cmocka_unit_test(deep_nesting),
         cmocka_unit_test(restore_mark_name_only_on_log),

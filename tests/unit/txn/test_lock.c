@@ -663,6 +663,94 @@ static void test_release_all_wakes(void **state)
     lock_mgr_destroy(m);
 }
 
+/* Early lock release: only locks someone waits for are handed over, and
+ * every waiter of them records the commit it now depends on. */
+static void test_hand_over(void **state)
+{
+    lock_mgr *m = lock_mgr_create();
+    lock_owner a, b, c, d;
+    lock_owner_init(&a, 1, 51);
+    lock_owner_init(&b, 2, 52);
+    lock_owner_init(&c, 3, 53);
+    lock_owner_init(&d, 4, 54);
+    int log1, log2;   /* two logs: only their addresses matter here */
+    lock_res t = lock_res_table(1, 5), k1 = key_res(61), k2 = key_res(62), k3 = key_res(63);
+    hdb_err e;
+    assert_int_equal(lock_acquire(m, &a, &t, LOCK_IX, -1, &e), 0);
+    assert_int_equal(lock_acquire(m, &a, &k1, LOCK_X, -1, &e), 0);
+    assert_int_equal(lock_acquire(m, &a, &k2, LOCK_X, -1, &e), 0);
+    assert_int_equal(lock_acquire(m, &a, &k3, LOCK_X, -1, &e), 0);
+    /* b and c wait on k1 for X (c behind b), d on k2; nobody waits on k3 or t */
+    struct job jb, jc, jd;
+    job_start(&jb, m, &b, k1, LOCK_X, -1);
+    wait_for_waiters(m, 1);
+    job_start(&jc, m, &c, k1, LOCK_X, -1);
+    job_start(&jd, m, &d, k2, LOCK_X, -1);
+    wait_for_waiters(m, 3);
+    d.deps[0] = (lock_dep){ &log2, 7 };    /* d already depends on another log */
+    d.ndeps = 1;
+    assert_int_equal(lock_hand_over(m, &a, &log1, 1000), 2);
+    job_join(&jb);
+    job_join(&jd);
+    assert_int_equal(jb.rc, 0);
+    assert_int_equal(jd.rc, 0);
+    /* a keeps what nobody waited for */
+    assert_int_equal(lock_owner_held_count(&a), 2);
+    assert_int_equal(lock_held_mode(m, &a, &k3), LOCK_X);
+    assert_int_equal(lock_held_mode(m, &a, &t), LOCK_IX);
+    assert_int_equal(lock_held_mode(m, &a, &k1), LOCK_NONE);
+    /* b got k1 and depends on (log1, 1000); c, still waiting behind b, too */
+    assert_int_equal(b.ndeps, 1);
+    assert_ptr_equal(b.deps[0].log, &log1);
+    assert_int_equal(b.deps[0].lsn, 1000);
+    assert_int_equal(c.ndeps, 1);
+    assert_int_equal(c.deps[0].lsn, 1000);
+    assert_int_equal(d.ndeps, 2);
+    assert_ptr_equal(d.deps[1].log, &log1);
+    /* b hands k1 on at a later commit in the same log: c keeps one entry,
+     * with the higher LSN */
+    assert_int_equal(lock_hand_over(m, &b, &log1, 2000), 1);
+    job_join(&jc);
+    assert_int_equal(jc.rc, 0);
+    assert_int_equal(c.ndeps, 1);
+    assert_int_equal(c.deps[0].lsn, 2000);
+    /* a shared waiter: it would release the lock after its statement and let
+     * the change out unstamped, so the lock stays until after the flush */
+    lock_owner e2;
+    lock_owner_init(&e2, 5, 55);
+    struct job je;
+    job_start(&je, m, &e2, k3, LOCK_S, -1);
+    wait_for_waiters(m, 1);
+    assert_int_equal(lock_hand_over(m, &a, &log1, 2500), 0);
+    assert_int_equal(lock_held_mode(m, &a, &k3), LOCK_X);
+    assert_int_equal(e2.ndeps, 0);
+    /* a waiter with no room for another log's dependency: the lock stays */
+    struct job jb2;
+    job_start(&jb2, m, &b, k3, LOCK_X, -1);
+    wait_for_waiters(m, 2);
+    b.ndeps = LOCK_DEPS;
+    for (int i = 0; i < LOCK_DEPS; i++)
+        b.deps[i] = (lock_dep){ &b.deps[i], 1 };
+    assert_int_equal(lock_hand_over(m, &a, &log1, 3000), 0);
+    assert_int_equal(lock_held_mode(m, &a, &k3), LOCK_X);
+    lock_release_all(m, &a);               /* after the flush, as usual */
+    job_join(&je);
+    assert_int_equal(je.rc, 0);
+    lock_release_all(m, &e2);
+    job_join(&jb2);
+    assert_int_equal(jb2.rc, 0);
+    lock_release_all(m, &b);
+    lock_release_all(m, &c);
+    lock_release_all(m, &d);
+    assert_int_equal(table_counts(m).granted, 0);
+    lock_owner_destroy(&a);
+    lock_owner_destroy(&b);
+    lock_owner_destroy(&c);
+    lock_owner_destroy(&d);
+    lock_owner_destroy(&e2);
+    lock_mgr_destroy(m);
+}
+
 static void test_cancel_wait(void **state)
 {
     lock_mgr *m = lock_mgr_create();
@@ -1091,6 +1179,7 @@ int main(void)
         cmocka_unit_test(test_upgrade_deadlock),
         cmocka_unit_test(test_victim_choice),
         cmocka_unit_test(test_release_all_wakes),
+        cmocka_unit_test(test_hand_over),
         cmocka_unit_test(test_cancel_wait),
         cmocka_unit_test(test_stress),
         cmocka_unit_test(test_range_modes),

@@ -88,6 +88,9 @@ static txn *race(instance *in, database *db, committer *c, int write, int64_t *g
     return t2;
 }
 
+static instance *IN_;
+static database *DB_;
+
 static database *setup_db(instance *in)
 {
     hdb_err e;
@@ -101,11 +104,26 @@ static database *setup_db(instance *in)
     return db;
 }
 
-static void test_writer_gets_the_row_during_the_flush(void **state)
+/* Each test: a fresh instance with database elr, table t, row (1, 0). */
+static int fresh(void **state)
 {
     h_make_dir();
-    instance *in = h_open(8);
-    database *db = setup_db(in);
+    IN_ = h_open(8);
+    DB_ = setup_db(IN_);
+    return 0;
+}
+
+static int gone(void **state)
+{
+    inst_close(IN_, 1);
+    h_remove_dir();
+    return 0;
+}
+
+static void test_writer_gets_the_row_during_the_flush(void **state)
+{
+    instance *in = IN_;
+    database *db = DB_;
     hdb_err e;
     committer c;
     int64_t granted, val;
@@ -124,15 +142,12 @@ static void test_writer_gets_the_row_during_the_flush(void **state)
     assert_true(t2->parts[0].commit_lsn > c.lsn);
     txn_free(t2);
     assert_int_equal(h_get(in, db, h_table(db, "t"), 1), 2);
-    inst_close(in, 1);
-    h_remove_dir();
 }
 
 static void test_writer_waits_before_it_answers(void **state)
 {
-    h_make_dir();
-    instance *in = h_open(8);
-    database *db = setup_db(in);
+    instance *in = IN_;
+    database *db = DB_;
     hdb_err e;
     committer c;
     int64_t granted, val;
@@ -148,8 +163,6 @@ static void test_writer_waits_before_it_answers(void **state)
     assert_true(granted < c.start_ms + SLOW_SYNC_MS / 2);
     assert_int_equal(txn_commit(t2, &e), 0);
     txn_free(t2);
-    inst_close(in, 1);
-    h_remove_dir();
 }
 
 /* A shared lock is released after its statement (read committed): handed
@@ -157,9 +170,8 @@ static void test_writer_waits_before_it_answers(void **state)
  * reader waits for the flush as before. */
 static void test_reader_waits_for_the_flush(void **state)
 {
-    h_make_dir();
-    instance *in = h_open(8);
-    database *db = setup_db(in);
+    instance *in = IN_;
+    database *db = DB_;
     hdb_err e;
     committer c;
     int64_t granted, val = -1;
@@ -171,15 +183,12 @@ static void test_reader_waits_for_the_flush(void **state)
     assert_int_equal(txn_mgr_locks_handed_over(in->txns), 0);
     assert_int_equal(txn_commit(t2, &e), 0);
     txn_free(t2);
-    inst_close(in, 1);
-    h_remove_dir();
 }
 
 static void test_rollback_waits_before_releasing(void **state)
 {
-    h_make_dir();
-    instance *in = h_open(8);
-    database *db = setup_db(in);
+    instance *in = IN_;
+    database *db = DB_;
     hdb_err e;
     committer c;
     int64_t granted, val;
@@ -194,15 +203,12 @@ static void test_rollback_waits_before_releasing(void **state)
     assert_int_equal(dep, c.lsn);
     txn_free(t2);
     assert_int_equal(h_get(in, db, h_table(db, "t"), 1), 1);
-    inst_close(in, 1);
-    h_remove_dir();
 }
 
 static void test_turned_off_the_lock_waits_for_the_flush(void **state)
 {
-    h_make_dir();
-    instance *in = h_open(8);
-    database *db = setup_db(in);
+    instance *in = IN_;
+    database *db = DB_;
     txn_mgr_set_early_lock_release(in->txns, 0);
     hdb_err e;
     committer c;
@@ -214,18 +220,16 @@ static void test_turned_off_the_lock_waits_for_the_flush(void **state)
     assert_int_equal(txn_mgr_locks_handed_over(in->txns), 0);
     assert_int_equal(txn_commit(t2, &e), 0);
     txn_free(t2);
-    inst_close(in, 1);
-    h_remove_dir();
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_writer_gets_the_row_during_the_flush),
-        cmocka_unit_test(test_writer_waits_before_it_answers),
-        cmocka_unit_test(test_reader_waits_for_the_flush),
-        cmocka_unit_test(test_rollback_waits_before_releasing),
-        cmocka_unit_test(test_turned_off_the_lock_waits_for_the_flush),
+        cmocka_unit_test_setup_teardown(test_writer_gets_the_row_during_the_flush, fresh, gone),
+        cmocka_unit_test_setup_teardown(test_writer_waits_before_it_answers, fresh, gone),
+        cmocka_unit_test_setup_teardown(test_reader_waits_for_the_flush, fresh, gone),
+        cmocka_unit_test_setup_teardown(test_rollback_waits_before_releasing, fresh, gone),
+        cmocka_unit_test_setup_teardown(test_turned_off_the_lock_waits_for_the_flush, fresh, gone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,14 +57,28 @@ static void warm_up(int sv[2])
     }
 }
 
+/* A session with its socket pair, spin limit spin_us, alone for a while. */
+static void alone_session(int sv[2], int spin_us)
+{
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    sockread_set_spin_us(spin_us);
+    sockread_session_begin();
+    warm_up(sv);
+}
+
+static void end_session(int sv[2])
+{
+    sockread_session_end();
+    sockread_set_spin_us(SOCKREAD_DEFAULT_SPIN_US);
+    close(sv[0]);
+    close(sv[1]);
+}
+
 static void test_alone_session_catches_the_next_request_spinning(void **state)
 {
     (void)state;
     int sv[2];
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    sockread_set_spin_us(2000000);      /* longer than the writer's delay */
-    sockread_session_begin();
-    warm_up(sv);
+    alone_session(sv, 2000000);         /* longer than the writer's delay */
     sockread_stats a, b;
     sockread_get_stats(&a);
     read_late(sv, 20, "next request");
@@ -74,19 +88,14 @@ static void test_alone_session_catches_the_next_request_spinning(void **state)
     assert_true(b.spin_us - a.spin_us >= 10000);   /* it did wait, spinning */
     /* the end of the stream is caught the same way */
     read_late(sv, 5, NULL);
-    sockread_session_end();
-    close(sv[0]);
-    close(sv[1]);
+    end_session(sv);
 }
 
 static void test_a_busy_session_elsewhere_stops_the_spin(void **state)
 {
     (void)state;
     int sv[2];
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    sockread_set_spin_us(2000000);
-    sockread_session_begin();
-    warm_up(sv);
+    alone_session(sv, 2000000);
     sockread_session_begin();           /* another session, running a request */
     sockread_stats a, b;
     sockread_get_stats(&a);
@@ -95,9 +104,7 @@ static void test_a_busy_session_elsewhere_stops_the_spin(void **state)
     assert_int_equal(b.caught - a.caught, 0);
     assert_int_equal(b.slept - a.slept, 1);
     sockread_session_end();
-    sockread_session_end();
-    close(sv[0]);
-    close(sv[1]);
+    end_session(sv);
 }
 
 /* Another session's thread: one read of one byte, as a request. */
@@ -114,11 +121,8 @@ static void test_other_sessions_reading_stop_the_spin(void **state)
 {
     (void)state;
     int sv[2], other[2];
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, other), 0);
-    sockread_set_spin_us(2000000);
-    sockread_session_begin();
-    warm_up(sv);
+    alone_session(sv, 2000000);
     /* another session's read between two of ours: its client is active, so
      * this one is no longer alone and sleeps in the kernel */
     assert_int_equal(write(other[1], "y", 1), 1);
@@ -131,9 +135,7 @@ static void test_other_sessions_reading_stop_the_spin(void **state)
     sockread_get_stats(&b);
     assert_int_equal(b.caught - a.caught, 0);
     assert_int_equal(b.slept - a.slept, 1);
-    sockread_session_end();
-    close(sv[0]);
-    close(sv[1]);
+    end_session(sv);
     close(other[0]);
     close(other[1]);
 }
@@ -142,10 +144,7 @@ static void test_no_spin_when_turned_off(void **state)
 {
     (void)state;
     int sv[2];
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    sockread_set_spin_us(0);
-    sockread_session_begin();
-    warm_up(sv);
+    alone_session(sv, 0);
     sockread_stats a, b;
     sockread_get_stats(&a);
     read_late(sv, 10, "req");
@@ -153,10 +152,7 @@ static void test_no_spin_when_turned_off(void **state)
     assert_int_equal(b.caught - a.caught, 0);
     assert_int_equal(b.slept - a.slept, 1);
     assert_int_equal(b.spin_us, a.spin_us);
-    sockread_session_end();
-    sockread_set_spin_us(SOCKREAD_DEFAULT_SPIN_US);
-    close(sv[0]);
-    close(sv[1]);
+    end_session(sv);
 }
 
 static void test_a_pipe_is_read_without_spinning(void **state)

@@ -16,6 +16,9 @@ static atomic_int spinning;    /* 1 while some reader spins: one at a time */
 static atomic_uint_fast64_t reads;     /* reads started, all sessions */
 static __thread uint64_t reads_seen;   /* `reads` after this thread's last one */
 static __thread int alone_streak;      /* this thread's last reads that were alone */
+static __thread int no_spin;           /* sockread_may_spin(0) */
+
+void sockread_may_spin(int yes) { no_spin = !yes; }
 static atomic_uint_fast64_t n_caught, n_slept, n_spin_us;
 
 void sockread_set_spin_us(int us) { atomic_store(&spin_limit_us, us < 0 ? 0 : us); }
@@ -71,7 +74,7 @@ ssize_t sockread_recv(int fd, void *buf, size_t len)
     uint64_t r = atomic_fetch_add(&reads, 1);
     alone_streak = r == reads_seen ? alone_streak + 1 : 0;
     reads_seen = r + 1;
-    if (atomic_fetch_sub(&busy, 1) == 1 && alone_streak >= SOCKREAD_ALONE_READS && limit > 0) {
+    if (atomic_fetch_sub(&busy, 1) == 1 && alone_streak >= SOCKREAD_ALONE_READS && limit > 0 && !no_spin) {
         int idle = 0;
         if (atomic_compare_exchange_strong(&spinning, &idle, 1)) {
             caught = spin(fd, buf, len, limit, &n);

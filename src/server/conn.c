@@ -285,6 +285,7 @@ static int serve(conn *c)
     for (;;) {
         hdb_err e;
         tds_message m;
+        sockread_may_spin(!c->sess || !sql_session_in_transaction(c->sess));
         int type = tds_read_message(c->tds, &m, &e);
         if (type <= 0)
             return type;   /* 0: the client closed; -1: malformed or I/O error */

@@ -223,6 +223,7 @@ void sql_session_reset(sql_session *s)
 
 const char *sql_session_database(const sql_session *s) { return s->db->tdb.name; }
 int sql_session_spid(const sql_session *s) { return s->spid; }
+int sql_session_in_transaction(const sql_session *s) { return s->trancount > 0; }
 
 void sql_session_interrupt(sql_session *s)
 {

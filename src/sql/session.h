@@ -90,6 +90,8 @@ void sql_session_close(sql_session *s);
 void sql_session_reset(sql_session *s);
 const char *sql_session_database(const sql_session *s);
 int sql_session_spid(const sql_session *s);
+/* @@TRANCOUNT > 0: a user transaction is open between requests. */
+int sql_session_in_transaction(const sql_session *s);
 
 /* Execute one batch of T-SQL (UTF-8). txn_descriptor is what the client sent
  * in ALL_HEADERS (0 = none). */

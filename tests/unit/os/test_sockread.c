@@ -155,6 +155,26 @@ static void test_no_spin_when_turned_off(void **state)
     end_session(sv);
 }
 
+static void test_no_spin_when_the_session_says_so(void **state)
+{
+    (void)state;
+    int sv[2];
+    alone_session(sv, 2000000);
+    sockread_may_spin(0);               /* its user transaction is open */
+    sockread_stats a, b;
+    sockread_get_stats(&a);
+    read_late(sv, 10, "req");
+    sockread_get_stats(&b);
+    assert_int_equal(b.caught - a.caught, 0);
+    assert_int_equal(b.slept - a.slept, 1);
+    sockread_may_spin(1);
+    sockread_get_stats(&a);
+    read_late(sv, 10, "req");
+    sockread_get_stats(&b);
+    assert_int_equal(b.caught - a.caught, 1);
+    end_session(sv);
+}
+
 static void test_a_pipe_is_read_without_spinning(void **state)
 {
     (void)state;
@@ -176,6 +196,7 @@ int main(void)
         cmocka_unit_test(test_a_busy_session_elsewhere_stops_the_spin),
         cmocka_unit_test(test_other_sessions_reading_stop_the_spin),
         cmocka_unit_test(test_no_spin_when_turned_off),
+        cmocka_unit_test(test_no_spin_when_the_session_says_so),
         cmocka_unit_test(test_a_pipe_is_read_without_spinning),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

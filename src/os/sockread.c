@@ -17,10 +17,9 @@ static atomic_uint_fast64_t reads;     /* reads started, all sessions */
 static __thread uint64_t reads_seen;   /* `reads` after this thread's last one */
 static __thread int alone_streak;      /* this thread's last reads that were alone */
 static __thread int no_spin;           /* sockread_may_spin(0) */
-
-void sockread_may_spin(int yes) { no_spin = !yes; }
 static atomic_uint_fast64_t n_caught, n_slept, n_spin_us;
 
+void sockread_may_spin(int yes) { no_spin = !yes; }
 void sockread_set_spin_us(int us) { atomic_store(&spin_limit_us, us < 0 ? 0 : us); }
 void sockread_session_begin(void) { atomic_fetch_add(&busy, 1); }
 void sockread_session_end(void) { atomic_fetch_sub(&busy, 1); }

@@ -9,8 +9,12 @@ import pymssql
 
 from hadr import Server
 
+# The loop pauses 5 ms per row: a loop that streams DONE tokens without a
+# pause makes pymssql's cancel from a second thread race FreeTDS's reader in
+# the first for the ack (a client-side race; the server acknowledges at
+# once), and the test would fail now and then for the client's sake.
 LOOP = ("DECLARE @i int = 0; WHILE @i < 100000000 BEGIN "
-        "INSERT INTO t VALUES (@i); SET @i += 1 END")
+        "INSERT INTO t VALUES (@i); SET @i += 1; WAITFOR DELAY '00:00:00.005' END")
 
 
 def cancel_after(conn, seconds):

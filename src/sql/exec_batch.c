@@ -37,10 +37,8 @@ int ex_report(sql_session *s, const hdb_err *e, int line)
         return 0;
     if (e->severity > 10)
         s->rpc_error = true;
-    if (s->tx && s->tx->lo.ndeps) {     /* ex_reads_durable, keeping s->err */
-        hdb_err ignore;                 /* a failed log: its own error follows */
-        txn_wait_handed_commits(s->tx, &ignore);
-    }
+    hdb_err ignore;                     /* a failed log: its own error follows */
+    ex_reads_durable(s, &ignore);
     if (s->sink->message(s->sink->ctx, e, e->severity > 10, NULL, line > 0 ? line : 1) < 0)
         s->sink_failed = true;
     return 0;

@@ -45,7 +45,7 @@ static int output_row(ex_env *env, out_ctx *o, sql_value *newv, sql_value *oldv)
     for (int i = 0; i < o->p->nitems; i++)
         if (ex_eval(&e, o->p->items[i], &out[i]) < 0)
             return -1;
-    if (q_fit_row(&e, o->p->cols, o->p->nitems, out) < 0 || ex_reads_durable(s) < 0)
+    if (q_fit_row(&e, o->p->cols, o->p->nitems, out) < 0 || ex_reads_durable(s, &s->err) < 0)
         return -1;
     if (s->sink && s->sink->row && s->sink->row(s->sink->ctx, out, o->p->nitems) < 0) {
         s->sink_failed = true;

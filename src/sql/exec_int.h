@@ -416,10 +416,10 @@ int  ex_report(sql_session *s, const hdb_err *e, int line);   /* message to the 
 /* Early lock release (txn/README.md): before the session sends its client
  * anything it may have read (rows, messages, output parameters, return
  * status), every commit it was handed locks by must be durable. 0, or -1
- * with 9001 in s->err when a log failed. */
-static inline int ex_reads_durable(sql_session *s)
+ * with 9001 in *err when a log failed. */
+static inline int ex_reads_durable(sql_session *s, hdb_err *err)
 {
-    return s->tx && s->tx->lo.ndeps ? txn_wait_handed_commits(s->tx, &s->err) : 0;
+    return s->tx && s->tx->lo.ndeps ? txn_wait_handed_commits(s->tx, err) : 0;
 }
 int  ex_info(sql_session *s, int number, int severity, int state, const char *text);
 int  ex_fail(sql_session *s, int line);          /* EX_ERROR with line noted */

@@ -656,7 +656,7 @@ int ex_send_built_row(sql_session *s, const sql_column *cols, int n, sql_value *
     ex_env env;
     ex_env_init(&env, s);
     env.a = &s->row_arena;
-    if (q_fit_row(&env, cols, n, row) < 0 || ex_reads_durable(s) < 0)
+    if (q_fit_row(&env, cols, n, row) < 0 || ex_reads_durable(s, &s->err) < 0)
         return EX_ERROR;
     if (s->sink && s->sink->row && s->sink->row(s->sink->ctx, row, n) < 0) {
         s->sink_failed = true;
@@ -708,7 +708,7 @@ static int emit_sink(void *ctx, sql_value *row, int ncols)
     ex_env env;
     ex_env_init(&env, s);
     env.a = &s->row_arena;
-    if (q_fit_row(&env, c->cols, ncols, row) < 0 || ex_reads_durable(s) < 0)
+    if (q_fit_row(&env, c->cols, ncols, row) < 0 || ex_reads_durable(s, &s->err) < 0)
         return -1;
     if (s->sink && s->sink->row && s->sink->row(s->sink->ctx, row, ncols) < 0) {
         s->sink_failed = true;

@@ -392,7 +392,7 @@ static int send_proc_end(sql_session *s, int32_t status, rpc_result *res, bool r
     const sql_sink *k = s->sink;
     if (!k)
         return 0;
-    if (ex_reads_durable(s) < 0) {      /* a failed log: values withheld */
+    if (ex_reads_durable(s, &s->err) < 0) {      /* a failed log: values withheld */
         ex_report(s, &s->err, s->cur_line);
         rpc = false;
     } else if (k->return_status && k->return_status(k->ctx, status) < 0) {

@@ -47,6 +47,16 @@ static void read_late(int sv[2], int delay_ms, const char *bytes)
     }
 }
 
+/* read_late, and what the counters say it did (the growth over it). */
+static sockread_stats counted_read(int sv[2], int delay_ms, const char *bytes)
+{
+    sockread_stats a, b;
+    sockread_get_stats(&a);
+    read_late(sv, delay_ms, bytes);
+    sockread_get_stats(&b);
+    return (sockread_stats){ b.caught - a.caught, b.slept - a.slept, b.spin_us - a.spin_us };
+}
+
 /* Reads that find data at once: they make this session "alone" for a while. */
 static void warm_up(int sv[2])
 {
@@ -79,13 +89,10 @@ static void test_alone_session_catches_the_next_request_spinning(void **state)
     (void)state;
     int sv[2];
     alone_session(sv, 2000000);         /* longer than the writer's delay */
-    sockread_stats a, b;
-    sockread_get_stats(&a);
-    read_late(sv, 20, "next request");
-    sockread_get_stats(&b);
-    assert_int_equal(b.caught - a.caught, 1);
-    assert_int_equal(b.slept - a.slept, 0);
-    assert_true(b.spin_us - a.spin_us >= 10000);   /* it did wait, spinning */
+    sockread_stats d = counted_read(sv, 20, "next request");
+    assert_int_equal(d.caught, 1);
+    assert_int_equal(d.slept, 0);
+    assert_true(d.spin_us >= 10000);   /* it did wait, spinning */
     /* the end of the stream is caught the same way */
     read_late(sv, 5, NULL);
     end_session(sv);
@@ -97,12 +104,9 @@ static void test_a_busy_session_elsewhere_stops_the_spin(void **state)
     int sv[2];
     alone_session(sv, 2000000);
     sockread_session_begin();           /* another session, running a request */
-    sockread_stats a, b;
-    sockread_get_stats(&a);
-    read_late(sv, 20, "req");
-    sockread_get_stats(&b);
-    assert_int_equal(b.caught - a.caught, 0);
-    assert_int_equal(b.slept - a.slept, 1);
+    sockread_stats d = counted_read(sv, 20, "req");
+    assert_int_equal(d.caught, 0);
+    assert_int_equal(d.slept, 1);
     sockread_session_end();
     end_session(sv);
 }
@@ -129,12 +133,9 @@ static void test_other_sessions_reading_stop_the_spin(void **state)
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, read_one_byte, &other[0]), 0);
     pthread_join(th, NULL);
-    sockread_stats a, b;
-    sockread_get_stats(&a);
-    read_late(sv, 20, "req");
-    sockread_get_stats(&b);
-    assert_int_equal(b.caught - a.caught, 0);
-    assert_int_equal(b.slept - a.slept, 1);
+    sockread_stats d = counted_read(sv, 20, "req");
+    assert_int_equal(d.caught, 0);
+    assert_int_equal(d.slept, 1);
     end_session(sv);
     close(other[0]);
     close(other[1]);
@@ -145,13 +146,10 @@ static void test_no_spin_when_turned_off(void **state)
     (void)state;
     int sv[2];
     alone_session(sv, 0);
-    sockread_stats a, b;
-    sockread_get_stats(&a);
-    read_late(sv, 10, "req");
-    sockread_get_stats(&b);
-    assert_int_equal(b.caught - a.caught, 0);
-    assert_int_equal(b.slept - a.slept, 1);
-    assert_int_equal(b.spin_us, a.spin_us);
+    sockread_stats d = counted_read(sv, 10, "req");
+    assert_int_equal(d.caught, 0);
+    assert_int_equal(d.slept, 1);
+    assert_int_equal(d.spin_us, 0);
     end_session(sv);
 }
 
@@ -161,17 +159,12 @@ static void test_no_spin_when_the_session_says_so(void **state)
     int sv[2];
     alone_session(sv, 2000000);
     sockread_may_spin(0);               /* its user transaction is open */
-    sockread_stats a, b;
-    sockread_get_stats(&a);
-    read_late(sv, 10, "req");
-    sockread_get_stats(&b);
-    assert_int_equal(b.caught - a.caught, 0);
-    assert_int_equal(b.slept - a.slept, 1);
+    sockread_stats d = counted_read(sv, 10, "req");
+    assert_int_equal(d.caught, 0);
+    assert_int_equal(d.slept, 1);
     sockread_may_spin(1);
-    sockread_get_stats(&a);
-    read_late(sv, 10, "req");
-    sockread_get_stats(&b);
-    assert_int_equal(b.caught - a.caught, 1);
+    d = counted_read(sv, 10, "req");
+    assert_int_equal(d.caught, 1);
     end_session(sv);
 }
 

@@ -179,7 +179,7 @@ fuzz-tds: deps build/fuzz/fuzz_tds
 	  -max_len=65536 -rss_limit_mb=2048 -artifact_prefix=build/fuzz/ $(FUZZ_CORPUS)-tds
 
 # libFuzzer target for the T-SQL lexer/parser/printer (clang): make fuzz-sql [FUZZ_TIME=seconds]
-SQL_PARSER_SRC := $(sort $(wildcard src/sql/lexer.c src/sql/ast*.c src/sql/parser*.c)) \
+SQL_PARSER_SRC := $(sort $(wildcard src/sql/lexer.c src/sql/ast*.c src/sql/parser*.c)) src/sql/plancache.c \
                   src/util/arena.c src/util/err.c src/util/msgtab.c
 build/fuzz/fuzz_sql: tests/fuzz/fuzz_sql.c $(SQL_PARSER_SRC) $(wildcard src/sql/*.h)
 	@mkdir -p build/fuzz

@@ -143,7 +143,9 @@ struct ast_expr {
     int line;
     uint32_t height;          /* 1 for a leaf; see AST_MAX_HEIGHT */
     union {
-        struct { sql_value v; sql_type type; } lit;
+        /* slot: 0, or this literal's 1-based parameter number when the
+         * batch is in the plan cache (each execution brings its values) */
+        struct { sql_value v; sql_type type; int slot; } lit;
         struct { ast_objname qual; const char *name; } col;   /* qual.nparts 0 = unqualified */
         struct { ast_objname qual; } star;
         const char *name;
@@ -793,8 +795,25 @@ struct ast_stmt {
     } u;
 };
 
+/* A literal's value for one execution of a cached tree (sql/plancache.h). */
+typedef struct ast_lit_value {
+    sql_value v;
+    sql_type type;
+} ast_lit_value;
+
+/* A literal the parser made from one token of the text, so the plan cache
+ * (sql/plancache.h) can tell the constants of a batch from its shape. */
+typedef struct ast_lit_use {
+    uint32_t offset, len;     /* the token's span in the text */
+    ast_expr *e;              /* its EXPR_LITERAL */
+    bool negate;              /* a '-' before the token was folded into it */
+    bool pinned;              /* the parser looked at the value: not a parameter */
+} ast_lit_use;
+typedef AST_LIST_OF(ast_lit_use) ast_lit_use_list;
+
 typedef struct ast_batch {
     ast_stmt_list stmts;
+    ast_lit_use_list lits;    /* in the order the parser made them */
     const char *src;          /* the text parsed (not copied: keep it alive) */
     size_t src_len;
 } ast_batch;
@@ -810,6 +829,10 @@ const char *ast_stmt_kind_name(ast_stmt_kind k);
  * string lives in `a`; NULL only when the arena is out of memory. */
 char *ast_stmt_to_sql(arena *a, const ast_stmt *s);
 char *ast_expr_to_sql(arena *a, const ast_expr *e);
+/* The same with the parameter values of a cached tree's execution (lits[k-1]
+ * for a literal of slot k; NULL: the tree's own values). */
+char *ast_expr_to_sql_with(arena *a, const ast_expr *e, const ast_lit_value *lits);
+char *ast_batch_to_sql_with(arena *a, const ast_batch *batch, const ast_lit_value *lits);
 char *ast_batch_to_sql(arena *a, const ast_batch *b);
 
 #endif

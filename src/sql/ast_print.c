@@ -191,19 +191,30 @@ static void put_char_quoted(ast_sb *b, uint32_t cp)
         put_utf8(b, cp);
 }
 
+/* A literal's value as this print sees it (ast_sb.lits). */
+static const ast_lit_value *lit_of(const ast_sb *b, const ast_expr *e, ast_lit_value *own)
+{
+    if (e->u.lit.slot && b->lits)
+        return &b->lits[e->u.lit.slot - 1];
+    *own = (ast_lit_value){ e->u.lit.v, e->u.lit.type };
+    return own;
+}
+
 static void put_literal(ast_sb *b, const ast_expr *e)
 {
-    const sql_value *v = &e->u.lit.v;
+    ast_lit_value own;
+    const ast_lit_value *lit = lit_of(b, e, &own);
+    const sql_value *v = &lit->v;
     if (v->is_null) {
         ast_sb_put(b, "NULL");
         return;
     }
-    switch (e->u.lit.type.id) {
+    switch (lit->type.id) {
     case SQL_INT: case SQL_BIGINT: case SQL_SMALLINT: case SQL_TINYINT: case SQL_BIT:
         ast_sb_printf(b, "%lld", (long long)v->u.i);
         break;
     case SQL_DECIMAL: case SQL_NUMERIC:
-        put_i128(b, v->u.dec, e->u.lit.type.scale, true);
+        put_i128(b, v->u.dec, lit->type.scale, true);
         break;
     case SQL_FLOAT: case SQL_REAL: {
         /* Shortest digits that read back to the same double; the exponent
@@ -442,7 +453,8 @@ static void put_expr_in(ast_sb *b, const ast_expr *e, int ctx)
              * text is parsed again. */
             const ast_expr *x = e->u.unary.operand;
             ast_sb_put(b, ast_pr_op_text(e->u.unary.op));
-            if (e->u.unary.op == AST_OP_NEG && x->kind == EXPR_LITERAL && !x->u.lit.v.is_null) {
+            ast_lit_value own;
+            if (e->u.unary.op == AST_OP_NEG && x->kind == EXPR_LITERAL && !lit_of(b, x, &own)->v.is_null) {
                 ast_sb_put(b, "(");
                 put_expr_in(b, x, 0);
                 ast_sb_put(b, ")");
@@ -866,14 +878,24 @@ char *ast_stmt_to_sql(arena *a, const ast_stmt *s)
 
 char *ast_expr_to_sql(arena *a, const ast_expr *e)
 {
-    ast_sb b = { 0 };
+    return ast_expr_to_sql_with(a, e, NULL);
+}
+
+char *ast_expr_to_sql_with(arena *a, const ast_expr *e, const ast_lit_value *lits)
+{
+    ast_sb b = { .lits = lits };
     ast_pr_expr(&b, e);
     return ast_sb_finish(&b, a);
 }
 
 char *ast_batch_to_sql(arena *a, const ast_batch *batch)
 {
-    ast_sb b = { 0 };
+    return ast_batch_to_sql_with(a, batch, NULL);
+}
+
+char *ast_batch_to_sql_with(arena *a, const ast_batch *batch, const ast_lit_value *lits)
+{
+    ast_sb b = { .lits = lits };
     ast_pr_stmt_list(&b, &batch->stmts, 0);
     return ast_sb_finish(&b, a);
 }

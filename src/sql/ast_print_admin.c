@@ -23,7 +23,7 @@ static void put_size(ast_sb *b, const char *name, int64_t kb, bool percent)
 static void put_filespec(ast_sb *b, const ast_filespec *f)
 {
     /* A leading marker keeps the separator logic trivial; dropped below. */
-    ast_sb tmp = { 0 };
+    ast_sb tmp = { .lits = b->lits };
     if (f->name) {
         ast_sb_put(&tmp, ", NAME = ");
         ast_pr_name(&tmp, f->name);

@@ -16,6 +16,7 @@ typedef struct ast_sb {
     char *p;
     size_t n, cap;
     bool oom;
+    const ast_lit_value *lits;   /* a cached tree's parameter values, or NULL */
 } ast_sb;
 
 void ast_sb_putn(ast_sb *b, const char *s, size_t n);

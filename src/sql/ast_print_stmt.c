@@ -478,7 +478,7 @@ void ast_pr_stmt(ast_sb *b, const ast_stmt *s, int indent)
         case ALTER_TABLE_ADD: {
             ast_sb_put(b, " ADD ");
             /* the same element list as CREATE TABLE, without parentheses */
-            ast_sb tmp = { 0 };
+            ast_sb tmp = { .lits = b->lits };   /* a cached tree's values too */
             put_type_def(&tmp, &a->def);
             if (tmp.p && tmp.n >= 2)
                 ast_sb_putn(b, tmp.p + 1, tmp.n - 2);

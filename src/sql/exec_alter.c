@@ -119,7 +119,7 @@ static int add_constraint(sql_session *s, database *db, table_def **tdp, txn *t,
             if (!strcasecmp(rows[i].name, nm))
                 return ex_failf(s, 2714, 16, 5, "There is already an object named '%s' in the database.", nm);
         }
-        char *txt = ast_expr_to_sql(&s->stmt_arena, c->check);
+        char *txt = ast_expr_to_sql_with(&s->stmt_arena, c->check, s->lits);
         if (!txt)
             return ex_failf(s, 701, 19, 1, "There is insufficient system memory to run this query.");
         return ex_meta_put(s, db, t, mt, obj, next, META_CHECK, col, 0, true, nm, txt);
@@ -143,7 +143,7 @@ static int add_constraint(sql_session *s, database *db, table_def **tdp, txn *t,
         table_def *mt;
         if (ex_meta_ensure(s, db, t, &mt) < 0)
             return -1;
-        char *txt = ast_expr_to_sql(&s->stmt_arena, c->default_value);
+        char *txt = ast_expr_to_sql_with(&s->stmt_arena, c->default_value, s->lits);
         if (!txt)
             return ex_failf(s, 701, 19, 1, "There is insufficient system memory to run this query.");
         return ex_meta_put(s, db, t, mt, obj, col, META_DEFAULT, 0, 0, false, nm, txt);

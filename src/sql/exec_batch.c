@@ -552,18 +552,45 @@ int ex_run_batch(sql_session *s, ast_batch *b)
     return rc;
 }
 
+/* Runs a tree with the parameter values of this text (NULL: the tree's own). */
+static int run_tree(sql_session *s, ast_batch *b, const char *text, const plan_lit *lits)
+{
+    const char *saved_src = s->batch_src;
+    const plan_lit *saved_lits = s->lits;
+    s->batch_src = text;
+    s->lits = lits;
+    int rc = ex_run_batch(s, b);
+    s->batch_src = saved_src;
+    s->lits = saved_lits;
+    return rc;
+}
+
 int ex_run_text(sql_session *s, const char *text, size_t len, const char *const *declared, int ndeclared)
 {
     arena a;
-    arena_init(&a, 0);
+    arena_init(&a, 4096);   /* small chunks: a cached tree keeps its arena */
     arena_set_limit(&a, (size_t)256 << 20);
+    int rc;
+    plan_scan *sc = plancache_enabled()
+                  ? plancache_scan(&a, text, len, s->opt.quoted_identifier, declared, ndeclared) : NULL;
+    const plan_lit *lits;
+    plan_entry *pe = sc ? plancache_lookup(sc, text, &a, &lits) : NULL;
+    if (pe) {
+        ast_batch run = *plancache_batch(pe);   /* shared and read-only */
+        run.src = text;
+        run.src_len = len;
+        rc = run_tree(s, &run, text, lits);
+        plancache_release(pe);
+        arena_destroy(&a);
+        return rc;
+    }
+
     parse_opts po = { .quoted_identifier = s->opt.quoted_identifier, .declared = declared,
                       .ndeclared = ndeclared };
     ast_batch *b = NULL;
     hdb_err e;
     hdb_err_clear(&e);
     int line = 1;
-    const char *saved_src = s->batch_src;
     if (parse_batch(&a, text, len, &po, &b, &e, &line) < 0) {
         arena_destroy(&a);
         if (e.number == 0)
@@ -580,9 +607,12 @@ int ex_run_text(sql_session *s, const char *text, size_t len, const char *const 
         ex_done(s, SQL_DONE_ERROR, CMD_NONE, 0, false);
         return EX_ABORT;
     }
-    s->batch_src = text;
-    int rc = ex_run_batch(s, b);
-    s->batch_src = saved_src;
+    /* published, the tree moves into the cache with its arena (a is then
+     * empty); this run uses the tree's own literals either way */
+    pe = sc ? plancache_insert(sc, text, &a, b) : NULL;
+    rc = run_tree(s, b, text, NULL);
+    if (pe)
+        plancache_release(pe);
     arena_destroy(&a);
     return rc;
 }

@@ -53,29 +53,9 @@
 /* SQL Server's page type numbers (m_type, DBCC IND's PageType). */
 enum { PT_DATA = 1, PT_INDEX = 2, PT_TEXT_MIX = 3, PT_GAM = 8, PT_BOOT = 13, PT_FILE_HEADER = 15, PT_DIFF_MAP = 16 };
 
-static const char done_text[] = "DBCC execution completed. If DBCC printed error messages, contact your system "
-                                "administrator.";
-
 static int oom(sql_session *s)
 {
     return ex_failf(s, 701, 19, 1, "There is insufficient system memory to run this query.");
-}
-
-static int finish(sql_session *s, ast_stmt *st)
-{
-    if (!ast_option_find(&st->u.dbcc.with, "NO_INFOMSGS")) {
-        int rc = ex_info(s, 2528, 10, 1, done_text);
-        if (rc != EX_OK)
-            return rc;
-    }
-    return ex_done(s, 0, CMD_NONE, 0, false);
-}
-
-static int need_sysadmin(sql_session *s, const char *what)
-{
-    if (bk_is_sysadmin(s))
-        return EX_OK;
-    return ex_failf(s, 2571, 14, 1, "User '%s' does not have permission to run DBCC %s.", s->login, what);
 }
 
 /* ------------------------------------------------------------ arguments */
@@ -422,7 +402,7 @@ static const colspec ind_cols[] = {
 
 int ex_dbcc_ind(sql_session *s, ast_stmt *st)
 {
-    int rc = need_sysadmin(s, "IND");
+    int rc = ex_dbcc_need_sysadmin(s, "IND");
     if (rc != EX_OK)
         return rc;
     if (st->u.dbcc.args.n < 3 || st->u.dbcc.args.n > 4)
@@ -793,7 +773,7 @@ static const colspec page_cols[] = {
 
 int ex_dbcc_page(sql_session *s, ast_stmt *st)
 {
-    int rc = need_sysadmin(s, "PAGE");
+    int rc = ex_dbcc_need_sysadmin(s, "PAGE");
     if (rc != EX_OK)
         return rc;
     if (st->u.dbcc.args.n < 3 || st->u.dbcc.args.n > 4)
@@ -856,7 +836,7 @@ int ex_dbcc_page(sql_session *s, ast_stmt *st)
         return d.rc;
     if (d.table && (rc = rs_close(&d.rs)) != EX_OK)
         return rc;
-    return finish(s, st);
+    return ex_dbcc_done(s, st);
 }
 
 /* ------------------------------------------------------------ TRACEON / TRACEOFF */
@@ -865,7 +845,7 @@ int ex_dbcc_page(sql_session *s, ast_stmt *st)
  * DBCC output: ours always goes to the client, so both change nothing. */
 static int trace(sql_session *s, ast_stmt *st, const char *what)
 {
-    int rc = need_sysadmin(s, what);
+    int rc = ex_dbcc_need_sysadmin(s, what);
     if (rc != EX_OK)
         return rc;
     for (int i = 0; i < st->u.dbcc.args.n; i++) {
@@ -878,7 +858,7 @@ static int trace(sql_session *s, ast_stmt *st, const char *what)
             return ex_failf(s, 40000, 16, 1, "DBCC %s: trace flag %lld is not supported yet (only 3604 and 3605).",
                             what, (long long)a.num);
     }
-    return finish(s, st);
+    return ex_dbcc_done(s, st);
 }
 
 int ex_dbcc_traceon(sql_session *s, ast_stmt *st) { return trace(s, st, "TRACEON"); }

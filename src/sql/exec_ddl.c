@@ -476,7 +476,7 @@ static int create_table(sql_session *s, ast_stmt *st, bool send_done)
         for (int i = 0; rc == 0 && i < ncols; i++) {
             ast_coldef *cd = ct->def.columns.v[i];
             if (cd->default_value) {
-                char *txt = ast_expr_to_sql(a, cd->default_value);
+                char *txt = ast_expr_to_sql_with(a, cd->default_value, s->lits);
                 char nm[CAT_NAME_MAX + 1];
                 if (cd->default_name)
                     snprintf(nm, sizeof nm, "%s", cd->default_name);
@@ -488,7 +488,7 @@ static int create_table(sql_session *s, ast_stmt *st, bool send_done)
                 ast_constraint *c = cd->constraints.v[k];
                 if (c->kind != CONSTR_CHECK)
                     continue;
-                char *txt = ast_expr_to_sql(a, c->check);
+                char *txt = ast_expr_to_sql_with(a, c->check, s->lits);
                 char nm[CAT_NAME_MAX + 1];
                 if (c->name)
                     snprintf(nm, sizeof nm, "%s", c->name);
@@ -500,7 +500,7 @@ static int create_table(sql_session *s, ast_stmt *st, bool send_done)
         for (int k = 0; rc == 0 && k < ct->def.constraints.n; k++) {
             ast_constraint *c = ct->def.constraints.v[k];
             if (c->kind == CONSTR_CHECK) {
-                char *txt = ast_expr_to_sql(a, c->check);
+                char *txt = ast_expr_to_sql_with(a, c->check, s->lits);
                 char nm[CAT_NAME_MAX + 1];
                 if (c->name)
                     snprintf(nm, sizeof nm, "%s", c->name);
@@ -510,7 +510,7 @@ static int create_table(sql_session *s, ast_stmt *st, bool send_done)
                 rc = txt ? ex_meta_put(s, db, t, mt, obj, nchk++, META_CHECK, -1, 0, true, nm, txt) : -1;
             } else if (c->kind == CONSTR_DEFAULT && c->columns.n == 1) {
                 int col = find_col(cols, ncols, c->columns.v[0]->name);
-                char *txt = col >= 0 ? ast_expr_to_sql(a, c->default_value) : NULL;
+                char *txt = col >= 0 ? ast_expr_to_sql_with(a, c->default_value, s->lits) : NULL;
                 rc = txt ? ex_meta_put(s, db, t, mt, obj, col, META_DEFAULT, 0, 0, false, c->name, txt) : -1;
                 if (col < 0)
                     ex_failf(s, 1911, 16, 1, "Column name '%s' does not exist in the target table or view.", c->columns.v[0]->name);

@@ -51,6 +51,7 @@
 #include "engine/instance.h"
 #include "engine/table.h"
 #include "sql/parser.h"
+#include "sql/plancache.h"
 #include "sql/session.h"
 #include "util/arena.h"
 
@@ -202,6 +203,7 @@ struct sql_session {
 
     arena           batch_arena, stmt_arena, row_arena;
     const char     *batch_src;    /* text of the running batch */
+    const plan_lit *lits;         /* its parameter values when its tree is cached */
 
     struct sql_session *next_sess, *prev_sess;   /* registry (sys.dm_exec_sessions) */
 };
@@ -709,8 +711,12 @@ struct restore_result;
 struct restore_opts;
 void bk_history_backup(sql_session *s, const struct backup_result *r, const bk_device *dev);
 void bk_history_mark(sql_session *s, const txn *t);
-/* DBCC (exec_dbcc.c: the command table). */
+/* DBCC (exec_dbcc.c: the command table); the "DBCC execution completed"
+ * message (2528, unless WITH NO_INFOMSGS) and DONE every command ends with;
+ * 2571 unless s is sysadmin. */
 int ex_dbcc(sql_session *s, ast_stmt *st);
+int ex_dbcc_done(sql_session *s, ast_stmt *st);
+int ex_dbcc_need_sysadmin(sql_session *s, const char *what);
 /* exec_dbstate.c: database states and user access (ALTER DATABASE SET ONLINE |
  * OFFLINE | EMERGENCY | SINGLE_USER | RESTRICTED_USER | MULTI_USER), and
  * whether s may use db now (942, 926, 945, 927, 922, 924, 923) */
@@ -775,5 +781,18 @@ bool ex_name_eq(const char *a, const char *b);
 uint32_t ex_schema_id(database *db, const char *name);          /* 0 = unknown */
 const char *ex_schema_name(database *db, uint32_t id, char buf[130]);   /* NULL = unknown */
 int ex_schema_list(database *db, uint32_t *ids, char (*names)[130], int cap);
+
+/* A literal's value and type in the running batch: a cached tree's
+ * parameters take the values of the text being run (plancache.h). */
+static inline void ex_literal(const sql_session *s, const ast_expr *e, const sql_value **v, const sql_type **t)
+{
+    if (e->u.lit.slot && s->lits) {
+        *v = &s->lits[e->u.lit.slot - 1].v;
+        *t = &s->lits[e->u.lit.slot - 1].type;
+    } else {
+        *v = &e->u.lit.v;
+        *t = &e->u.lit.type;
+    }
+}
 
 #endif

@@ -523,8 +523,12 @@ static int bind_order(sql_session *s, bscope *parent, q_plan *p, ast_order_list 
         ast_expr *e = ob->v[i]->expr;
         p->order_desc[i] = ob->v[i]->desc;
         p->order_item[i] = -1;
-        if (e->kind == EXPR_LITERAL && e->u.lit.type.id == SQL_INT && !e->u.lit.v.is_null) {
-            int64_t k = e->u.lit.v.u.i;
+        const sql_value *lv = NULL;
+        const sql_type *lt = NULL;
+        if (e->kind == EXPR_LITERAL)
+            ex_literal(s, e, &lv, &lt);
+        if (lt && lt->id == SQL_INT && !lv->is_null) {
+            int64_t k = lv->u.i;
             if (k < 1 || k > p->nitems) {
                 char m[200];
                 snprintf(m, sizeof m, "The ORDER BY position number %lld is out of range of the number of items in the select list.", (long long)k);

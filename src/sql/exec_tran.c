@@ -344,8 +344,12 @@ int ex_tran_stmt(sql_session *s, ast_stmt *st)
                 s->tx->marked = 1;
                 snprintf(s->tx->name, sizeof s->tx->name, "%s", name);
                 s->tx->mark_desc[0] = 0;
-                if (tr->mark_desc && tr->mark_desc->kind == EXPR_LITERAL && !tr->mark_desc->u.lit.v.is_null) {
-                    char *d = cv_utf8(&s->stmt_arena, &tr->mark_desc->u.lit.v, &tr->mark_desc->u.lit.type);
+                const sql_value *dv = NULL;
+                const sql_type *dt = NULL;
+                if (tr->mark_desc && tr->mark_desc->kind == EXPR_LITERAL)
+                    ex_literal(s, tr->mark_desc, &dv, &dt);
+                if (dv && !dv->is_null) {
+                    char *d = cv_utf8(&s->stmt_arena, dv, dt);
                     snprintf(s->tx->mark_desc, sizeof s->tx->mark_desc, "%.128s", d ? d : "");
                 }
             }

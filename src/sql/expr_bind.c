@@ -276,8 +276,11 @@ static bx *bind(sql_session *s, bscope *sc, ast_expr *e);
 
 __attribute__((noinline)) static bx *bind_literal(sql_session *s, ast_expr *ae)
 {
-    sql_type t = ae->u.lit.type;
-    sql_value v = ae->u.lit.v;
+    const sql_value *lv;
+    const sql_type *lt;
+    ex_literal(s, ae, &lv, &lt);
+    sql_type t = *lt;
+    sql_value v = *lv;
     if (t.id == SQL_DECIMAL) {
         t.id = SQL_NUMERIC;           /* literals are numeric(p,s) */
         if (!t.precision)

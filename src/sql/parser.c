@@ -909,6 +909,7 @@ int parse_batch(arena *a, const char *sql, size_t len, const parse_opts *opts,
         b->src_len = len;
         parse_stmt_list(P, &b->stmts, false);
         check_gotos(P);
+        b->lits = P->lits;
         *out = b;
         rc = 0;
     } else {

@@ -25,6 +25,7 @@
 #include <stddef.h>
 
 #include "sql/ast.h"
+#include "sql/lexer.h"
 #include "util/arena.h"
 #include "util/err.h"
 
@@ -46,5 +47,12 @@ typedef struct parse_opts {
  * filled and *err_line (if non-NULL) set to the line of the error. */
 int parse_batch(arena *a, const char *sql, size_t len, const parse_opts *opts,
                 ast_batch **out, hdb_err *err, int *err_line);
+
+/* The engine value of a constant token's text, typed as the parser types it
+ * (kind TK_INTEGER, TK_DECIMAL, TK_FLOAT or TK_MONEY; negate for a folded
+ * leading '-'); and of a string constant's decoded text. Return 0, or the
+ * error number (1007 out of range, 8115 money overflow, 701 no memory). */
+int literal_number_value(lex_kind kind, const char *text, size_t len, bool negate, sql_value *v, sql_type *t);
+int literal_string_value(arena *a, const char *text, size_t len, bool unicode, sql_value *v, sql_type *t);
 
 #endif

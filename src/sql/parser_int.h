@@ -80,6 +80,7 @@ typedef struct parser {
     parse_nameset vars;       /* declared variables of the batch / procedure */
     parse_nameset labels;
     AST_LIST_OF(parse_goto_ref) gotos;
+    ast_lit_use_list lits;    /* every literal made from a token */
 
     int depth;                /* nesting, for error 191 */
     int nest;                 /* statement nesting: 0 = top level of the batch */

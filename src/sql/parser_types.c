@@ -55,18 +55,19 @@ static uint32_t utf8_decode(const char *s, size_t n, size_t *i)
 /* Builds the engine value of a string constant: varchar bytes are Latin-1
  * (characters beyond it become '?', as a code-page conversion does),
  * nvarchar bytes UTF-16LE. */
-static ast_expr *string_value(parser *P, const char *s, size_t n, bool unicode, int line)
+int literal_string_value(arena *a, const char *s, size_t n, bool unicode, sql_value *v, sql_type *t)
 {
-    ast_expr *e = parse_new_expr(P, EXPR_LITERAL, line);
-    uint8_t *out = parse_alloc(P, unicode ? n * 4 + 2 : n + 1);
+    uint8_t *out = arena_alloc(a, unicode ? n * 4 + 2 : n + 1);
+    if (!out)
+        return 701;
     size_t o = 0;
     for (size_t i = 0; i < n;) {
         uint32_t cp = utf8_decode(s, n, &i);
         if (!unicode) {
             out[o++] = cp <= 0xFF ? (uint8_t)cp : (uint8_t)'?';
         } else if (cp >= 0x10000) {
-            uint32_t v = cp - 0x10000;
-            uint16_t hi = (uint16_t)(0xD800 + (v >> 10)), lo = (uint16_t)(0xDC00 + (v & 0x3FF));
+            uint32_t w = cp - 0x10000;
+            uint16_t hi = (uint16_t)(0xD800 + (w >> 10)), lo = (uint16_t)(0xDC00 + (w & 0x3FF));
             out[o++] = (uint8_t)hi; out[o++] = (uint8_t)(hi >> 8);
             out[o++] = (uint8_t)lo; out[o++] = (uint8_t)(lo >> 8);
         } else {
@@ -74,22 +75,22 @@ static ast_expr *string_value(parser *P, const char *s, size_t n, bool unicode, 
         }
     }
     uint8_t id = unicode ? SQL_NVARCHAR : SQL_VARCHAR;
-    e->u.lit.v = value_bytes(id, out, (uint32_t)o);
-    e->u.lit.type = value_type(id, (int32_t)(unicode ? o / 2 : o), 0, 0);
+    *v = value_bytes(id, out, (uint32_t)o);
+    *t = value_type(id, (int32_t)(unicode ? o / 2 : o), 0, 0);
+    return 0;
+}
+
+static ast_expr *string_value(parser *P, const char *s, size_t n, bool unicode, int line)
+{
+    ast_expr *e = parse_new_expr(P, EXPR_LITERAL, line);
+    if (literal_string_value(P->a, s, n, unicode, &e->u.lit.v, &e->u.lit.type))
+        parse_fail(P, line, 701, "default");
     return e;
 }
 
 ast_expr *parse_string_literal(parser *P, const char *s, bool unicode, int line)
 {
     return string_value(P, s, strlen(s), unicode, line);
-}
-
-static ast_expr *number_error(parser *P, const lex_token *t, bool negate)
-{
-    const char *txt = arena_strndup(P->a, P->src + t->offset, t->len);
-    if (!txt)
-        txt = "";
-    parse_fail(P, t->line, 1007, negate ? parse_concat(P, "-", "", txt) : txt);
 }
 
 /* digits (no sign, no point) -> value; > 38 significant digits is 1007. */
@@ -108,47 +109,51 @@ static bool digits_to_i128(const char *d, size_t n, __int128 *out, int *sig)
     return true;
 }
 
-static ast_expr *literal_number(parser *P, const lex_token *t, bool negate)
+int literal_number_value(lex_kind kind, const char *s, size_t n, bool negate, sql_value *out, sql_type *type)
 {
-    ast_expr *e = parse_new_expr(P, EXPR_LITERAL, t->line);
-    const char *s = t->text;
-    size_t n = t->text_len;
-    if (t->kind == TK_INTEGER) {
+    if (kind == TK_INTEGER) {
         __int128 v;
         int sig;
         if (!digits_to_i128(s, n, &v, &sig))
-            number_error(P, t, negate);
+            return 1007;
         if (negate)
             v = -v;
         if (v >= INT32_MIN && v <= INT32_MAX) {
-            e->u.lit.v = value_int(SQL_INT, (int64_t)v);
-            e->u.lit.type = value_type(SQL_INT, 0, 0, 0);
+            *out = value_int(SQL_INT, (int64_t)v);
+            *type = value_type(SQL_INT, 0, 0, 0);
         } else {
             /* Beyond int a constant is numeric(p, 0), p = its digits. */
-            e->u.lit.v = value_decimal(v);
-            e->u.lit.type = value_type(SQL_DECIMAL, 0, (uint8_t)sig, 0);
+            *out = value_decimal(v);
+            *type = value_type(SQL_DECIMAL, 0, (uint8_t)sig, 0);
         }
-        return e;
+        return 0;
     }
-    if (t->kind == TK_FLOAT) {
-        double d = strtod(s, NULL);
+    if (kind == TK_FLOAT) {
+        char small[64], *buf = n < sizeof small ? small : malloc(n + 1);
+        if (!buf)
+            return 701;
+        memcpy(buf, s, n);   /* strtod needs a terminated copy */
+        buf[n] = 0;
+        double d = strtod(buf, NULL);
+        if (buf != small)
+            free(buf);
         if (!isfinite(d))
-            number_error(P, t, negate);
-        e->u.lit.v = value_float(SQL_FLOAT, negate ? -d : d);
-        e->u.lit.type = value_type(SQL_FLOAT, 0, 53, 0);
-        return e;
+            return 1007;
+        *out = value_float(SQL_FLOAT, negate ? -d : d);
+        *type = value_type(SQL_FLOAT, 0, 53, 0);
+        return 0;
     }
     /* decimal or money: integer part, fraction */
     const char *dot = memchr(s, '.', n);
     size_t ni = dot ? (size_t)(dot - s) : n;
     const char *frac = dot ? dot + 1 : s + n;
     size_t nf = dot ? n - ni - 1 : 0;
-    if (t->kind == TK_MONEY) {
+    if (kind == TK_MONEY) {
         /* Four decimals, rounded half away from zero. */
         __int128 v;
         int sig;
         if (!digits_to_i128(s, ni, &v, &sig) || sig > 19)
-            parse_fail(P, t->line, 8115, "money");
+            return 8115;
         for (size_t k = 0; k < 4; k++)
             v = v * 10 + (k < nf ? frac[k] - '0' : 0);
         if (nf > 4 && frac[4] >= '5')
@@ -156,10 +161,10 @@ static ast_expr *literal_number(parser *P, const lex_token *t, bool negate)
         if (negate)
             v = -v;
         if (v > INT64_MAX || v < INT64_MIN)
-            parse_fail(P, t->line, 8115, "money");
-        e->u.lit.v = value_int(SQL_MONEY, (int64_t)v);
-        e->u.lit.type = value_type(SQL_MONEY, 0, 19, 4);
-        return e;
+            return 8115;
+        *out = value_int(SQL_MONEY, (int64_t)v);
+        *type = value_type(SQL_MONEY, 0, 19, 4);
+        return 0;
     }
     /* decimal(p, s): p = significant digits of the integer part + s. */
     size_t i = 0;
@@ -167,7 +172,7 @@ static ast_expr *literal_number(parser *P, const lex_token *t, bool negate)
         i++;
     size_t int_sig = ni - i;
     if (int_sig + nf > 38)
-        number_error(P, t, negate);
+        return 1007;
     __int128 v = 0;
     for (size_t k = i; k < ni; k++)
         v = v * 10 + (s[k] - '0');
@@ -176,8 +181,29 @@ static ast_expr *literal_number(parser *P, const lex_token *t, bool negate)
     int prec = (int)(int_sig + nf);
     if (prec < 1)
         prec = 1;
-    e->u.lit.v = value_decimal(negate ? -v : v);
-    e->u.lit.type = value_type(SQL_DECIMAL, 0, (uint8_t)prec, (uint8_t)nf);
+    *out = value_decimal(negate ? -v : v);
+    *type = value_type(SQL_DECIMAL, 0, (uint8_t)prec, (uint8_t)nf);
+    return 0;
+}
+
+static ast_expr *number_error(parser *P, const lex_token *t, bool negate)
+{
+    const char *txt = arena_strndup(P->a, P->src + t->offset, t->len);
+    if (!txt)
+        txt = "";
+    parse_fail(P, t->line, 1007, negate ? parse_concat(P, "-", "", txt) : txt);
+}
+
+static ast_expr *literal_number(parser *P, const lex_token *t, bool negate)
+{
+    ast_expr *e = parse_new_expr(P, EXPR_LITERAL, t->line);
+    int rc = literal_number_value(t->kind, t->text, t->text_len, negate, &e->u.lit.v, &e->u.lit.type);
+    if (rc == 8115)
+        parse_fail(P, t->line, 8115, "money");
+    if (rc == 701)
+        parse_fail(P, t->line, 701, "default");
+    if (rc)
+        number_error(P, t, negate);
     return e;
 }
 
@@ -217,6 +243,9 @@ ast_expr *parse_literal_token(parser *P, bool negate)
     default:
         parse_error_near(P);
     }
+    ast_lit_use *u = PARSE_NEW(P, ast_lit_use);
+    *u = (ast_lit_use){ .offset = t->offset, .len = t->len, .e = e, .negate = negate };
+    PARSE_PUSH(P, P->lits, u);
     parse_advance(P);
     return e;
 }
@@ -294,6 +323,7 @@ ast_expr *parse_int_literal(parser *P)
     if (t->kind != TK_INTEGER)
         parse_error_near(P);
     ast_expr *e = parse_literal_token(P, false);
+    P->lits.v[P->lits.n - 1]->pinned = true;   /* its type decided the parse */
     if (e->u.lit.type.id != SQL_INT)
         parse_fail(P, t->line, 8115, "int");
     return e;

@@ -984,11 +984,14 @@ int sv_view_rows(sql_session *s, database *db, int view, arena *a, sql_value ***
         /* hadrdb's own counters, in SQL Server's view: what marked commits
          * cost (the marked-commit gate, txn/commit_gate.h); locks released
          * early at commit (txn/README.md); how sessions wait for their
-         * clients (os/sockread.h); bulk counts */
+         * clients (os/sockread.h); parsed batches reused (sql/plancache.h);
+         * bulk counts */
         uint64_t marks, blocked, max_blocked;
         txn_mgr_mark_stats(s->in->txns, &marks, &blocked, &max_blocked);
         sockread_stats rs;
         sockread_get_stats(&rs);
+        plancache_stats ps;
+        plancache_get_stats(&ps);
         const struct { const char *object, *name; uint64_t v; } pc[] = {
             { "hadrdb:Transactions", "Marked commits", marks },
             { "hadrdb:Transactions", "Marked commit block time (us)", blocked },
@@ -997,6 +1000,11 @@ int sv_view_rows(sql_session *s, database *db, int view, arena *a, sql_value ***
             { "hadrdb:Network", "Reads caught spinning", rs.caught },
             { "hadrdb:Network", "Reads that slept", rs.slept },
             { "hadrdb:Network", "Read spin time (us)", rs.spin_us },
+            { "hadrdb:Plan Cache", "Cache hits", ps.hits },
+            { "hadrdb:Plan Cache", "Cache misses", ps.misses },
+            { "hadrdb:Plan Cache", "Cached batches", ps.entries },
+            { "hadrdb:Plan Cache", "Cache bytes", ps.bytes },
+            { "hadrdb:Plan Cache", "Cache evictions", ps.evictions },
         };
         for (size_t i = 0; i < sizeof pc / sizeof pc[0]; i++) {
             if (rb_row(&b) < 0)

@@ -10,7 +10,12 @@
  *     message, line >= 1);
  *   - a successful parse prints to T-SQL that parses again and prints the
  *     same (skipped when the input holds NUL bytes, which the printer's C
- *     string cannot carry).
+ *     string cannot carry);
+ *   - the plan cache (sql/plancache.h): a published tree, run with the
+ *     values the cache takes from the same text, prints as the parse did;
+ *     and if the cache hands that tree to a variant of the text (its
+ *     constants replaced by others of the same kind), the variant parses
+ *     and prints exactly as the tree with the variant's values.
  * The first input byte picks the options (QUOTED_IDENTIFIER, variable
  * checks), so both lexer modes get explored.
  */
@@ -19,8 +24,54 @@
 #include <string.h>
 
 #include "sql/parser.h"
+#include "sql/plancache.h"
+#include "../unit/sql/plan_variant.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The plan cache property for a batch b parsed from sql into *a and printed
+ * as p1 (plancache_insert may take *a over; everything is released here). */
+static void check_plan_cache(const parse_opts *o, const char *sql, size_t len, arena *a, ast_batch *b,
+                             const char *p1)
+{
+    plan_scan *sc = plancache_scan(a, sql, len, o->quoted_identifier, NULL, 0);
+    plan_entry *pe = sc ? plancache_insert(sc, sql, a, b) : NULL;
+    if (!pe)
+        return;
+    arena w;
+    arena_init(&w, 0);
+    const plan_lit *lits;
+    plan_entry *hit = plancache_lookup(sc, sql, &w, &lits);
+    if (!hit)
+        abort();
+    char *again = ast_batch_to_sql_with(&w, plancache_batch(hit), lits);
+    if (again && strcmp(again, p1) != 0)
+        abort();
+    plancache_release(hit);
+
+    size_t cap = len * 12 + 64;
+    char *var = malloc(cap);
+    if (var && plan_variant(sql, len, sc, var, cap)) {
+        size_t vlen = strlen(var);
+        plan_scan *vs = plancache_scan(&w, var, vlen, o->quoted_identifier, NULL, 0);
+        hit = vs ? plancache_lookup(vs, var, &w, &lits) : NULL;
+        if (hit) {
+            char *cached = ast_batch_to_sql_with(&w, plancache_batch(hit), lits);
+            ast_batch *vb = NULL;
+            hdb_err e = { 0 };
+            if (parse_batch(&w, var, vlen, o, &vb, &e, NULL) != 0)
+                abort();
+            char *own = ast_batch_to_sql(&w, vb);
+            if (cached && own && strcmp(cached, own) != 0)
+                abort();
+            plancache_release(hit);
+        }
+    }
+    free(var);
+    plancache_release(pe);
+    plancache_flush();
+    arena_destroy(&w);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -59,6 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             char *p2 = ast_batch_to_sql(&a, b2);
             if (p2 && strcmp(p1, p2) != 0)
                 abort();
+            check_plan_cache(&o, sql, len, &a, b, p1);
         }
     }
     arena_destroy(&a);

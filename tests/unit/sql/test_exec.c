@@ -853,6 +853,63 @@ static void restore_mark_name_only_on_log(void **state)
     sql_session_close(s);
 }
 
+/* A counter of sys.dm_os_performance_counters. */
+static long long perf_counter(sql_session *s, const char *object, const char *name)
+{
+    char q[300];
+    snprintf(q, sizeof q, "SELECT cntr_value FROM sys.dm_os_performance_counters "
+                          "WHERE object_name = '%s' AND counter_name = '%s'", object, name);
+    const char *r = strstr(run(s, q), "ROW ");
+    if (!r)
+        fail_msg("no counter %s / %s", object, name);
+    return atoll(r + 4);
+}
+
+/* Batches of one shape share a cached tree; each runs with its own constants:
+ * in expressions and result types, ORDER BY positions, a mark's description,
+ * a DEFAULT's stored text, sp_executesql. */
+static void plan_cache_reuse(void **state)
+{
+    (void)state;
+    sql_session *s = open_session(71, 1);
+    run(s, "CREATE DATABASE pcdb");
+    run(s, "USE pcdb");
+    run(s, "CREATE TABLE pc (id int PRIMARY KEY, v varchar(10))");
+    run(s, "INSERT INTO pc VALUES (1, 'b')");
+    long long hits = perf_counter(s, "hadrdb:Plan Cache", "Cache hits");
+    EXPECT(s, "INSERT INTO pc VALUES (2, 'a')", "DONE COUNT n=1");
+    EXPECT(s, "SELECT v, 'k' + v, 1.5 * id FROM pc WHERE id = 1",
+           "COLS v:varchar(10) -:varchar(11) -:numeric(13,1)\nROW b|kb|1.5");
+    EXPECT(s, "SELECT v, 'kkk' + v, 12.25 * id FROM pc WHERE id = 2",
+           "COLS v:varchar(10) -:varchar(13) -:numeric(15,2)\nROW a|kkka|24.50");
+    /* the second INSERT, the second SELECT and the counter query itself */
+    assert_true(perf_counter(s, "hadrdb:Plan Cache", "Cache hits") >= hits + 3);
+    EXPECT(s, "SELECT id, v FROM pc ORDER BY 1", "ROW 1|b\nROW 2|a");
+    EXPECT(s, "SELECT id, v FROM pc ORDER BY 2", "ROW 2|a\nROW 1|b");
+    EXPECT(s, "SELECT id, v FROM pc ORDER BY 3", "ERR 108");
+    /* a default is stored as the text of this execution's constant */
+    EXPECT(s, "CREATE TABLE #d (a int, b int DEFAULT 7); INSERT INTO #d (a) VALUES (1); SELECT b FROM #d; DROP TABLE #d",
+           "ROW 7");
+    EXPECT(s, "CREATE TABLE #d (a int, b int DEFAULT 9); INSERT INTO #d (a) VALUES (1); SELECT b FROM #d; DROP TABLE #d",
+           "ROW 9");
+    /* each marked commit records its own description */
+    run(s, "BEGIN TRAN pcm WITH MARK 'first'; UPDATE pc SET v = 'x' WHERE id = 1; COMMIT");
+    run(s, "BEGIN TRAN pcm WITH MARK 'second'; UPDATE pc SET v = 'y' WHERE id = 1; COMMIT");
+    EXPECT(s, "SELECT description FROM msdb.dbo.logmarkhistory WHERE database_name = 'pcdb' ORDER BY lsn",
+           "ROW first\nROW second");
+    /* sp_executesql: the same text and parameters hit; values come from the parameters */
+    EXPECT(s, "EXEC sp_executesql N'SELECT v FROM pc WHERE id = @i', N'@i int', @i = 1", "ROW y");
+    EXPECT(s, "EXEC sp_executesql N'SELECT v FROM pc WHERE id = @i', N'@i int', @i = 2", "ROW a");
+    /* DBCC FREEPROCCACHE empties it */
+    EXPECT(s, "DBCC FREEPROCCACHE", "INFO 2528");
+    /* only the DBCC batch itself (published after its flush) and the counter query */
+    assert_true(perf_counter(s, "hadrdb:Plan Cache", "Cached batches") <= 2);
+    EXPECT(s, "DBCC FREEPROCCACHE (0x06)", "ERR 40000");
+    EXPECT(s, "SELECT v FROM pc WHERE id = 2", "ROW a");
+    run(s, "USE master");
+    sql_session_close(s);
+}
+
 typedef struct lock_arg {
     sql_session *s;
     const char *sql;
@@ -893,6 +950,7 @@ int main(void)
         cmocka_unit_test(three_part_names),
         cmocka_unit_test(deep_nesting),
         cmocka_unit_test(restore_mark_name_only_on_log),
+        cmocka_unit_test(plan_cache_reuse),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -34,7 +34,8 @@ struct logmgr {
     unsigned cur_slot;
     uint64_t trunc_seq;    /* slots holding seq < trunc_seq are reusable */
     lsn_t trunc_lsn, ckpt_lsn;
-    lsn_t redo_point;      /* full-page writes: see log_set_redo_point */
+    _Atomic lsn_t redo_point;   /* full-page writes: see log_set_redo_point; set under mu,
+                                 * read without it by log_redo_point (a hint: append checks) */
     /* mini-transaction commits between their append and their pages' dirty
      * mark, counted by epoch parity (log_mtr_enter / log_mtr_drain) */
     _Atomic uint64_t mtr_epoch;

@@ -143,7 +143,7 @@ bench: bench-deps
 	/usr/bin/python3 bench/backup_bench.py
 	/usr/bin/python3 bench/marks_bench.py
 
-bench-tpcb bench-select bench-recovery bench-server: bench-deps
+bench-tpcb bench-tpcb1 bench-select bench-recovery bench-server: bench-deps
 	@$(MAKE) --no-print-directory $(BENCH_BINS)
 	/usr/bin/python3 bench/run.py $(@:bench-%=%)
 

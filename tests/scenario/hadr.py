@@ -128,6 +128,13 @@ def one(cur, sql):
     return cur.fetchall()
 
 
+def perf_counters(cur, obj):
+    """sys.dm_os_performance_counters of one object: {counter name: value}."""
+    rows = one(cur, "SELECT counter_name, cntr_value FROM sys.dm_os_performance_counters "
+                    "WHERE object_name = '%s'" % obj)
+    return {name.strip(): int(v) for name, v in rows}
+
+
 class Checks:
     """Named checks printed as they run; `ok` is false once one failed."""
 

@@ -9,7 +9,7 @@ reuse, and DBCC FREEPROCCACHE empties the cache.
 import os, random, sys, threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hadr import Checks, Server, one
+from hadr import Checks, Server, one, perf_counters
 
 THREADS = 4
 IDS_PER_THREAD = 40
@@ -17,9 +17,7 @@ ROUNDS = 150
 
 
 def counters(cur):
-    rows = one(cur, "SELECT counter_name, cntr_value FROM sys.dm_os_performance_counters "
-                    "WHERE object_name = 'hadrdb:Plan Cache'")
-    return {name.strip(): int(v) for name, v in rows}
+    return perf_counters(cur, "hadrdb:Plan Cache")
 
 
 def setup(srv):

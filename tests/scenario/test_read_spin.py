@@ -10,15 +10,13 @@ between two requests always falls inside it.
 import os, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hadr import Checks, Server, one
+from hadr import Checks, Server, one, perf_counters
 
 REQUESTS = 300
 
 
 def counters(cur):
-    rows = one(cur, "SELECT counter_name, cntr_value FROM sys.dm_os_performance_counters "
-                    "WHERE object_name = 'hadrdb:Network'")
-    return {name.strip(): int(v) for name, v in rows}
+    return perf_counters(cur, "hadrdb:Network")
 
 
 def workload(srv, in_transaction=False):

@@ -11,8 +11,8 @@
  * wrong.
  *
  * Which constants become parameters: an integer, a decimal (1.5), a '...'
- * or N'...' string written in the text, when the parser made exactly one
- * literal node of it (ast_batch.lits) and did not look at its value
+ * or N'...' string written in the text, when the parser made a literal
+ * of exactly that token (ast_batch.lits) and did not look at its value
  * (TOP 5 without parentheses, option values read by the parser: those
  * stay part of the shape and must match exactly). Floats (1e5), money,
  * binary constants and strings with a line break in them are shape too.

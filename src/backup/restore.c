@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "access/space.h"
+#include "backup/run_writer.h"
 #include "backup/standby.h"
 #include "engine/catalog.h"
 #include "engine/dcm_db.h"
@@ -178,22 +179,22 @@ static target *data_target(target *t, size_t n, uint32_t file_id)
     return NULL;
 }
 
-static int flush_run(target *t, uint8_t *buf, uint32_t first, uint32_t cnt, hdb_err *err)
+static int flush_run(run_writer *w, target *t, uint32_t first, uint32_t cnt, hdb_err *err)
 {
-    return cnt ? fio_pwrite(t->f, buf, (size_t)cnt * PAGE_SIZE, (uint64_t)first * PAGE_SIZE, err) : 0;
+    return cnt ? rw_submit(w, t->f, (size_t)cnt * PAGE_SIZE, (uint64_t)first * PAGE_SIZE, err) : 0;
 }
 
-/* Page images into the data files (open in t[i].f), in runs of up to 1 MiB;
- * each page's extent marked in `changed` if given. */
+/* Page images into the data files (open in t[i].f), in runs of up to 1 MiB
+ * written by a second thread while the next run is read and checked; each
+ * page's extent marked in `changed` if given. */
 static int write_pages(media_reader *mr, int pos, target *t, size_t n, bk_progress *prog, uint64_t *pages,
                        dcm *changed, hdb_err *err)
 {
     media_cursor *c = media_cursor_open(mr, pos, err);
-    uint8_t *buf = malloc((size_t)RUN_PAGES * PAGE_SIZE);
-    if (!c || !buf) {
+    run_writer *w = c ? rw_start((size_t)RUN_PAGES * PAGE_SIZE, err) : NULL;
+    if (!w) {
         media_cursor_close(c);
-        free(buf);
-        return c ? hdb_raise_text(err, 701, 19, 1, "There is insufficient system memory to run this query.") : -1;
+        return -1;
     }
     target *cur = NULL;
     uint32_t first = 0, cnt = 0;
@@ -210,13 +211,13 @@ static int write_pages(media_reader *mr, int pos, target *t, size_t n, bk_progre
         if ((rc = check_page(NULL, &pg, err)) < 0)
             break;
         if (d != cur || pg.page_no != first + cnt || cnt == RUN_PAGES) {
-            if ((rc = flush_run(cur, buf, first, cnt, err)) < 0)
+            if ((rc = flush_run(w, cur, first, cnt, err)) < 0)
                 break;
             cur = d;
             first = pg.page_no;
             cnt = 0;
         }
-        memcpy(buf + (size_t)cnt * PAGE_SIZE, pg.image, PAGE_SIZE);
+        memcpy(rw_buffer(w) + (size_t)cnt * PAGE_SIZE, pg.image, PAGE_SIZE);
         if (changed)
             dcm_mark(changed, PGID(pg.file_id, pg.page_no));
         cnt++;
@@ -226,8 +227,12 @@ static int write_pages(media_reader *mr, int pos, target *t, size_t n, bk_progre
     if (rc == 0 && k < 0)
         rc = -1;
     if (rc == 0)
-        rc = flush_run(cur, buf, first, cnt, err);
-    free(buf);
+        rc = flush_run(w, cur, first, cnt, err);
+    /* every write handed over is done (or failed) before the files are used;
+     * an earlier error stays the one reported */
+    hdb_err late;
+    if (rw_finish(w, rc == 0 ? err : &late) < 0)
+        rc = -1;
     media_cursor_close(c);
     return rc;
 }

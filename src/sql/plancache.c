@@ -42,6 +42,8 @@ struct plan_entry {
     int refs;
     bool dead;                /* out of the table: freed at the last release */
     plan_entry *newer, *older;  /* the LRU list */
+    uint64_t id, runs;        /* sys.dm_exec_cached_plans (mu) */
+    bool parameterized;
 };
 
 static struct {
@@ -49,6 +51,7 @@ static struct {
     plan_entry *buckets[NBUCKETS];
     plan_entry *newest, *oldest;
     uint64_t entries, bytes;
+    uint64_t next_id;
 } pc = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 static _Atomic uint64_t n_hits, n_misses, n_inserts, n_evictions;
@@ -293,6 +296,7 @@ plan_entry *plancache_lookup(const plan_scan *sc, const char *text, arena *a, co
         e = e->next;
     if (e) {
         e->refs++;
+        e->runs++;
         lru_unlink(e);
         lru_push_front(e);
     }
@@ -417,6 +421,12 @@ plan_entry *plancache_insert(const plan_scan *sc, const char *text, arena *a, as
     arena_init(a, 0);
     e->bytes = sizeof *e + arena_bytes(&e->a);
     e->refs = 1;
+    e->runs = 1;
+    e->id = ++pc.next_id;
+    /* the key's header holds the declared names between its flag and a MARK */
+    e->parameterized = key[1] != MARK;
+    for (int j = 0; j < e->nspans; j++)
+        e->parameterized |= uses[j].slot != 0;
     plan_entry **bp = bucket_of(e->hash);
     e->next = *bp;
     *bp = e;
@@ -446,6 +456,17 @@ void plancache_flush(void)
     for (int i = 0; i < NBUCKETS; i++)
         while (pc.buckets[i])
             unlink_locked(pc.buckets[i]);
+    pthread_mutex_unlock(&pc.mu);
+}
+
+void plancache_foreach(void (*fn)(void *ctx, const plancache_entry_info *e), void *ctx)
+{
+    pthread_mutex_lock(&pc.mu);
+    for (plan_entry *e = pc.newest; e; e = e->older) {
+        plancache_entry_info i = { e->id, (unsigned)(e->hash % NBUCKETS), e->refs, e->runs, e->bytes,
+                                   e->parameterized };
+        fn(ctx, &i);
+    }
     pthread_mutex_unlock(&pc.mu);
 }
 

@@ -92,6 +92,19 @@ void plancache_release(plan_entry *e);
 /* DBCC FREEPROCCACHE: drops every entry (those running go when released). */
 void plancache_flush(void);
 
+/* One entry as sys.dm_exec_cached_plans shows it. */
+typedef struct plancache_entry_info {
+    uint64_t handle;          /* unique for the life of the process */
+    unsigned bucket;
+    int refs;                 /* sessions running it now */
+    uint64_t uses;            /* executions: the first and every reuse */
+    size_t bytes;
+    bool parameterized;       /* constants became parameters, or it had declared ones */
+} plancache_entry_info;
+
+/* Calls fn for every entry, under the cache's lock (fn must not use the cache). */
+void plancache_foreach(void (*fn)(void *ctx, const plancache_entry_info *e), void *ctx);
+
 typedef struct plancache_stats {
     uint64_t hits, misses, inserts, evictions;
     uint64_t entries, bytes;

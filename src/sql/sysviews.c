@@ -3,7 +3,7 @@
  * sys.tables, sys.objects, sys.columns, sys.schemas, sys.indexes, sys.types,
  * sys.backup_devices (sp_addumpdevice's, exec_backup_dev.c),
  * sys.dm_exec_sessions, sys.dm_exec_connections, sys.dm_exec_requests (lock waits and blockers from
- * the lock manager), sys.dm_tran_active_transactions,
+ * the lock manager), sys.dm_tran_active_transactions, sys.dm_exec_cached_plans (plancache.h),
  * INFORMATION_SCHEMA.TABLES / COLUMNS. A view is a column list and a row
  * generator; queries read it like any other source (exec_query.c, SRC_ROWS),
  * so WHERE, joins, ORDER BY and aggregates work on it unchanged.
@@ -18,7 +18,8 @@
 
 enum { V_DATABASES = 1, V_TABLES, V_OBJECTS, V_COLUMNS, V_SCHEMAS, V_INDEXES, V_TYPES, V_SESSIONS,
        V_TRAN_ACTIVE, V_IS_TABLES, V_IS_COLUMNS, V_MASTER_FILES, V_DATABASE_FILES, V_FILEGROUPS,
-       V_REQUESTS, V_TRAN_DB, V_LOG_INFO, V_CONNECTIONS, V_BACKUP_DEVICES, V_PERF_COUNTERS, V_COUNT };
+       V_REQUESTS, V_TRAN_DB, V_LOG_INFO, V_CONNECTIONS, V_BACKUP_DEVICES, V_PERF_COUNTERS,
+       V_CACHED_PLANS, V_COUNT };
 
 typedef struct vcol { const char *name; uint8_t id; int32_t len; uint8_t nullable; uint8_t prec, scale; } vcol;
 
@@ -85,6 +86,14 @@ static const vcol c_perf_counters[] = {
     { "object_name", NV(128), 0, 0, 0 }, { "counter_name", NV(128), 0, 0, 0 },
     { "instance_name", NV(128), 1, 0, 0 }, { "cntr_value", SQL_BIGINT, 0, 0, 0, 0 },
     { "cntr_type", SQL_INT, 0, 0, 0, 0 }, { NULL, 0, 0, 0, 0, 0 }
+};
+static const vcol c_cached_plans[] = {
+    { "bucketid", SQL_INT, 0, 0, 0, 0 }, { "refcounts", SQL_INT, 0, 0, 0, 0 },
+    { "usecounts", SQL_INT, 0, 0, 0, 0 }, { "size_in_bytes", SQL_INT, 0, 0, 0, 0 },
+    { "memory_object_address", SQL_VARBINARY, 8, 0, 0, 0 }, { "cacheobjtype", NV(50), 0, 0, 0 },
+    { "objtype", NV(20), 0, 0, 0 }, { "plan_handle", SQL_VARBINARY, 64, 0, 0, 0 },
+    { "pool_id", SQL_INT, 0, 0, 0, 0 }, { "parent_plan_handle", SQL_VARBINARY, 64, 1, 0, 0 },
+    { NULL, 0, 0, 0, 0, 0 }
 };
 static const vcol c_connections[] = {
     { "session_id", SQL_INT, 0, 1, 0, 0 }, { "most_recent_session_id", SQL_INT, 0, 1, 0, 0 },
@@ -177,6 +186,7 @@ static const struct vdef {
     { "sys", "dm_db_log_info", V_LOG_INFO, c_log_info },
     { "sys", "backup_devices", V_BACKUP_DEVICES, c_backup_devices },
     { "sys", "dm_os_performance_counters", V_PERF_COUNTERS, c_perf_counters },
+    { "sys", "dm_exec_cached_plans", V_CACHED_PLANS, c_cached_plans },
     { "INFORMATION_SCHEMA", "TABLES", V_IS_TABLES, c_is_tables },
     { "INFORMATION_SCHEMA", "COLUMNS", V_IS_COLUMNS, c_is_columns },
     { NULL, NULL, 0, NULL }
@@ -521,6 +531,34 @@ typedef struct sess_ctx {
     rb *b;
     int failed;
 } sess_ctx;
+
+/* A row of sys.dm_exec_cached_plans: what hadrdb caches is the parse of a
+ * batch (plancache.h), so its cacheobjtype is SQL Server's 'Parse Tree'; a
+ * batch whose constants became parameters (or that had declared ones) is
+ * 'Prepared', else 'Adhoc'. The handle is 0x06 and the entry's number. */
+static void per_cached_plan(void *ctx, const plancache_entry_info *e)
+{
+    sess_ctx *c = ctx;
+    rb *b = c->b;
+    uint8_t *h = arena_calloc(b->a, 16);
+    if (!h || rb_row(b) < 0) {
+        c->failed = 1;
+        return;
+    }
+    h[0] = 0x06;
+    for (int i = 0; i < 8; i++)
+        h[8 + i] = (uint8_t)(e->handle >> (56 - 8 * i));
+    rb_i(b, SQL_INT, e->bucket);
+    rb_i(b, SQL_INT, e->refs + 1);   /* the cache's own reference, as SQL Server counts */
+    rb_i(b, SQL_INT, (int64_t)(e->uses > INT32_MAX ? INT32_MAX : e->uses));
+    rb_i(b, SQL_INT, (int64_t)(e->bytes > INT32_MAX ? INT32_MAX : e->bytes));
+    b->cur[b->col++] = value_bytes(SQL_VARBINARY, h + 8, 8);
+    rb_s(b, "Parse Tree");
+    rb_s(b, e->parameterized ? "Prepared" : "Adhoc");
+    b->cur[b->col++] = value_bytes(SQL_VARBINARY, h, 16);
+    rb_i(b, SQL_INT, 2);             /* the default resource pool */
+    rb_null(b);
+}
 
 static void per_session(void *ctx, const sql_session *s)
 {
@@ -1015,6 +1053,13 @@ int sv_view_rows(sql_session *s, database *db, int view, arena *a, sql_value ***
             rb_i(&b, SQL_BIGINT, (int64_t)pc[i].v);
             rb_i(&b, SQL_INT, 272696576);
         }
+        break;
+    }
+    case V_CACHED_PLANS: {
+        sess_ctx c = { &b, 0 };
+        plancache_foreach(per_cached_plan, &c);
+        if (c.failed)
+            goto oom;
         break;
     }
     case V_BACKUP_DEVICES: {

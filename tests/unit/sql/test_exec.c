@@ -872,6 +872,7 @@ static void plan_cache_reuse(void **state)
 {
     (void)state;
     sql_session *s = open_session(71, 1);
+    run(s, "DBCC FREEPROCCACHE WITH NO_INFOMSGS");   /* the cache is the process's: start empty */
     run(s, "CREATE DATABASE pcdb");
     run(s, "USE pcdb");
     run(s, "CREATE TABLE pc (id int PRIMARY KEY, v varchar(10))");
@@ -884,6 +885,12 @@ static void plan_cache_reuse(void **state)
            "COLS v:varchar(10) -:varchar(13) -:numeric(15,2)\nROW a|kkka|24.50");
     /* the second INSERT, the second SELECT and the counter query itself */
     assert_true(perf_counter(s, "hadrdb:Plan Cache", "Cache hits") >= hits + 3);
+    /* the SELECT's shape ran twice, from one entry with parameters */
+    EXPECT(s, "SELECT COUNT(*) FROM sys.dm_exec_cached_plans WHERE usecounts >= 2 AND objtype = 'Prepared' "
+              "AND cacheobjtype = 'Parse Tree' AND refcounts >= 1 AND size_in_bytes > 0 AND DATALENGTH(plan_handle) = 16",
+           "ROW 3");   /* INSERT, SELECT, and the counter query */
+    EXPECT(s, "SELECT objtype FROM sys.dm_exec_cached_plans WHERE usecounts = 1 AND objtype = 'Adhoc' AND bucketid >= 0",
+           "ROW Adhoc");   /* CREATE TABLE pc (...) had no constants */
     EXPECT(s, "SELECT id, v FROM pc ORDER BY 1", "ROW 1|b\nROW 2|a");
     EXPECT(s, "SELECT id, v FROM pc ORDER BY 2", "ROW 2|a\nROW 1|b");
     EXPECT(s, "SELECT id, v FROM pc ORDER BY 3", "ERR 108");
@@ -904,6 +911,8 @@ static void plan_cache_reuse(void **state)
     EXPECT(s, "DBCC FREEPROCCACHE", "INFO 2528");
     /* only the DBCC batch itself (published after its flush) and the counter query */
     assert_true(perf_counter(s, "hadrdb:Plan Cache", "Cached batches") <= 2);
+    /* the counter query, and this one (running: its own reference and the cache's) */
+    EXPECT(s, "SELECT COUNT(*), MAX(refcounts) FROM sys.dm_exec_cached_plans", "ROW 2|2");
     EXPECT(s, "DBCC FREEPROCCACHE (0x06)", "ERR 40000");
     EXPECT(s, "SELECT v FROM pc WHERE id = 2", "ROW a");
     run(s, "USE master");

@@ -194,7 +194,8 @@ static const struct vdef {
 
 int sv_view_lookup(const char *schema, const char *name)
 {
-    if (!schema || !name)
+    /* every table name is looked up here first: most are in neither schema */
+    if (!schema || !name || (strcasecmp(schema, "sys") != 0 && strcasecmp(schema, "INFORMATION_SCHEMA") != 0))
         return 0;
     for (const struct vdef *v = views; v->name; v++)
         if (strcasecmp(v->schema, schema) == 0 && strcasecmp(v->name, name) == 0)

@@ -89,23 +89,6 @@ const char *lex_op_text(lex_op op)
     return (op >= OP_NONE && op <= OP_OTHER) ? op_texts[op] : "";
 }
 
-static bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-static bool is_hex(unsigned char c)
-{
-    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-static bool is_alpha(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-static bool is_ident_start(unsigned char c)
-{
-    return is_alpha(c) || c == '_' || c == '#' || c >= 0x80;
-}
-static bool is_ident_char(unsigned char c)
-{
-    return is_ident_start(c) || is_digit(c) || c == '@' || c == '$';
-}
 static bool is_space(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -122,10 +105,10 @@ static size_t utf8_chars_n(const char *s, size_t n)
 
 bool lex_is_word(const char *s, size_t n)
 {
-    if (n == 0 || !is_ident_start((unsigned char)s[0]))
+    if (n == 0 || !lex_is_ident_start((unsigned char)s[0]))
         return false;
     for (size_t i = 1; i < n; i++)
-        if (!is_ident_char((unsigned char)s[i]))
+        if (!lex_is_ident_char((unsigned char)s[i]))
             return false;
     return utf8_chars_n(s, n) <= LEX_MAX_IDENT;
 }
@@ -337,7 +320,7 @@ static bool copy_text(lexer *lx, lex_token *t, size_t from, size_t to)
 static void lex_word(lexer *lx, lex_token *t, size_t start, lex_kind kind)
 {
     const char *s = lx->src;
-    while (lx->pos < lx->len && is_ident_char((unsigned char)s[lx->pos]))
+    while (lx->pos < lx->len && lex_is_ident_char((unsigned char)s[lx->pos]))
         lx->pos++;
     if (!copy_text(lx, t, start, lx->pos)) {
         set_oom(lx, t);
@@ -358,12 +341,12 @@ static void lex_number(lexer *lx, lex_token *t, size_t start, bool money)
     const char *s = lx->src;
     size_t p = lx->pos;
     lex_kind kind = TK_INTEGER;
-    while (p < lx->len && is_digit((unsigned char)s[p]))
+    while (p < lx->len && lex_is_digit((unsigned char)s[p]))
         p++;
     if (p < lx->len && s[p] == '.') {
         kind = TK_DECIMAL;
         p++;
-        while (p < lx->len && is_digit((unsigned char)s[p]))
+        while (p < lx->len && lex_is_digit((unsigned char)s[p]))
             p++;
     }
     /* Money constants take no exponent: "$1e5" is $1 followed by e5. */
@@ -372,7 +355,7 @@ static void lex_number(lexer *lx, lex_token *t, size_t start, bool money)
         p++;
         if (p < lx->len && (s[p] == '+' || s[p] == '-'))
             p++;
-        while (p < lx->len && is_digit((unsigned char)s[p]))
+        while (p < lx->len && lex_is_digit((unsigned char)s[p]))
             p++;
     }
     lx->pos = p;
@@ -435,7 +418,7 @@ void lex_next(lexer *lx, lex_token *t)
     if ((c == 'N' || c == 'n') && n1 == '\'') {
         lx->pos += 2;
         lex_string(lx, t, TK_NSTRING, '\'');
-    } else if (is_ident_start(c)) {
+    } else if (lex_is_ident_start(c)) {
         lx->pos++;
         lex_word(lx, t, start, TK_IDENT);
     } else if (c == '[') {
@@ -450,24 +433,24 @@ void lex_next(lexer *lx, lex_token *t)
     } else if (c == '\'') {
         lx->pos++;
         lex_string(lx, t, TK_STRING, '\'');
-    } else if (c == '@' && n1 == '@' && is_ident_char(n2)) {
+    } else if (c == '@' && n1 == '@' && lex_is_ident_char(n2)) {
         lx->pos += 2;
         lex_word(lx, t, start, TK_SYSVAR);
-    } else if (c == '@' && is_ident_char(n1)) {
+    } else if (c == '@' && lex_is_ident_char(n1)) {
         lx->pos++;
         lex_word(lx, t, start, TK_VARIABLE);
     } else if (c == '0' && (n1 == 'x' || n1 == 'X')) {
         size_t p = start + 2;
-        while (p < lx->len && is_hex((unsigned char)s[p]))
+        while (p < lx->len && lex_is_hex((unsigned char)s[p]))
             p++;
         lx->pos = p;
         if (copy_text(lx, t, start + 2, p))
             t->kind = TK_BINARY;
         else
             set_oom(lx, t);
-    } else if (is_digit(c) || (c == '.' && is_digit(n1))) {
+    } else if (lex_is_digit(c) || (c == '.' && lex_is_digit(n1))) {
         lex_number(lx, t, start, false);
-    } else if (c == '$' && (is_digit(n1) || (n1 == '.' && is_digit(n2)))) {
+    } else if (c == '$' && (lex_is_digit(n1) || (n1 == '.' && lex_is_digit(n2)))) {
         lx->pos++;
         lex_number(lx, t, start + 1, true);
     } else if (c == '%' && n1 == '%' && virtual_column_end(lx, start) > start) {

@@ -159,6 +159,25 @@ const char *lex_op_text(lex_op op);
 /* Whether an identifier must be bracketed to be read back as the same name:
  * reserved word, empty, or characters a regular identifier cannot hold. */
 bool lex_ident_needs_quotes(const char *name);
+
+/* Character classes of the lexer (the plan cache's scanner must agree). */
+static inline bool lex_is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+static inline bool lex_is_hex(unsigned char c)
+{
+    return lex_is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+static inline bool lex_is_alpha(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+static inline bool lex_is_ident_start(unsigned char c)
+{
+    return lex_is_alpha(c) || c == '_' || c == '#' || c >= 0x80;
+}
+static inline bool lex_is_ident_char(unsigned char c)
+{
+    return lex_is_ident_start(c) || lex_is_digit(c) || c == '@' || c == '$';
+}
 /* Whether s[0..n) reads back as one word (a regular identifier or a
  * keyword). */
 bool lex_is_word(const char *s, size_t n);

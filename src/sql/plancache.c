@@ -68,15 +68,6 @@ bool plancache_enabled(void)
 
 /* ---- the shape of a text ---------------------------------------------- */
 
-static bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-static bool is_alpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
-static bool is_ident_start(unsigned char c) { return is_alpha(c) || c == '_' || c == '#' || c >= 0x80; }
-static bool is_ident_char(unsigned char c)
-{
-    return is_ident_start(c) || is_digit(c) || c == '@' || c == '$';
-}
-static bool is_hex(unsigned char c) { return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); }
-
 /* End of a run quoted by `close` starting after its opener at i (a doubled
  * close stands for one), or 0 when the text ends first. */
 static size_t quoted_end(const char *s, size_t len, size_t i, char close)
@@ -169,30 +160,30 @@ plan_scan *plancache_scan(arena *a, const char *text, size_t len, bool quoted_id
         } else if (c == '[' || c == '"') {
             if (!(end = quoted_end(text, len, i + 1, c == '[' ? ']' : '"')))
                 goto uncacheable;
-        } else if (is_ident_start(c) || c == '@') {
-            while (end < len && is_ident_char((unsigned char)text[end]))
+        } else if (lex_is_ident_start(c) || c == '@') {
+            while (end < len && lex_is_ident_char((unsigned char)text[end]))
                 end++;
         } else if (c == '0' && (n1 == 'x' || n1 == 'X')) {
             end = i + 2;
-            while (end < len && is_hex((unsigned char)text[end]))
+            while (end < len && lex_is_hex((unsigned char)text[end]))
                 end++;
-        } else if (is_digit(c) || (c == '.' && is_digit(n1)) ||
-                   (c == '$' && (is_digit(n1) || (n1 == '.' && i + 2 < len && is_digit((unsigned char)text[i + 2]))))) {
+        } else if (lex_is_digit(c) || (c == '.' && lex_is_digit(n1)) ||
+                   (c == '$' && (lex_is_digit(n1) || (n1 == '.' && i + 2 < len && lex_is_digit((unsigned char)text[i + 2]))))) {
             /* the lexer's number: digits [. digits] [e [+-] digits]; money
              * ($) takes no exponent */
             end = c == '$' ? i + 1 : i;
-            while (end < len && is_digit((unsigned char)text[end]))
+            while (end < len && lex_is_digit((unsigned char)text[end]))
                 end++;
             bool dot = end < len && text[end] == '.';
             if (dot)
-                for (end++; end < len && is_digit((unsigned char)text[end]);)
+                for (end++; end < len && lex_is_digit((unsigned char)text[end]);)
                     end++;
             bool expo = c != '$' && end < len && (text[end] == 'e' || text[end] == 'E');
             if (expo) {
                 end++;
                 if (end < len && (text[end] == '+' || text[end] == '-'))
                     end++;
-                while (end < len && is_digit((unsigned char)text[end]))
+                while (end < len && lex_is_digit((unsigned char)text[end]))
                     end++;
             } else if (c != '$') {
                 kind = dot ? 'd' : 'i';

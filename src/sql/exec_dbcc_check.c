@@ -229,8 +229,9 @@ static int check_cmd(sql_session *s, ast_stmt *st, int what)
     }
     if (d->args.n > 2 || (what == DBCC_CHECKTABLE && d->args.n < 1))
         return bad_syntax(s);
-    if (!bk_is_sysadmin(s))
-        return ex_failf(s, 2571, 14, 1, "User '%s' does not have permission to run DBCC %s.", s->login, d->name);
+    int denied = ex_dbcc_need_sysadmin(s, d->name);
+    if (denied != EX_OK)
+        return denied;
 
     /* the database (or table) */
     database *db = s->db;

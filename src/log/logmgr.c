@@ -86,6 +86,14 @@ static void ring_put(logmgr *lm, lsn_t pos, const void *src, size_t n)
 }
 
 
+/* (mu held) A round ended, the log failed, or the writer stopped: committers
+ * sleep on round_end, the writer on flush_cv. */
+static void wake_flush_waiters(logmgr *lm)
+{
+    waitword_bump(&lm->round_end);
+    pthread_cond_broadcast(&lm->flush_cv);
+}
+
 /* Make the log failed (mu held): waiters and later appends get 9001. The
  * original OS error goes to the error log (stderr) once. */
 static void fail_locked(logmgr *lm, const hdb_err *e)
@@ -97,7 +105,7 @@ static void fail_locked(logmgr *lm, const hdb_err *e)
         fprintf(stderr, "hadrdb: log for database '%s' failed: %s\n", lm->name,
                 e ? e->msg : "unknown error");
     }
-    pthread_cond_broadcast(&lm->flush_cv);
+    wake_flush_waiters(lm);
     pthread_cond_broadcast(&lm->space_cv);
     pthread_cond_broadcast(&lm->writer_cv);
 }
@@ -556,7 +564,10 @@ static void flush_round(logmgr *lm, struct seg **segs, size_t *cap);
 /* A committer whose record is not durable leads a round itself when none is
  * under way (so a lone committer pays one pwrite + fdatasync and no thread
  * hand-off); otherwise it waits for the round in progress, and whoever wakes
- * first leads the next one, covering every record appended meanwhile. */
+ * first leads the next one, covering every record appended meanwhile. The
+ * wait is on round_end, not on a condition variable: the committers a round
+ * made durable leave without taking mu again (with flush_cv each woken
+ * committer queued for mu in turn, and most slept a second time there). */
 static int wait_durable(logmgr *lm, lsn_t want, hdb_err *err)
 {
     pthread_mutex_lock(&lm->mu);
@@ -576,7 +587,15 @@ static int wait_durable(logmgr *lm, lsn_t want, hdb_err *err)
             flush_round(lm, &segs, &cap);
             continue;
         }
-        pthread_cond_wait(&lm->flush_cv, &lm->mu);
+        /* read under mu: the round under way cannot end before we sleep */
+        uint32_t seen = waitword_value(&lm->round_end);
+        pthread_mutex_unlock(&lm->mu);
+        waitword_sleep(&lm->round_end, seen);
+        if (lm->durable_lsn >= want) {
+            free(segs);
+            return 0;
+        }
+        pthread_mutex_lock(&lm->mu);
     }
     int ok = lm->durable_lsn >= want;   /* never report what is not durable */
     pthread_mutex_unlock(&lm->mu);
@@ -699,7 +718,7 @@ static void flush_round(logmgr *lm, struct seg **segs, size_t *cap)
     else
         lm->durable_lsn = to;
     lm->flushing = 0;
-    pthread_cond_broadcast(&lm->flush_cv);
+    wake_flush_waiters(lm);
 }
 
 /* The log writer: flushes what nobody waits for (within 100 ms), makes room
@@ -751,7 +770,7 @@ static void *writer_main(void *arg)
         timer_set = 0;
         flush_round(lm, &segs, &cap);
     }
-    pthread_cond_broadcast(&lm->flush_cv);
+    wake_flush_waiters(lm);
     pthread_mutex_unlock(&lm->mu);
     free(segs);
     return NULL;

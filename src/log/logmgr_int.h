@@ -10,6 +10,7 @@
 
 #include "log/logfile.h"
 #include "log/logmgr.h"
+#include "os/waitword.h"
 
 struct logmgr {
     fio_file *f;
@@ -28,7 +29,8 @@ struct logmgr {
      * holds [written_lsn, end_lsn) */
     lsn_t end_lsn;         /* where the next record goes (after a VLF switch if needed) */
     lsn_t written_lsn;     /* below: pwritten to the file */
-    lsn_t durable_lsn;     /* below: fdatasync'd — only the writer moves it */
+    _Atomic lsn_t durable_lsn;  /* below: fdatasync'd — moved by rounds, under mu; read
+                                 * without it by committers woken from round_end */
     lsn_t flush_req;       /* highest durable target a waiter asked for */
     uint64_t cur_seq;      /* VLF holding end_lsn's records (end may be its very end) */
     unsigned cur_slot;
@@ -43,6 +45,7 @@ struct logmgr {
     lsn_t restore_lsn;     /* master block's restore fields (log_set_restore_state) */
     uint32_t restore_state;
     int flushing;          /* a write+sync round is under way (writer or a committer) */
+    waitword round_end;    /* bumped (under mu) when a round ends or the log fails */
     unsigned space_waiters;
     int writer_idle;       /* the writer sleeps untimed: the next append must wake it */
     int failed, stop, abandon;

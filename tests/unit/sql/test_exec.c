@@ -853,16 +853,59 @@ static void restore_mark_name_only_on_log(void **state)
     sql_session_close(s);
 }
 
-/* A counter of sys.dm_os_performance_counters. */
-static long long perf_counter(sql_session *s, const char *object, const char *name)
+/* A counter of sys.dm_os_performance_counters; `instance` NULL: any. */
+static long long counter_of(sql_session *s, const char *object, const char *name, const char *instance)
 {
-    char q[300];
-    snprintf(q, sizeof q, "SELECT cntr_value FROM sys.dm_os_performance_counters "
-                          "WHERE object_name = '%s' AND counter_name = '%s'", object, name);
+    char q[400];
+    int n = snprintf(q, sizeof q, "SELECT cntr_value FROM sys.dm_os_performance_counters "
+                                  "WHERE object_name = '%s' AND counter_name = '%s'", object, name);
+    if (instance)
+        snprintf(q + n, sizeof q - (size_t)n, " AND instance_name = '%s'", instance);
     const char *r = strstr(run(s, q), "ROW ");
     if (!r)
-        fail_msg("no counter %s / %s", object, name);
+        fail_msg("no counter %s / %s / %s", object, name, instance ? instance : "");
     return atoll(r + 4);
+}
+
+static long long perf_counter(sql_session *s, const char *object, const char *name)
+{
+    return counter_of(s, object, name, NULL);
+}
+
+/* A database's counter (object hadrdb:Databases, instance_name the database). */
+static long long db_counter(sql_session *s, const char *db, const char *name)
+{
+    return counter_of(s, "hadrdb:Databases", name, db);
+}
+
+/* Each database's group commit in SQL Server's counter names: every commit
+ * waited for a flush, each lone commit led its own. */
+static void log_flush_counters(void **state)
+{
+    (void)state;
+    sql_session *s = open_session(71, 1);
+    run(s, "CREATE DATABASE lfdb");
+    run(s, "USE lfdb");
+    run(s, "CREATE TABLE t (id int PRIMARY KEY)");
+    long long flushes = db_counter(s, "lfdb", "Log Flushes/sec");
+    long long waits = db_counter(s, "lfdb", "Log Flush Waits/sec");
+    long long bytes = db_counter(s, "lfdb", "Log Bytes Flushed/sec");
+    long long other = db_counter(s, "master", "Log Flush Waits/sec");
+    for (int i = 0; i < 3; i++) {
+        char q[64];
+        snprintf(q, sizeof q, "INSERT INTO t VALUES (%d)", i);
+        EXPECT(s, q, "DONE COUNT n=1");
+    }
+    assert_true(db_counter(s, "lfdb", "Log Flushes/sec") >= flushes + 3);
+    assert_true(db_counter(s, "lfdb", "Log Flush Waits/sec") >= waits + 3);
+    assert_true(db_counter(s, "lfdb", "Log Bytes Flushed/sec") > bytes);
+    assert_int_equal(db_counter(s, "master", "Log Flush Waits/sec"), other);
+    EXPECT(s, "SELECT COUNT(*) FROM sys.dm_os_performance_counters WHERE object_name = 'hadrdb:Databases' "
+              "AND instance_name = 'lfdb'", "ROW 3");
+    run(s, "USE master");
+    run(s, "DROP DATABASE lfdb");
+    EXPECT(s, "SELECT COUNT(*) FROM sys.dm_os_performance_counters WHERE instance_name = 'lfdb'", "ROW 0");
+    sql_session_close(s);
 }
 
 /* Batches of one shape share a cached tree; each runs with its own constants:
@@ -960,6 +1003,7 @@ int main(void)
         cmocka_unit_test(deep_nesting),
         cmocka_unit_test(restore_mark_name_only_on_log),
         cmocka_unit_test(plan_cache_reuse),
+        cmocka_unit_test(log_flush_counters),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -55,6 +55,10 @@
  * pool that is all dirty is not scanned end to end on every miss. */
 #define BP_DIRTY_SKIPS  16
 #define BP_WRITER_PERIOD_MS 1000
+/* Without memory pressure the writer leaves a page alone until it has been
+ * dirty this long: a checkpoint writes every dirty page anyway, and a hot page
+ * written sooner is dirtied again at once (see the README's background writer). */
+#define BP_TRICKLE_AGE_MS 30000
 
 #define RELAXED memory_order_relaxed
 
@@ -70,6 +74,7 @@ struct bp_frame {
     _Atomic(dbfiles *) df;
     _Atomic pgid_t   id;
     _Atomic lsn_t    rec_lsn;  /* written under meta */
+    _Atomic int64_t  dirtied_ms;  /* monotonic ms it went from clean to dirty; under meta */
     uint64_t         mod;      /* under meta */
     bp_frame        *next;     /* hash chain, under the stripe mutex */
     bufpool         *bp;
@@ -97,7 +102,9 @@ struct bufpool {
     int               stop;       /* under wmu */
     int               busy;       /* under wmu: the writer is in a round */
     _Atomic int       kick;
+    _Atomic int       pressed;    /* eviction passed over dirty frames since the writer looked */
     _Atomic unsigned  period_ms;  /* 0 = writer paused */
+    _Atomic unsigned  trickle_age_ms;
     struct cand { lsn_t rec; uint32_t idx; } *cands;  /* writer thread only */
 };
 
@@ -225,6 +232,20 @@ static int write_frame(bufpool *bp, bp_frame *f, int blocking, hdb_err *err)
     return rc < 0 ? -1 : 0;
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Fewer than 1/8 of the frames are free: misses will soon need victims, and
+ * clean ones are what the writer can provide. */
+static int nearly_full(bufpool *bp)
+{
+    return atomic_load_explicit(&bp->nused, RELAXED) + bp->nframes / 8 >= bp->nframes;
+}
+
 static void kick_writer(bufpool *bp)
 {
     if (atomic_exchange(&bp->kick, 1))
@@ -274,6 +295,7 @@ static bp_frame *claim_victim(bufpool *bp, hdb_err *err)
             continue;
         if (atomic_load(&f->dirty) && skips < BP_DIRTY_SKIPS) {
             skips++;
+            atomic_store(&bp->pressed, 1);
             kick_writer(bp);
             continue;
         }
@@ -441,11 +463,12 @@ void bp_dirty(bp_frame *f, lsn_t lsn)
     f->mod++;
     if (!atomic_load(&f->dirty)) {
         atomic_store(&f->rec_lsn, lsn);
+        atomic_store(&f->dirtied_ms, now_ms());
         atomic_store(&f->dirty, 1);
         n = atomic_fetch_add(&bp->ndirty, 1) + 1;
     }
     pthread_mutex_unlock(&f->meta);
-    if (n > bp->nframes / 4)
+    if (n > bp->nframes / 4 && nearly_full(bp))
         kick_writer(bp);
 }
 
@@ -609,15 +632,18 @@ static int cand_cmp(const void *a, const void *b)
     return x->rec < y->rec ? -1 : x->rec > y->rec;
 }
 
-/* Write up to `max` dirty frames, oldest recLSN first (that is what lets the
- * next checkpoint's minimum recLSN, and so log truncation, move forward).
- * Returns how many were written. Frames latched exclusively are skipped. */
-static size_t write_batch(bufpool *bp, size_t max)
+/* Write up to `max` frames dirty for at least `min_age_ms`, oldest recLSN
+ * first (that is what lets the next checkpoint's minimum recLSN, and so log
+ * truncation, move forward). Returns how many were written. Frames latched
+ * exclusively are skipped. */
+static size_t write_batch(bufpool *bp, size_t max, unsigned min_age_ms)
 {
     size_t n = 0;
+    int64_t born_by = now_ms() - (int64_t)min_age_ms;
     for (size_t i = 0; i < bp->nframes; i++) {
         bp_frame *f = &bp->frames[i];
-        if (atomic_load(&f->dirty) && atomic_load(&f->hashed) && atomic_load(&f->valid)) {
+        if (atomic_load(&f->dirty) && atomic_load(&f->hashed) && atomic_load(&f->valid) &&
+            (!min_age_ms || atomic_load_explicit(&f->dirtied_ms, RELAXED) <= born_by)) {
             bp->cands[n].rec = atomic_load(&f->rec_lsn);
             bp->cands[n].idx = (uint32_t)i;
             n++;
@@ -665,15 +691,19 @@ static void *writer_main(void *arg)
         atomic_store(&bp->kick, 0);
         bp->busy = 1;
         pthread_mutex_unlock(&bp->wmu);
-        /* Over the high-water mark: write until well below it. Otherwise (the
-         * periodic tick) one batch, so dirty pages trickle out steadily. */
+        /* Under memory pressure (eviction met dirty frames, or few frames are
+         * free) and over the high-water mark: write until well below it;
+         * under pressure otherwise, one batch. Without pressure (the periodic
+         * tick) one batch of the pages dirty for a long time, so they trickle
+         * out before the checkpoint without rewriting hot pages every tick. */
+        int pressure = atomic_exchange(&bp->pressed, 0) || nearly_full(bp);
         size_t wrote;
-        if (atomic_load(&bp->ndirty) > hi) {
+        if (pressure && atomic_load(&bp->ndirty) > hi) {
             do
-                wrote = write_batch(bp, batch);
+                wrote = write_batch(bp, batch, 0);
             while (wrote > 0 && atomic_load(&bp->ndirty) > lo && atomic_load(&bp->period_ms));
         } else if (atomic_load(&bp->ndirty) > 0) {
-            write_batch(bp, batch);
+            write_batch(bp, batch, pressure ? 0 : atomic_load(&bp->trickle_age_ms));
         }
         pthread_mutex_lock(&bp->wmu);
         bp->busy = 0;
@@ -682,6 +712,8 @@ static void *writer_main(void *arg)
     pthread_mutex_unlock(&bp->wmu);
     return NULL;
 }
+
+void bp_set_trickle_age(bufpool *bp, unsigned ms) { atomic_store(&bp->trickle_age_ms, ms); }
 
 void bp_set_writer_period(bufpool *bp, unsigned ms)
 {
@@ -745,6 +777,7 @@ bufpool *bp_create(size_t bytes, hdb_err *err)
     bp->bmask = nb - 1;
     bp->smask = ns - 1;
     atomic_init(&bp->period_ms, BP_WRITER_PERIOD_MS);
+    atomic_init(&bp->trickle_age_ms, BP_TRICKLE_AGE_MS);
     pthread_mutex_init(&bp->wmu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

@@ -94,5 +94,8 @@ uint64_t bp_write_errors(bufpool *bp);
  * returns). For tests, and to freeze the data files in crash tests. Call with
  * no latch held. */
 void bp_set_writer_period(bufpool *bp, unsigned ms);
+/* How long a page stays dirty before the periodic tick writes it when there
+ * is no memory pressure (default 30 s; 0 = at the next tick). */
+void bp_set_trickle_age(bufpool *bp, unsigned ms);
 
 #endif

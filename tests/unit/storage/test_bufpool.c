@@ -576,6 +576,7 @@ static void test_background_writer(void **state)
     bp_get_stats(x->bp, &st);
     assert_int_equal(st.dirty, 20);
     assert_int_equal(st.writes, 0);
+    bp_set_trickle_age(x->bp, 0);   /* every dirty page is old enough for the tick */
     bp_set_writer_period(x->bp, 200);
     wait_clean(x->bp, 0, 5000);
     /* a few dirty pages (below the high-water mark): the periodic tick */
@@ -596,6 +597,37 @@ static void test_background_writer(void **state)
     wait_clean(x->bp, 8, 5000);
     wait_clean(x->bp, 0, 5000);
     assert_int_equal(bp_min_rec_lsn(x->bp, x->df), 0);
+}
+
+/* Without memory pressure the tick spares pages dirtied recently (a hot page
+ * would be dirtied again at once); with it, the writer cleans down to 1/8. */
+static void test_writer_spares_young_pages(void **state)
+{
+    struct fx *x = *state = fx_new(64 * PAGE_SIZE, 128);   /* 64 frames */
+    bp_stats st;
+    bp_set_writer_period(x->bp, 50);
+    for (uint32_t pg = 0; pg < 24; pg++)   /* over a quarter dirty, 40 frames free */
+        put_version(x, pg, 0, 1);
+    usleep(400000);   /* eight ticks */
+    bp_get_stats(x->bp, &st);
+    assert_int_equal(st.dirty, 24);
+    assert_int_equal(st.writes, 0);
+    /* old enough now: the tick writes them */
+    bp_set_trickle_age(x->bp, 100);
+    wait_clean(x->bp, 0, 5000);
+    check_version(x, 5, 0);
+
+    /* the pool nearly full (fewer than 1/8 of the frames free) and over the
+     * high-water mark: written down to about 1/8 however young */
+    bp_set_trickle_age(x->bp, 3600 * 1000);
+    for (uint32_t pg = 24; pg < 60; pg++)
+        put_version(x, pg, 0, 1);
+    for (uint32_t pg = 0; pg < 24; pg++)
+        put_version(x, pg, 1, 0);
+    wait_clean(x->bp, 8, 5000);
+    bp_get_stats(x->bp, &st);
+    assert_true(st.writes >= 24 + 60 - 8);
+    check_version(x, 3, 1);
 }
 
 /* ---- errors ------------------------------------------------------------------------------- */
@@ -754,6 +786,7 @@ int main(void)
         cmocka_unit_test_teardown(test_all_pinned_802, teardown),
         cmocka_unit_test_teardown(test_flush_and_dpt, teardown),
         cmocka_unit_test_teardown(test_background_writer, teardown),
+        cmocka_unit_test_teardown(test_writer_spares_young_pages, teardown),
         cmocka_unit_test_teardown(test_write_error_keeps_dirty, teardown),
         cmocka_unit_test_teardown(test_read_error_not_cached, teardown),
         cmocka_unit_test_teardown(test_discard, teardown),

@@ -85,7 +85,6 @@ static void ring_put(logmgr *lm, lsn_t pos, const void *src, size_t n)
     }
 }
 
-
 /* (mu held) A round ended, the log failed, or the writer stopped: committers
  * sleep on round_end, the writer on flush_cv. */
 static void wake_flush_waiters(logmgr *lm)

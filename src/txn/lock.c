@@ -502,8 +502,22 @@ static void head_maybe_free(lock_mgr *m, struct lock_head *h)
     free(h);
 }
 
+/* o's granted request on h, or NULL, found through the shorter of h's
+ * granted list and o's held list: a table lock every session holds (IX)
+ * has as many grants as sessions, and walking them was 2 % of the server's
+ * CPU at 32 TPC-B clients. o is the calling thread's own owner, and not
+ * waiting, so no other thread changes its held list meanwhile. */
 static struct lock_req *owner_req(const struct lock_head *h, const lock_owner *o)
 {
+    size_t granted = 0;
+    for (int m = 0; m < LOCK_MODE_COUNT; m++)
+        granted += h->gcnt[m];
+    if (o->nheld < granted) {
+        for (struct lock_req *r = o->held; r; r = r->onext)
+            if (r->head == h)
+                return r;
+        return NULL;
+    }
     for (struct lock_req *r = h->granted; r; r = r->gnext)
         if (r->owner == o)
             return r;

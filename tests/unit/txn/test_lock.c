@@ -314,6 +314,56 @@ static void test_reacquire_upgrade(void **state)
     lock_mgr_destroy(m);
 }
 
+/* A crowded head (a table lock every session holds) and an owner with many
+ * locks: a request finds its owner's grant whichever list is shorter. */
+#define CROWD 8
+#define KEYS 20
+
+static void test_crowded_head(void **state)
+{
+    lock_mgr *m = lock_mgr_create();
+    lock_owner o[CROWD];
+    lock_res t = lock_res_table(1, 42);
+    hdb_err e;
+    hdb_err_clear(&e);
+    for (int i = 0; i < CROWD; i++) {
+        lock_owner_init(&o[i], (uint64_t)i + 1, 51 + i);
+        assert_int_equal(lock_acquire(m, &o[i], &t, LOCK_IX, 0, &e), 0);
+    }
+    for (int k = 0; k < KEYS; k++) {   /* owner 0 holds more than the table has grants */
+        lock_res kr = key_res(k);
+        assert_int_equal(lock_acquire(m, &o[0], &kr, LOCK_S, 0, &e), 0);
+    }
+    assert_int_equal(lock_owner_held_count(&o[0]), KEYS + 1);
+    for (int i = 0; i < CROWD; i++) {   /* again: found, nothing added */
+        assert_int_equal(lock_acquire(m, &o[i], &t, LOCK_IX, 0, &e), 0);
+        assert_int_equal(lock_acquire(m, &o[i], &t, LOCK_IS, 0, &e), 0);
+        assert_int_equal(lock_held_mode(m, &o[i], &t), LOCK_IX);
+    }
+    assert_int_equal(lock_owner_held_count(&o[0]), KEYS + 1);
+    assert_int_equal(lock_owner_held_count(&o[3]), 1);
+    assert_int_equal(table_counts(m).granted, CROWD + KEYS);
+    lock_res k7 = key_res(7);
+    assert_int_equal(lock_held_mode(m, &o[0], &k7), LOCK_S);
+    assert_int_equal(lock_held_mode(m, &o[3], &k7), LOCK_NONE);
+    /* a conversion the others block leaves the grant as it was */
+    assert_int_equal(lock_acquire(m, &o[5], &t, LOCK_X, 0, &e), -1);
+    assert_int_equal(e.number, 1222);
+    assert_int_equal(lock_held_mode(m, &o[5], &t), LOCK_IX);
+    assert_int_equal(lock_acquire(m, &o[0], &t, LOCK_SIX, 0, &e), -1);
+    assert_int_equal(lock_held_mode(m, &o[0], &t), LOCK_IX);
+    assert_int_equal(lock_release(m, &o[6], &t), 0);
+    assert_int_equal(lock_release(m, &o[6], &t), -1);
+    assert_int_equal(lock_held_mode(m, &o[6], &t), LOCK_NONE);
+    assert_int_equal(table_counts(m).granted, CROWD - 1 + KEYS);
+    for (int i = 0; i < CROWD; i++) {
+        lock_release_all(m, &o[i]);
+        lock_owner_destroy(&o[i]);
+    }
+    assert_int_equal(table_counts(m).granted, 0);
+    lock_mgr_destroy(m);
+}
+
 static void test_shared(void **state)
 {
     lock_mgr *m = lock_mgr_create();
@@ -1170,6 +1220,7 @@ int main(void)
         cmocka_unit_test(test_supremum),
         cmocka_unit_test(test_resources),
         cmocka_unit_test(test_reacquire_upgrade),
+        cmocka_unit_test(test_crowded_head),
         cmocka_unit_test(test_shared),
         cmocka_unit_test(test_x_blocks_s),
         cmocka_unit_test(test_timeouts),

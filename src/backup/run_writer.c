@@ -56,31 +56,26 @@ static void *writer_main(void *arg)
 run_writer *rw_start(size_t buf_bytes, hdb_err *err)
 {
     run_writer *w = calloc(1, sizeof *w);
-    if (w) {
-        w->buf[0] = malloc(buf_bytes);
-        w->buf[1] = malloc(buf_bytes);
-    }
-    if (!w || !w->buf[0] || !w->buf[1]) {
-        if (w) {
-            free(w->buf[0]);
-            free(w->buf[1]);
-        }
-        free(w);
-        hdb_raise_text(err, 701, 19, 1, "There is insufficient system memory to run this query.");
-        return NULL;
-    }
+    if (!w)
+        goto nomem;
+    w->buf[0] = malloc(buf_bytes);
+    w->buf[1] = malloc(buf_bytes);
+    if (!w->buf[0] || !w->buf[1])
+        goto nomem;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
-    if (pthread_create(&w->th, NULL, writer_main, w) != 0) {
-        pthread_mutex_destroy(&w->mu);
-        pthread_cond_destroy(&w->cv);
+    if (pthread_create(&w->th, NULL, writer_main, w) == 0)
+        return w;
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+nomem:
+    if (w) {
         free(w->buf[0]);
         free(w->buf[1]);
         free(w);
-        hdb_raise_text(err, 701, 19, 1, "There is insufficient system memory to run this query.");
-        return NULL;
     }
-    return w;
+    hdb_raise_text(err, 701, 19, 1, "There is insufficient system memory to run this query.");
+    return NULL;
 }
 
 uint8_t *rw_buffer(run_writer *w) { return w->buf[w->fill]; }

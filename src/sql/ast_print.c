@@ -636,7 +636,9 @@ void ast_pr_option(ast_sb *b, const ast_option *o, ast_pr_style style)
         ast_sb_put(b, ")");
     }
     if (o->sub.n) {
-        ast_sb_put(b, " (");
+        /* "NAME = (a = 1)" keeps its "=" when the parentheses are the value. */
+        bool sub_is_value = o->equals && !o->value && !o->word;
+        ast_sb_put(b, sub_is_value ? " = (" : " (");
         ast_pr_options(b, &o->sub, AST_PR_EQ);
         ast_sb_put(b, ")");
     }

@@ -816,6 +816,12 @@ ast_stmt *parse_insert(parser *P, ast_cte_list *ctes)
         parse_expect_kw(P, KW_VALUES);
         ins->source = INSERT_DEFAULT_VALUES;
     } else if (parse_is_kw(P, KW_EXEC) || parse_is_kw(P, KW_EXECUTE)) {
+        /* EXECUTE AS is a statement of its own, not a source of rows (fuzz
+         * find: it was taken as one and printed back as EXECUTE EXECUTE AS) */
+        if (parse_is_kw_at(P, 1, KW_AS)) {
+            parse_advance(P);
+            parse_error_near(P);
+        }
         ins->source = INSERT_EXEC;
         ins->exec = parse_exec(P, false);
     } else if (parse_starts_query_at(P, 0)) {

@@ -1228,6 +1228,8 @@ struct bad {
 
 static const struct bad bad_cases[] = {
     { "SELECT * FROM", 102, 1, "Incorrect syntax near 'FROM'." },
+    /* EXECUTE AS is no source of rows (fuzz find) */
+    { "INSERT INTO t EXEC AS USER = 'u'", 156, 1, "Incorrect syntax near the keyword 'AS'." },
     { "SELECT FROM t", 156, 1, "Incorrect syntax near the keyword 'FROM'." },
     { "select * from t where", 102, 1, "Incorrect syntax near 'where'." },
     { "SELECT 1 +", 102, 1, "Incorrect syntax near '+'." },

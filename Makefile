@@ -131,11 +131,20 @@ build/loadgen: bench/loadgen.c
 	@mkdir -p build
 	$(CC) $(CSTD) $(WARN) $(CFLAGS) -D_GNU_SOURCE $< -o $@ -lsybdb -lpthread
 
+# The protocol layer alone, with what it needs (tds_floor, fuzz-tds).
+TDS_SRC := $(sort $(wildcard src/tds/*.c)) src/os/sockread.c src/util/utf16.c src/util/err.c \
+           src/util/msgtab.c src/access/value.c
+
+# A TDS server that does no database work: the floor under any server's cost (bench/README.md).
+build/tds_floor: bench/tds_floor.c $(TDS_SRC) $(wildcard src/tds/*.h)
+	@mkdir -p build
+	$(CC) $(CSTD) $(WARN) $(CFLAGS) $(CPPFLAGS) $< $(TDS_SRC) -o $@ -lpthread -lm
+
 build/fsync_probe: bench/fsync_probe.c
 	@mkdir -p build
 	$(CC) $(CSTD) $(WARN) $(CFLAGS) -D_GNU_SOURCE $< -o $@
 
-BENCH_BINS := build/hadrd build/loadgen build/fsync_probe
+BENCH_BINS := build/hadrd build/loadgen build/fsync_probe build/tds_floor
 bench: bench-deps
 	@$(MAKE) --no-print-directory $(BENCH_BINS) build/bench_engine
 	build/bench_engine --dir build/bench-data
@@ -163,12 +172,10 @@ bench-engine: bench-deps build/bench_engine
 
 # libFuzzer target for every TDS decoder (clang): make fuzz-tds [FUZZ_TIME=seconds]
 FUZZ_TIME ?= 60
-TDS_FUZZ_SRC := $(sort $(wildcard src/tds/*.c)) src/os/sockread.c src/util/utf16.c src/util/err.c \
-                src/util/msgtab.c src/access/value.c
-build/fuzz/fuzz_tds: tests/fuzz/fuzz_tds.c $(TDS_FUZZ_SRC) $(wildcard src/tds/*.h)
+build/fuzz/fuzz_tds: tests/fuzz/fuzz_tds.c $(TDS_SRC) $(wildcard src/tds/*.h)
 	@mkdir -p build/fuzz
 	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	  $(CPPFLAGS) tests/fuzz/fuzz_tds.c $(TDS_FUZZ_SRC) -o $@ -lm
+	  $(CPPFLAGS) tests/fuzz/fuzz_tds.c $(TDS_SRC) -o $@ -lm
 
 # FUZZ_CORPUS: where the growing corpus lives; FUZZ_FLAGS: extra libFuzzer flags.
 FUZZ_CORPUS ?= build/fuzz/corpus

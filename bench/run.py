@@ -263,6 +263,27 @@ class Hadrdb:
                 "txns_rolled_back": int(m.group(6))}
 
 
+class Floor(Hadrdb):
+    """bench/tds_floor.c: hadrd's protocol code and thread per session, no
+    database work. The same load generator against it gives the most any
+    server could reach with that client on this machine, and what the round
+    trips alone cost the server."""
+    name = "floor"
+
+    def start(self):
+        self.log = os.path.join(self.dir, "stderr.log")
+        with open(self.log, "a") as lf:
+            start_at = lf.tell()
+            self.proc = subprocess.Popen([os.path.join(BUILD, "tds_floor"), str(self.port)], stdout=lf,
+                                         stderr=subprocess.STDOUT)
+        wait_for_line_from(self.log, start_at, "listening", self.proc, 60)
+
+    def checkpoint(self):
+        pass
+
+    prepare_run = checkpoint
+
+
 def wait_for_line_from(path, offset, text, proc, timeout):
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
@@ -508,7 +529,7 @@ def target_for(kind, clients):
     return None if t is None else t[1] if clients == 1 else t["many"]
 
 
-def throughput(kind, pair, loads, mach):
+def throughput(kind, pair, loads, mach, floor=None):
     rounds, probes = [], []
     for i, n in enumerate(CLIENTS):
         probes.append(fsync_rate())
@@ -528,9 +549,16 @@ def throughput(kind, pair, loads, mach):
             if r["errors"]:
                 log("  %d errors, last: %s" % (r["errors"], r.get("last_error", "")))
         ratio = res["hadrdb"]["tps"] / res["postgres"]["tps"] if res["postgres"]["tps"] else None
-        rounds.append({"clients": n, "order": [s.name for s in order], "hadrdb": res["hadrdb"],
-                       "postgres": res["postgres"], "ratio": round(ratio, 3) if ratio else None,
-                       "target": target_for(kind, n)})
+        rnd = {"clients": n, "order": [s.name for s in order], "hadrdb": res["hadrdb"],
+               "postgres": res["postgres"], "ratio": round(ratio, 3) if ratio else None,
+               "target": target_for(kind, n)}
+        if floor:
+            f = rnd["floor"] = measured(floor, lambda: floor.run(kind, n, SECONDS))
+            rnd["floor_ratio"] = round(f["tps"] / res["postgres"]["tps"], 3) if res["postgres"]["tps"] else None
+            log("%-6s %-8s %2d clients: %8.0f tps  server %6.1f us/txn  client %6.1f us/txn  (the most any server "
+                "could reach here: %.2fx PostgreSQL)" % (kind, "floor", n, f["tps"], f["server_us_per_txn"] or 0,
+                                                         f["client_us_per_txn"] or 0, rnd["floor_ratio"] or 0))
+        rounds.append(rnd)
     probes.append(fsync_rate())
     checks = {s.name: s.check() for s in pair}
     for name, c in checks.items():
@@ -691,6 +719,14 @@ def table_throughput(d):
                       met(r["ratio"] and r["ratio"] >= r["target"]) if r["target"] else "-",
                       fmt(h["server_us_per_txn"], 1), fmt(p["server_us_per_txn"], 1), h["client_cpu_pct"],
                       p["client_cpu_pct"]))
+    floors = [r for r in d["rounds"] if r.get("floor")]
+    if floors:
+        lines.append("floor (bench/tds_floor.c: the same client against a server that does no database work; "
+                     "the most any server could reach here):")
+        lines.append("  " + "; ".join("%d clients %s tps = %sx PG, server %s + client %s us/txn" %
+                                      (r["clients"], fmt(r["floor"]["tps"]), fmt(r["floor_ratio"], 2),
+                                       fmt(r["floor"]["server_us_per_txn"], 0), fmt(r["floor"]["client_us_per_txn"], 0))
+                                      for r in floors))
     if kind == "tpcb" and d["rounds"] and d["rounds"][0]["clients"] == 1:
         h1 = d["rounds"][0]["hadrdb"]["tps"]
         lines.append("1-client hadrdb tps / fsync rate = %.2f" % (h1 / d["fsync_per_s"]))
@@ -752,16 +788,21 @@ def gnuplot(name, script):
 
 def chart_throughput(d):
     kind = d["benchmark"]
-    rows = "\n".join("%d %.1f %.1f" % (r["clients"], r["hadrdb"]["tps"], r["postgres"]["tps"]) for r in d["rounds"])
+    rows = "\n".join("%d %.1f %.1f %.1f" % (r["clients"], r["hadrdb"]["tps"], r["postgres"]["tps"],
+                                            r["floor"]["tps"] if r.get("floor") else float("nan"))
+                      for r in d["rounds"])
     title = {"tpcb": "TPC-B (pgbench transaction), scale %d" % d["config"]["scale"],
              "tpcb1": "TPC-B in one round trip, scale %d" % d["config"]["scale"],
              "select": "point selects (pgbench -S), scale %d" % d["config"]["scale"]}[kind]
+    floor = ""
+    if any(r.get("floor") for r in d["rounds"]):
+        floor = ", '' using 4 title 'floor: no database work' lc rgb '#dddddd'"
     extra = ""
     if kind in ("tpcb", "tpcb1"):
         extra = ", %f with lines dt 2 lw 2 lc rgb '#888888' title 'fsync rate (one commit per flush)'" % d["fsync_per_s"]
     gnuplot(kind, "set title '%s, %s'\nset xlabel 'clients'\nset ylabel 'transactions/s'\n$d << EOD\n%s\nEOD\n"
-            "plot $d using 2:xtic(1) title 'hadrdb' lc rgb '#2b6cb0', '' using 3 title 'PostgreSQL 15' lc rgb '#999999'%s\n"
-            % (title, d["machine"]["date_utc"][:10], rows, extra))
+            "plot $d using 2:xtic(1) title 'hadrdb' lc rgb '#2b6cb0', '' using 3 title 'PostgreSQL 15' lc rgb '#999999'%s%s\n"
+            % (title, d["machine"]["date_utc"][:10], rows, floor, extra))
 
 
 def chart_recovery(d):
@@ -826,7 +867,7 @@ def main():
         return
     if what not in names + ["all"]:
         die("usage: bench/run.py tpcb|tpcb1|select|recovery|server|all|summary|charts")
-    for b in ("hadrd", "loadgen", "fsync_probe"):
+    for b in ("hadrd", "loadgen", "fsync_probe", "tds_floor"):
         if not os.path.exists(os.path.join(BUILD, b)):
             die("build/%s is missing: run make bench-%s" % (b, what))
     if not os.path.exists(os.path.join(PGBIN, "pgbench")):
@@ -842,6 +883,7 @@ def main():
         (mach["cpu_model"], mach["nproc"], mach["kernel"], SECONDS, SCALE, CLIENTS))
     if what in ("tpcb", "tpcb1", "select", "recovery", "all"):
         pair = [Hadrdb(what), Postgres(what)]
+        floor = Floor(what)
         try:
             loads = {}
             for s in pair:
@@ -849,13 +891,15 @@ def main():
                 s.start()
                 loads[s.name] = round(s.load(), 2)
                 log("loaded scale %d into %s in %.1f s" % (SCALE, s.name, loads[s.name]))
+            floor.fresh()
+            floor.start()
             for kind in ("tpcb", "tpcb1", "select"):
                 if what in (kind, "all"):
-                    finish(kind, throughput(kind, pair, loads, mach))
+                    finish(kind, throughput(kind, pair, loads, mach, floor))
             if what in ("recovery", "all"):
                 finish("recovery", recovery(pair, mach))
         finally:
-            for s in pair:
+            for s in pair + [floor]:
                 s.stop()
     if what in ("server", "all"):
         finish("server", server_bench(mach))

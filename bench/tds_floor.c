@@ -1,0 +1,151 @@
+/*
+ * tds_floor.c — a TDS server that does no database work: the floor under
+ * what any thread-per-session server costs with a given client on this
+ * machine. It speaks the same protocol code as hadrd (src/tds), one blocking
+ * thread per connection as hadrd has, and answers each SQL batch with the
+ * tokens hadrd sends for its shape, statement by statement: a SELECT gets
+ * one int row, BEGIN/COMMIT TRANSACTION their ENVCHANGE, anything else a DONE
+ * with a count of 1. No parsing, no locks, no log, no fdatasync.
+ *
+ * bench/run.py's "floor" benchmark drives it with the TPC-B load generator:
+ * its throughput is the most any server could reach with that client here,
+ * and its CPU per transaction is what the round trips alone cost (kernel
+ * socket work, wake-ups, TDS framing).
+ *
+ *   tds_floor PORT      listens on 127.0.0.1:PORT until killed
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tds/tds.h"
+
+static int handshake(tds_conn *c)
+{
+    hdb_err e;
+    tds_message m;
+    if (tds_read_message(c, &m, &e) != TDS_PKT_PRELOGIN)
+        return -1;
+    tds_prelogin pl;
+    int rc = tds_prelogin_parse(m.data, m.len, &pl, &e);
+    tds_message_free(&m);
+    tds_prelogin_reply reply;
+    tds_prelogin_default_reply(&reply);
+    if (rc < 0 || tds_send_prelogin_response(c, &reply, &e) < 0)
+        return -1;
+    if (tds_read_message(c, &m, &e) != TDS_PKT_LOGIN7)
+        return -1;
+    static __thread tds_login7 lg;
+    rc = tds_login7_parse(m.data, m.len, &lg, &e);
+    tds_message_free(&m);
+    uint32_t ver = rc < 0 ? 0 : tds_negotiate_version(lg.tds_version);
+    if (!ver)
+        return -1;
+    tds_conn_login_ok(c, ver, tds_negotiate_packet_size(lg.packet_size));
+    tds_login_response lr = { .database = lg.database[0] ? lg.database : "master", .server_name = "tds_floor" };
+    return tds_put_login_response(c, &lr) < 0 || tds_end_response(c, &e) < 0 ? -1 : 0;
+}
+
+static int starts_with(const char *s, const char *word)
+{
+    return strncasecmp(s, word, strlen(word)) == 0;
+}
+
+static int answer(tds_conn *c, const char *sql)
+{
+    const uint64_t descriptor = 1;   /* one transaction at a time per session */
+    hdb_err e;
+    if (starts_with(sql, "SELECT")) {
+        tds_column col = { .type = { .id = SQL_INT }, .name = "abalance", .flags = TDS_COL_NULLABLE };
+        sql_value v = value_int(SQL_INT, 0);
+        if (tds_put_colmetadata(c, &col, 1, &e) < 0 || tds_put_row(c, &v, 1, &e) < 0)
+            return -1;
+        return tds_put_done(c, TDS_TOKEN_DONE, TDS_DONE_COUNT, TDS_CMD_SELECT, 1);
+    }
+    if (starts_with(sql, "BEGIN"))
+        return tds_put_env_begin_tran(c, descriptor) < 0 ? -1
+             : tds_put_done(c, TDS_TOKEN_DONE, TDS_DONE_FINAL, TDS_CMD_BEGINTRAN, 0);
+    if (starts_with(sql, "COMMIT"))
+        return tds_put_env_commit_tran(c, descriptor) < 0 ? -1
+             : tds_put_done(c, TDS_TOKEN_DONE, TDS_DONE_FINAL, TDS_CMD_COMMIT, 0);
+    if (starts_with(sql, "IF") || starts_with(sql, "SET") || starts_with(sql, "USE"))
+        return tds_put_done(c, TDS_TOKEN_DONE, TDS_DONE_FINAL, 0, 0);
+    return tds_put_done(c, TDS_TOKEN_DONE, TDS_DONE_COUNT, TDS_CMD_UPDATE, 1);
+}
+
+static void *session(void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    tds_conn *c = tds_conn_new_fd(fd, (uint16_t)(51 + fd % 30000));
+    if (c && handshake(c) == 0) {
+        for (;;) {
+            hdb_err e;
+            tds_message m;
+            if (tds_read_message(c, &m, &e) != TDS_PKT_SQLBATCH) {
+                break;
+            }
+            tds_batch b;
+            int rc = tds_batch_parse(tds_conn_version(c), m.data, m.len, &b, &e);
+            tds_message_free(&m);
+            if (rc < 0)
+                break;
+            /* a batch of several statements (tpcb1) gets each one's tokens;
+             * the load generator puts no ';' inside its literals */
+            for (char *stmt = b.sql, *end; rc == 0 && stmt; stmt = end ? end + 1 : NULL) {
+                end = strchr(stmt, ';');
+                if (end)
+                    *end = '\0';
+                while (*stmt == ' ')
+                    stmt++;
+                if (*stmt)
+                    rc = answer(c, stmt);
+            }
+            tds_batch_free(&b);
+            if (rc < 0 || tds_end_response(c, &e) < 0)
+                break;
+        }
+    }
+    if (c)
+        tds_conn_free(c);
+    close(fd);
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: tds_floor PORT\n");
+        return 1;
+    }
+    int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[1])),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof a) < 0 || listen(ls, 256) < 0) {
+        perror("tds_floor");
+        return 1;
+    }
+    printf("tds_floor listening on 127.0.0.1:%s\n", argv[1]);
+    fflush(stdout);
+    for (;;) {
+        int fd = accept(ls, NULL, NULL);
+        if (fd < 0)
+            continue;
+        pthread_t t;
+        pthread_attr_t at;
+        pthread_attr_init(&at);
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&t, &at, session, (void *)(intptr_t)fd) != 0)
+            close(fd);
+        pthread_attr_destroy(&at);
+    }
+}

@@ -164,7 +164,7 @@ class Hadrdb:
     name = "hadrdb"
 
     def __init__(self, tag):
-        self.dir = os.path.join(WORK, tag + "-hadrdb")
+        self.dir = os.path.join(WORK, tag + "-" + self.name)
         self.proc = None
         self.port = free_port()
 
@@ -265,9 +265,9 @@ class Hadrdb:
 
 class Floor(Hadrdb):
     """bench/tds_floor.c: hadrd's protocol code and thread per session, no
-    database work. The same load generator against it gives the most any
-    server could reach with that client on this machine, and what the round
-    trips alone cost the server."""
+    database work and no spinning read. The same load generator against it
+    shows what the round trips alone cost, client and server, on this
+    machine at that moment."""
     name = "floor"
 
     def start(self):
@@ -555,9 +555,9 @@ def throughput(kind, pair, loads, mach, floor=None):
         if floor:
             f = rnd["floor"] = measured(floor, lambda: floor.run(kind, n, SECONDS))
             rnd["floor_ratio"] = round(f["tps"] / res["postgres"]["tps"], 3) if res["postgres"]["tps"] else None
-            log("%-6s %-8s %2d clients: %8.0f tps  server %6.1f us/txn  client %6.1f us/txn  (the most any server "
-                "could reach here: %.2fx PostgreSQL)" % (kind, "floor", n, f["tps"], f["server_us_per_txn"] or 0,
-                                                         f["client_us_per_txn"] or 0, rnd["floor_ratio"] or 0))
+            log("%-6s %-8s %2d clients: %8.0f tps  server %6.1f us/txn  client %6.1f us/txn  (%.2fx PostgreSQL)" %
+                (kind, "floor", n, f["tps"], f["server_us_per_txn"] or 0, f["client_us_per_txn"] or 0,
+                 rnd["floor_ratio"] or 0))
         rounds.append(rnd)
     probes.append(fsync_rate())
     checks = {s.name: s.check() for s in pair}
@@ -721,8 +721,8 @@ def table_throughput(d):
                       p["client_cpu_pct"]))
     floors = [r for r in d["rounds"] if r.get("floor")]
     if floors:
-        lines.append("floor (bench/tds_floor.c: the same client against a server that does no database work; "
-                     "the most any server could reach here):")
+        lines.append("floor (bench/tds_floor.c: the same client against hadrd's protocol code doing no database "
+                     "work, blocking reads, no spinning):")
         lines.append("  " + "; ".join("%d clients %s tps = %sx PG, server %s + client %s us/txn" %
                                       (r["clients"], fmt(r["floor"]["tps"]), fmt(r["floor_ratio"], 2),
                                        fmt(r["floor"]["server_us_per_txn"], 0), fmt(r["floor"]["client_us_per_txn"], 0))
@@ -796,7 +796,7 @@ def chart_throughput(d):
              "select": "point selects (pgbench -S), scale %d" % d["config"]["scale"]}[kind]
     floor = ""
     if any(r.get("floor") for r in d["rounds"]):
-        floor = ", '' using 4 title 'floor: no database work' lc rgb '#dddddd'"
+        floor = ", '' using 4 title 'floor: protocol only, no database work' lc rgb '#dddddd'"
     extra = ""
     if kind in ("tpcb", "tpcb1"):
         extra = ", %f with lines dt 2 lw 2 lc rgb '#888888' title 'fsync rate (one commit per flush)'" % d["fsync_per_s"]

@@ -147,7 +147,7 @@ build/fsync_probe: bench/fsync_probe.c
 BENCH_BINS := build/hadrd build/loadgen build/fsync_probe build/tds_floor
 bench: bench-deps
 	@$(MAKE) --no-print-directory $(BENCH_BINS) build/bench_engine
-	build/bench_engine --dir build/bench-data
+	build/bench_engine --dir build/bench-data --out $${BENCH_OUT:-bench/results}
 	/usr/bin/python3 bench/run.py all
 	/usr/bin/python3 bench/backup_bench.py
 	/usr/bin/python3 bench/marks_bench.py
@@ -168,7 +168,7 @@ bench-deps:
 	@scripts/install-deps bench
 
 bench-engine: bench-deps build/bench_engine
-	build/bench_engine --dir build/bench-data
+	build/bench_engine --dir build/bench-data --out $${BENCH_OUT:-bench/results}
 
 # libFuzzer target for every TDS decoder (clang): make fuzz-tds [FUZZ_TIME=seconds]
 FUZZ_TIME ?= 60

@@ -137,7 +137,7 @@ build/loadgen: bench/loadgen.c
 TDS_SRC := $(sort $(wildcard src/tds/*.c)) src/os/sockread.c src/util/utf16.c src/util/err.c \
            src/util/msgtab.c src/access/value.c
 
-# A TDS server that does no database work: the floor under any server's cost (bench/README.md).
+# A TDS server that does no database work: what the round trips alone cost (bench/README.md).
 build/tds_floor: bench/tds_floor.c $(TDS_SRC) $(wildcard src/tds/*.h)
 	@mkdir -p build
 	$(CC) $(CSTD) $(WARN) $(CFLAGS) $(CPPFLAGS) $< $(TDS_SRC) -o $@ -lpthread -lm

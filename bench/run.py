@@ -893,8 +893,9 @@ def main():
                 s.start()
                 loads[s.name] = round(s.load(), 2)
                 log("loaded scale %d into %s in %.1f s" % (SCALE, s.name, loads[s.name]))
-            floor.fresh()
-            floor.start()
+            if what != "recovery":
+                floor.fresh()
+                floor.start()
             for kind in ("tpcb", "tpcb1", "select"):
                 if what in (kind, "all"):
                     finish(kind, throughput(kind, pair, loads, mach, floor))

@@ -27,11 +27,24 @@
 
 #include "tds/tds.h"
 
+/* The next message into *m when it is of type `want` (0); anything else
+ * (another type, end of stream, an error) is freed and ends the session. */
+static int read_as(tds_conn *c, tds_message *m, int want)
+{
+    hdb_err e;
+    int type = tds_read_message(c, m, &e);
+    if (type == want)
+        return 0;
+    if (type > 0)
+        tds_message_free(m);
+    return -1;
+}
+
 static int handshake(tds_conn *c)
 {
     hdb_err e;
     tds_message m;
-    if (tds_read_message(c, &m, &e) != TDS_PKT_PRELOGIN)
+    if (read_as(c, &m, TDS_PKT_PRELOGIN) < 0)
         return -1;
     tds_prelogin pl;
     int rc = tds_prelogin_parse(m.data, m.len, &pl, &e);
@@ -40,9 +53,9 @@ static int handshake(tds_conn *c)
     tds_prelogin_default_reply(&reply);
     if (rc < 0 || tds_send_prelogin_response(c, &reply, &e) < 0)
         return -1;
-    if (tds_read_message(c, &m, &e) != TDS_PKT_LOGIN7)
+    if (read_as(c, &m, TDS_PKT_LOGIN7) < 0)
         return -1;
-    static __thread tds_login7 lg;
+    tds_login7 lg;
     rc = tds_login7_parse(m.data, m.len, &lg, &e);
     tds_message_free(&m);
     uint32_t ver = rc < 0 ? 0 : tds_negotiate_version(lg.tds_version);
@@ -90,9 +103,8 @@ static void *session(void *arg)
         for (;;) {
             hdb_err e;
             tds_message m;
-            if (tds_read_message(c, &m, &e) != TDS_PKT_SQLBATCH) {
+            if (read_as(c, &m, TDS_PKT_SQLBATCH) < 0)
                 break;
-            }
             tds_batch b;
             int rc = tds_batch_parse(tds_conn_version(c), m.data, m.len, &b, &e);
             tds_message_free(&m);

@@ -267,21 +267,40 @@ class Floor(Hadrdb):
     """bench/tds_floor.c: hadrd's protocol code and thread per session, no
     database work and no spinning read. The same load generator against it
     shows what the round trips alone cost, client and server, on this
-    machine at that moment."""
+    machine at that moment. The durable floor adds a group-committed
+    fdatasync of FLOOR_LOG_BYTES per COMMIT: the round trips and a durable
+    commit, still no database work."""
     name = "floor"
+    kinds = ("tpcb", "tpcb1", "select")
 
     def start(self):
         self.log = os.path.join(self.dir, "stderr.log")
         with open(self.log, "a") as lf:
             start_at = lf.tell()
-            self.proc = subprocess.Popen([os.path.join(BUILD, "tds_floor"), str(self.port)], stdout=lf,
-                                         stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen([os.path.join(BUILD, "tds_floor"), str(self.port)] + self.log_args(),
+                                         stdout=lf, stderr=subprocess.STDOUT)
         wait_for_line_from(self.log, start_at, "listening", self.proc, 60)
+
+    def log_args(self):
+        return []
 
     def checkpoint(self):
         pass
 
     prepare_run = checkpoint
+
+
+# about what hadrd logs per TPC-B transaction (bench-recovery: 187 MB for
+# 62,934 transactions, 2.97 KB each)
+FLOOR_LOG_BYTES = 3000
+
+
+class DurableFloor(Floor):
+    name = "floor_durable"
+    kinds = ("tpcb", "tpcb1")   # a point select commits nothing
+
+    def log_args(self):
+        return [os.path.join(self.dir, "log"), str(FLOOR_LOG_BYTES)]
 
 
 def wait_for_line_from(path, offset, text, proc, timeout):
@@ -529,7 +548,7 @@ def target_for(kind, clients):
     return None if t is None else t[1] if clients == 1 else t["many"]
 
 
-def throughput(kind, pair, loads, mach, floor=None):
+def throughput(kind, pair, loads, mach, floors=()):
     rounds, probes = [], []
     for i, n in enumerate(CLIENTS):
         probes.append(fsync_rate())
@@ -552,12 +571,13 @@ def throughput(kind, pair, loads, mach, floor=None):
         rnd = {"clients": n, "order": [s.name for s in order], "hadrdb": res["hadrdb"],
                "postgres": res["postgres"], "ratio": round(ratio, 3) if ratio else None,
                "target": target_for(kind, n)}
-        if floor:
-            f = rnd["floor"] = measured(floor, lambda: floor.run(kind, n, SECONDS))
-            rnd["floor_ratio"] = round(f["tps"] / res["postgres"]["tps"], 3) if res["postgres"]["tps"] else None
+        for fl in floors:
+            if kind not in fl.kinds:
+                continue
+            f = rnd[fl.name] = measured(fl, lambda: fl.run(kind, n, SECONDS))
+            ratio = rnd[fl.name + "_ratio"] = round(f["tps"] / res["postgres"]["tps"], 3) if res["postgres"]["tps"] else None
             log("%-6s %-8s %2d clients: %8.0f tps  server %6.1f us/txn  client %6.1f us/txn  (%.2fx PostgreSQL)" %
-                (kind, "floor", n, f["tps"], f["server_us_per_txn"] or 0, f["client_us_per_txn"] or 0,
-                 rnd["floor_ratio"] or 0))
+                (kind, fl.name, n, f["tps"], f["server_us_per_txn"] or 0, f["client_us_per_txn"] or 0, ratio or 0))
         rounds.append(rnd)
     probes.append(fsync_rate())
     checks = {s.name: s.check() for s in pair}
@@ -719,14 +739,17 @@ def table_throughput(d):
                       met(r["ratio"] and r["ratio"] >= r["target"]) if r["target"] else "-",
                       fmt(h["server_us_per_txn"], 1), fmt(p["server_us_per_txn"], 1), h["client_cpu_pct"],
                       p["client_cpu_pct"]))
-    floors = [r for r in d["rounds"] if r.get("floor")]
-    if floors:
-        lines.append("floor (bench/tds_floor.c: the same client against hadrd's protocol code doing no database "
-                     "work, blocking reads, no spinning):")
-        lines.append("  " + "; ".join("%d clients %s tps = %sx PG, server %s + client %s us/txn" %
-                                      (r["clients"], fmt(r["floor"]["tps"]), fmt(r["floor_ratio"], 2),
-                                       fmt(r["floor"]["server_us_per_txn"], 0), fmt(r["floor"]["client_us_per_txn"], 0))
-                                      for r in floors))
+    for name, what in (("floor", "floor (bench/tds_floor.c: the same client against hadrd's protocol code "
+                                  "doing no database work, blocking reads, no spinning):"),
+                       ("floor_durable", "durable floor (the same, and each COMMIT waits for a group-committed "
+                                          "fdatasync of %s bytes):" % fmt(FLOOR_LOG_BYTES))):
+        floors = [r for r in d["rounds"] if r.get(name)]
+        if floors:
+            lines.append(what)
+            lines.append("  " + "; ".join("%d clients %s tps = %sx PG, server %s + client %s us/txn" %
+                                          (r["clients"], fmt(r[name]["tps"]), fmt(r[name + "_ratio"], 2),
+                                           fmt(r[name]["server_us_per_txn"], 0), fmt(r[name]["client_us_per_txn"], 0))
+                                          for r in floors))
     if kind == "tpcb" and d["rounds"] and d["rounds"][0]["clients"] == 1:
         h1 = d["rounds"][0]["hadrdb"]["tps"]
         lines.append("1-client hadrdb tps / fsync rate = %.2f" % (h1 / d["fsync_per_s"]))
@@ -788,8 +811,10 @@ def gnuplot(name, script):
 
 def chart_throughput(d):
     kind = d["benchmark"]
-    rows = "\n".join("%d %.1f %.1f %.1f" % (r["clients"], r["hadrdb"]["tps"], r["postgres"]["tps"],
-                                            r["floor"]["tps"] if r.get("floor") else float("nan"))
+    nan = float("nan")
+    rows = "\n".join("%d %.1f %.1f %.1f %.1f" % (r["clients"], r["hadrdb"]["tps"], r["postgres"]["tps"],
+                                                 r["floor"]["tps"] if r.get("floor") else nan,
+                                                 r["floor_durable"]["tps"] if r.get("floor_durable") else nan)
                       for r in d["rounds"])
     title = {"tpcb": "TPC-B (pgbench transaction), scale %d" % d["config"]["scale"],
              "tpcb1": "TPC-B in one round trip, scale %d" % d["config"]["scale"],
@@ -799,6 +824,8 @@ def chart_throughput(d):
     # and selects its bars would dwarf the two servers'
     if kind == "tpcb" and any(r.get("floor") for r in d["rounds"]):
         floor = ", '' using 4 title 'floor: protocol only, no database work' lc rgb '#dddddd'"
+        if any(r.get("floor_durable") for r in d["rounds"]):
+            floor += ", '' using 5 title 'durable floor: protocol and fdatasync' lc rgb '#b7cce0'"
     extra = ""
     if kind in ("tpcb", "tpcb1"):
         extra = ", %f with lines dt 2 lw 2 lc rgb '#888888' title 'fsync rate (one commit per flush)'" % d["fsync_per_s"]
@@ -885,7 +912,7 @@ def main():
         (mach["cpu_model"], mach["nproc"], mach["kernel"], SECONDS, SCALE, CLIENTS))
     if what in ("tpcb", "tpcb1", "select", "recovery", "all"):
         pair = [Hadrdb(what), Postgres(what)]
-        floor = Floor(what)
+        floors = [Floor(what), DurableFloor(what)]
         try:
             loads = {}
             for s in pair:
@@ -894,15 +921,16 @@ def main():
                 loads[s.name] = round(s.load(), 2)
                 log("loaded scale %d into %s in %.1f s" % (SCALE, s.name, loads[s.name]))
             if what != "recovery":
-                floor.fresh()
-                floor.start()
+                for f in floors:
+                    f.fresh()
+                    f.start()
             for kind in ("tpcb", "tpcb1", "select"):
                 if what in (kind, "all"):
-                    finish(kind, throughput(kind, pair, loads, mach, floor))
+                    finish(kind, throughput(kind, pair, loads, mach, floors))
             if what in ("recovery", "all"):
                 finish("recovery", recovery(pair, mach))
         finally:
-            for s in pair + [floor]:
+            for s in pair + floors:
                 s.stop()
     if what in ("server", "all"):
         finish("server", server_bench(mach))

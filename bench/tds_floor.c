@@ -7,14 +7,21 @@
  * one int row, BEGIN/COMMIT TRANSACTION their ENVCHANGE, anything else a DONE
  * with a count of 1. No parsing, no locks, no log, no fdatasync.
  *
- * bench/run.py's "floor" benchmark drives it with the TPC-B load generator:
- * its throughput is the most any server could reach with that client here,
- * and its CPU per transaction is what the round trips alone cost (kernel
- * socket work, wake-ups, TDS framing).
+ * Given a log file it is the durable floor: each COMMIT first appends BYTES
+ * to that file and waits until a group-commit round (one pwrite and one
+ * fdatasync for every commit appended so far, led by the first waiter, as
+ * hadrd's log manager does) has made them durable.
  *
- *   tds_floor PORT      listens on 127.0.0.1:PORT until killed
+ * bench/run.py drives both with the TPC-B load generator: their throughput
+ * is the most any server could reach with that client here, without and
+ * with a durable commit, and their CPU per transaction is what the round
+ * trips alone cost (kernel socket work, wake-ups, TDS framing), and the
+ * commit's fdatasync on top.
+ *
+ *   tds_floor PORT [LOGFILE BYTES]   listens on 127.0.0.1:PORT until killed
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -66,6 +73,73 @@ static int handshake(tds_conn *c)
     return tds_put_login_response(c, &lr) < 0 || tds_end_response(c, &e) < 0 ? -1 : 0;
 }
 
+/* The durable floor's log: zero-filled up front and written round and round,
+ * so no fdatasync has file size or extent changes to write. Only how many
+ * bytes were appended matters, not what they are. */
+enum { LOG_SIZE = 64 << 20 };
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t round_end;
+    int fd;                       /* -1: no log, COMMIT answers at once */
+    size_t rec;                   /* bytes appended per COMMIT */
+    uint64_t appended, written;   /* bytes: appended so far, made durable */
+    int flushing;
+} lg = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, -1, 0, 0, 0, 0 };
+
+static int log_open(const char *path, size_t rec)
+{
+    static const char zeros[1 << 16];
+    lg.fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    lg.rec = rec;
+    if (lg.fd < 0 || rec == 0 || rec > sizeof zeros)
+        return -1;
+    for (off_t at = 0; at < LOG_SIZE; at += sizeof zeros)
+        if (pwrite(lg.fd, zeros, sizeof zeros, at) != sizeof zeros)
+            return -1;
+    return fsync(lg.fd);
+}
+
+/* Write [from, to) of the endless log at its place in the circular file. */
+static int log_write(uint64_t from, uint64_t to)
+{
+    static const char bytes[1 << 16];
+    while (from < to) {
+        uint64_t at = from % LOG_SIZE, n = to - from;
+        if (n > LOG_SIZE - at)
+            n = LOG_SIZE - at;
+        if (n > sizeof bytes)
+            n = sizeof bytes;
+        if (pwrite(lg.fd, bytes, n, (off_t)at) != (ssize_t)n)
+            return -1;
+        from += n;
+    }
+    return 0;
+}
+
+static int commit_durably(void)
+{
+    int rc = 0;
+    pthread_mutex_lock(&lg.mu);
+    uint64_t mine = lg.appended += lg.rec;
+    while (rc == 0 && lg.written < mine) {
+        if (lg.flushing) {
+            pthread_cond_wait(&lg.round_end, &lg.mu);
+            continue;
+        }
+        uint64_t from = lg.written, to = lg.appended;
+        lg.flushing = 1;
+        pthread_mutex_unlock(&lg.mu);
+        rc = log_write(from, to) < 0 || fdatasync(lg.fd) < 0 ? -1 : 0;
+        pthread_mutex_lock(&lg.mu);
+        lg.flushing = 0;
+        if (rc == 0)
+            lg.written = to;
+        pthread_cond_broadcast(&lg.round_end);
+    }
+    pthread_mutex_unlock(&lg.mu);
+    return rc;
+}
+
 static int starts_with(const char *s, const char *word)
 {
     return strncasecmp(s, word, strlen(word)) == 0;
@@ -86,7 +160,7 @@ static int answer(tds_conn *c, const char *sql)
         return tds_put_env_begin_tran(c, descriptor) < 0 ? -1
              : tds_put_done(c, TDS_TOKEN_DONE, TDS_DONE_FINAL, TDS_CMD_BEGINTRAN, 0);
     if (starts_with(sql, "COMMIT"))
-        return tds_put_env_commit_tran(c, descriptor) < 0 ? -1
+        return (lg.fd >= 0 && commit_durably() < 0) || tds_put_env_commit_tran(c, descriptor) < 0 ? -1
              : tds_put_done(c, TDS_TOKEN_DONE, TDS_DONE_FINAL, TDS_CMD_COMMIT, 0);
     if (starts_with(sql, "IF") || starts_with(sql, "SET") || starts_with(sql, "USE"))
         return tds_put_done(c, TDS_TOKEN_DONE, TDS_DONE_FINAL, 0, 0);
@@ -134,8 +208,12 @@ static void *session(void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: tds_floor PORT\n");
+    if (argc != 2 && argc != 4) {
+        fprintf(stderr, "usage: tds_floor PORT [LOGFILE BYTES_PER_COMMIT]\n");
+        return 1;
+    }
+    if (argc == 4 && log_open(argv[2], (size_t)atol(argv[3])) < 0) {
+        perror(argv[2]);
         return 1;
     }
     int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1;

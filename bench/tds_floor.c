@@ -7,10 +7,10 @@
  * one int row, BEGIN/COMMIT TRANSACTION their ENVCHANGE, anything else a DONE
  * with a count of 1. No parsing, no locks, no log, no fdatasync.
  *
- * Given a log file it is the durable floor: each COMMIT first appends BYTES
- * to that file and waits until a group-commit round (one pwrite and one
- * fdatasync for every commit appended so far, led by the first waiter, as
- * hadrd's log manager does) has made them durable.
+ * Given a log file it is the durable floor: each COMMIT first appends
+ * BYTES_PER_COMMIT to that file and waits until a group-commit round (one
+ * pwrite and one fdatasync for every commit appended so far, led by the
+ * first waiter, as hadrd's log manager does) has made them durable.
  *
  * bench/run.py drives both with the TPC-B load generator: their throughput
  * is the most any server could reach with that client here, without and
@@ -18,7 +18,7 @@
  * trips alone cost (kernel socket work, wake-ups, TDS framing), and the
  * commit's fdatasync on top.
  *
- *   tds_floor PORT [LOGFILE BYTES]   listens on 127.0.0.1:PORT until killed
+ *   tds_floor PORT [LOGFILE BYTES_PER_COMMIT]   listens on 127.0.0.1:PORT until killed
  */
 #include <arpa/inet.h>
 #include <fcntl.h>

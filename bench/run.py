@@ -272,6 +272,8 @@ class Floor(Hadrdb):
     commit, still no database work."""
     name = "floor"
     kinds = ("tpcb", "tpcb1", "select")
+    title = ("floor (bench/tds_floor.c: the same client against hadrd's protocol code doing no database work, "
+             "blocking reads, no spinning):")
 
     def start(self):
         self.log = os.path.join(self.dir, "stderr.log")
@@ -298,6 +300,8 @@ FLOOR_LOG_BYTES = 3000
 class DurableFloor(Floor):
     name = "floor_durable"
     kinds = ("tpcb", "tpcb1")   # a point select commits nothing
+    title = ("durable floor (the same, and each COMMIT waits for a group-committed fdatasync of %s bytes):" %
+             "{:,}".format(FLOOR_LOG_BYTES))
 
     def log_args(self):
         return [os.path.join(self.dir, "log"), str(FLOOR_LOG_BYTES)]
@@ -739,13 +743,11 @@ def table_throughput(d):
                       met(r["ratio"] and r["ratio"] >= r["target"]) if r["target"] else "-",
                       fmt(h["server_us_per_txn"], 1), fmt(p["server_us_per_txn"], 1), h["client_cpu_pct"],
                       p["client_cpu_pct"]))
-    for name, what in (("floor", "floor (bench/tds_floor.c: the same client against hadrd's protocol code "
-                                  "doing no database work, blocking reads, no spinning):"),
-                       ("floor_durable", "durable floor (the same, and each COMMIT waits for a group-committed "
-                                          "fdatasync of %s bytes):" % fmt(FLOOR_LOG_BYTES))):
+    for fl in (Floor, DurableFloor):
+        name = fl.name
         floors = [r for r in d["rounds"] if r.get(name)]
         if floors:
-            lines.append(what)
+            lines.append(fl.title)
             lines.append("  " + "; ".join("%d clients %s tps = %sx PG, server %s + client %s us/txn" %
                                           (r["clients"], fmt(r[name]["tps"]), fmt(r[name + "_ratio"], 2),
                                            fmt(r[name]["server_us_per_txn"], 0), fmt(r[name]["client_us_per_txn"], 0))

@@ -75,45 +75,41 @@ static int handshake(tds_conn *c)
 
 /* The durable floor's log: zero-filled up front and written round and round,
  * so no fdatasync has file size or extent changes to write. Only how many
- * bytes were appended matters, not what they are. */
-enum { LOG_SIZE = 64 << 20 };
+ * bytes were appended matters, not what they are: every write is zeros. */
+enum { LOG_SIZE = 64 << 20, CHUNK = 1 << 16 };
+static const char zeros[CHUNK];
 static struct {
     pthread_mutex_t mu;
     pthread_cond_t round_end;
     int fd;                       /* -1: no log, COMMIT answers at once */
     size_t rec;                   /* bytes appended per COMMIT */
-    uint64_t appended, written;   /* bytes: appended so far, made durable */
+    uint64_t appended, durable;   /* bytes: appended so far, made durable */
     int flushing;
 } lg = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, -1, 0, 0, 0, 0 };
-
-static int log_open(const char *path, size_t rec)
-{
-    static const char zeros[1 << 16];
-    lg.fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-    lg.rec = rec;
-    if (lg.fd < 0 || rec == 0 || rec > sizeof zeros)
-        return -1;
-    for (off_t at = 0; at < LOG_SIZE; at += sizeof zeros)
-        if (pwrite(lg.fd, zeros, sizeof zeros, at) != sizeof zeros)
-            return -1;
-    return fsync(lg.fd);
-}
 
 /* Write [from, to) of the endless log at its place in the circular file. */
 static int log_write(uint64_t from, uint64_t to)
 {
-    static const char bytes[1 << 16];
     while (from < to) {
         uint64_t at = from % LOG_SIZE, n = to - from;
         if (n > LOG_SIZE - at)
             n = LOG_SIZE - at;
-        if (n > sizeof bytes)
-            n = sizeof bytes;
-        if (pwrite(lg.fd, bytes, n, (off_t)at) != (ssize_t)n)
+        if (n > CHUNK)
+            n = CHUNK;
+        if (pwrite(lg.fd, zeros, n, (off_t)at) != (ssize_t)n)
             return -1;
         from += n;
     }
     return 0;
+}
+
+static int log_open(const char *path, size_t rec)
+{
+    lg.fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    lg.rec = rec;
+    if (lg.fd < 0 || rec == 0 || rec > CHUNK)
+        return -1;
+    return log_write(0, LOG_SIZE) < 0 ? -1 : fsync(lg.fd);
 }
 
 static int commit_durably(void)
@@ -121,19 +117,19 @@ static int commit_durably(void)
     int rc = 0;
     pthread_mutex_lock(&lg.mu);
     uint64_t mine = lg.appended += lg.rec;
-    while (rc == 0 && lg.written < mine) {
+    while (rc == 0 && lg.durable < mine) {
         if (lg.flushing) {
             pthread_cond_wait(&lg.round_end, &lg.mu);
             continue;
         }
-        uint64_t from = lg.written, to = lg.appended;
+        uint64_t from = lg.durable, to = lg.appended;
         lg.flushing = 1;
         pthread_mutex_unlock(&lg.mu);
         rc = log_write(from, to) < 0 || fdatasync(lg.fd) < 0 ? -1 : 0;
         pthread_mutex_lock(&lg.mu);
         lg.flushing = 0;
         if (rc == 0)
-            lg.written = to;
+            lg.durable = to;
         pthread_cond_broadcast(&lg.round_end);
     }
     pthread_mutex_unlock(&lg.mu);
